@@ -1,0 +1,144 @@
+"""Teacher checkpoints: one loader for detection, Re-ID and classification.
+
+Teacher weights are downloaded files, so they are read with
+``torch.load(weights_only=True)``; the harmless types that common checkpoints
+carry (numpy scalars and arrays in their metadata) are allowed. A file that
+needs full unpickling is refused unless the caller opts in with ``trust=True``
+(``--trust-checkpoint`` on the command line).
+"""
+import os
+import pickle
+from collections import OrderedDict
+
+import torch
+
+# Keys under which checkpoint formats keep the weights, most specific first.
+STATE_DICT_KEYS = ("state_dict", "model", "model_state_dict", "net", "student")
+
+
+class CheckpointError(ValueError):
+    """A teacher checkpoint that is missing, unreadable or does not fit the model."""
+
+
+def _numpy_safe_globals():
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover - numpy ships with torch
+        return []
+    found = [np.ndarray, np.dtype]
+    for module_name in ("numpy._core.multiarray", "numpy.core.multiarray"):
+        try:
+            module = __import__(module_name, fromlist=["scalar", "_reconstruct"])
+        except ImportError:
+            continue
+        found += [getattr(module, n) for n in ("scalar", "_reconstruct") if hasattr(module, n)]
+    found += [type(np.dtype(t)) for t in ("float16", "float32", "float64", "int8", "int16", "int32",
+                                          "int64", "uint8", "bool", "U1", "O")]
+    return found
+
+
+def allow_in_weights_only(*types) -> None:
+    """Let ``torch.load(weights_only=True)`` (torch's default since 2.6) read
+    numpy values and the given classes anywhere in this process. The trainers
+    call it with the classes their framework writes into its own checkpoints
+    (e.g. MMEngine's log buffers), so that resuming from them works."""
+    torch.serialization.add_safe_globals(_numpy_safe_globals() + list(types))
+
+
+def _torch_load(path, map_location, trust, extra_safe_globals):
+    if trust:
+        return torch.load(path, map_location=map_location, weights_only=False)
+    allowed = _numpy_safe_globals() + list(extra_safe_globals or [])
+    try:
+        with torch.serialization.safe_globals(allowed):
+            return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        try:
+            unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+        except Exception:  # the list is a courtesy; the refusal stands anyway
+            unsafe = []
+        found = f" It references: {', '.join(unsafe)}." if unsafe else ""
+        raise CheckpointError(
+            f"checkpoint {path} holds Python objects beyond tensors and plain data, so it was not "
+            f"loaded (weights_only=True).{found} If you trust this file, pass trust=True "
+            f"(on the command line: --trust-checkpoint).") from err
+
+
+def read_checkpoint(path, map_location="cpu", trust=False, extra_safe_globals=()):
+    """Read a checkpoint file safely; errors name the file."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise CheckpointError(f"teacher checkpoint not found: {path} (no such file)")
+    try:
+        return _torch_load(path, map_location, trust, extra_safe_globals)
+    except CheckpointError:
+        raise
+    except Exception as err:
+        raise CheckpointError(f"could not read checkpoint {path}: {type(err).__name__}: {err}") from err
+
+
+def extract_state_dict(checkpoint, path="<checkpoint>", key=None):
+    """The weights in a raw state dict, ``{'model': ...}``, ``{'state_dict': ...}``
+    (or ``key`` when given), with ``module.`` prefixes (DataParallel/DDP) removed."""
+    if not isinstance(checkpoint, dict):
+        raise CheckpointError(f"checkpoint {path} holds a {type(checkpoint).__name__}, not a dict of weights")
+    state = checkpoint
+    if key is not None:
+        if key not in checkpoint:
+            raise CheckpointError(f"checkpoint {path} has no key {key!r}; its keys: {sorted(checkpoint)[:20]}")
+        state = checkpoint[key]
+    elif not any(isinstance(v, torch.Tensor) for v in checkpoint.values()):
+        for k in STATE_DICT_KEYS:
+            if isinstance(checkpoint.get(k), dict):
+                state = checkpoint[k]
+                break
+        else:
+            raise CheckpointError(
+                f"checkpoint {path} holds no weights: expected a state dict or a dict with one of the keys "
+                f"{list(STATE_DICT_KEYS)}, found keys {sorted(map(str, checkpoint))[:20]}")
+    state = OrderedDict((k, v) for k, v in state.items() if isinstance(v, torch.Tensor))
+    if state and all(k.startswith("module.") for k in state):
+        state = OrderedDict((k[len("module."):], v) for k, v in state.items())
+    return state
+
+
+def _mismatch_report(model, state):
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    shapes = [f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+              for k in own if k in state and state[k].shape != own[k].shape]
+    return missing, unexpected, shapes
+
+
+def _listing(title, items, limit=10):
+    if not items:
+        return ""
+    more = f" ... and {len(items) - limit} more" if len(items) > limit else ""
+    return f"\n  {title} ({len(items)}): " + ", ".join(items[:limit]) + more
+
+
+def load_teacher_checkpoint(model, path, strict=True, trust=False, key=None, prefix=None,
+                            map_location="cpu", extra_safe_globals=()):
+    """Load teacher weights from ``path`` into ``model``.
+
+    Accepts a raw state dict, ``{'model': ...}`` (the KD literature's CIFAR
+    teachers), ``{'state_dict': ...}`` (MMEngine/MMDetection) and ``module.``
+    prefixes. ``prefix`` keeps only keys under it (and strips it), e.g.
+    ``'backbone.'``. Strict by default: one :class:`CheckpointError` names the
+    file and lists missing keys, unexpected keys and shape mismatches.
+    Returns the ``(missing, unexpected)`` key lists (empty when strict).
+    """
+    checkpoint = read_checkpoint(path, map_location, trust, extra_safe_globals)
+    state = extract_state_dict(checkpoint, path, key)
+    if prefix:
+        state = OrderedDict((k[len(prefix):], v) for k, v in state.items() if k.startswith(prefix))
+    missing, unexpected, shapes = _mismatch_report(model, state)
+    if shapes or (strict and (missing or unexpected)):
+        raise CheckpointError(
+            f"checkpoint {path} does not fit {type(model).__name__}: is it a checkpoint of another "
+            f"architecture or class count?"
+            + _listing("missing keys", missing) + _listing("unexpected keys", unexpected)
+            + _listing("shape mismatches", shapes))
+    model.load_state_dict(state, strict=strict)
+    return missing, unexpected

@@ -1,0 +1,165 @@
+"""Vectorised distillation terms: LDRLD's local dense relations and RNTK, KD, DKD.
+
+Every function takes ``(N, C)`` student and teacher logits and returns per-row
+values (``reduction='none'``) or their mean over rows (``'mean'``). Arithmetic is
+float32 (float64 stays float64) with autocast switched off, so half-precision
+training does not change the loss.
+"""
+from functools import lru_cache
+
+import torch
+import torch.nn.functional as F
+
+from .validation import check_choice, check_depth, check_logits, check_target, check_temperature
+
+RANK_BY = ("student", "teacher")
+REDUCTIONS = ("mean", "none")
+
+
+def _full_precision(x: torch.Tensor) -> torch.Tensor:
+    return x if x.dtype == torch.float64 else x.float()
+
+
+def _reduce(rows: torch.Tensor, reduction: str) -> torch.Tensor:
+    if reduction == "none":
+        return rows
+    return rows.mean() if rows.numel() else rows.sum()
+
+
+def adw_weights(depth: int, adw: bool = True) -> torch.Tensor:
+    """Weights of the ``depth*(depth-1)/2`` rank pairs (i < j, ranks 1-based), in
+    the order of :func:`rank_pairs`: the Adaptive Decay Weight
+    ``2 / (1.5 + |i-j|) * exp(-0.05 * (i+j))``, or 1 for every pair when ``adw``
+    is off."""
+    i, j = rank_pairs(depth)
+    i, j = i.double() + 1, j.double() + 1
+    if not adw:
+        return torch.ones_like(i)
+    return 2.0 / (1.5 + (j - i)) * torch.exp(-0.05 * (i + j))
+
+
+def rank_pairs(depth: int):
+    """0-based rank indices ``(i, j)`` of every pair with ``i < j``."""
+    return torch.triu_indices(depth, depth, offset=1)
+
+
+@lru_cache(maxsize=64)
+def _pair_tables(depth: int, adw: bool, device: torch.device, dtype: torch.dtype):
+    i, j = rank_pairs(depth)
+    return i.to(device), j.to(device), adw_weights(depth, adw).to(device=device, dtype=dtype)
+
+
+def masked_kl(teacher_scaled: torch.Tensor, student_scaled: torch.Tensor, drop: torch.Tensor) -> torch.Tensor:
+    """Per-row ``KL(teacher || student)`` of the softmaxes restricted to the
+    columns where ``drop`` is False. Inputs are logits already divided by T.
+    Every row must keep at least one column."""
+    z = torch.stack((teacher_scaled, student_scaled)).masked_fill(drop, float("-inf"))
+    log_t, log_s = F.log_softmax(z, dim=-1)
+    # Dropped columns hold -inf - (-inf); `where` keeps them out of the sum and
+    # out of the gradient, so no NaN appears.
+    gap = torch.where(drop, 0.0, log_t - log_s)
+    return (log_t.exp() * gap).sum(-1)
+
+
+def ldrld_rows(student_logits, teacher_logits, depth, temperature, rank_by="student", adw=True):
+    """Per-row ``(local, rntk)`` of SPEC §1 without validation; both ``(N,)``."""
+    T = float(temperature)
+    with torch.autocast(student_logits.device.type, enabled=False):
+        s = _full_precision(student_logits)
+        t = _full_precision(teacher_logits).to(s.dtype)
+        z = torch.stack((t, s)) / T                                  # 2, N, C
+        ranking = z[1] if rank_by == "student" else z[0]
+        top = ranking.detach().topk(depth, dim=1, sorted=True).indices  # N, d; rank 1 first
+        g = z.gather(2, top.expand(2, -1, -1))                       # 2, N, d
+        i, j, w = _pair_tables(depth, bool(adw), g.device, g.dtype)
+        # A two-class softmax is a sigmoid of the logit gap x: the pair KL is the
+        # KL of two Bernoullis, log σ(-x_t) - log σ(-x_s) + σ(x_t) (x_t - x_s).
+        x = g[..., i] - g[..., j]                                    # 2, N, P
+        log_sig_neg = F.logsigmoid(-x)
+        x_t, x_s = x
+        pair_kl = log_sig_neg[0] - log_sig_neg[1] + torch.sigmoid(x_t) * (x_t - x_s)
+        log_t, log_s = F.log_softmax(g, dim=-1)
+        all_kl = (log_t.exp() * (log_t - log_s)).sum(-1)
+        local = (T * T / (w.numel() + 1)) * ((pair_kl * w).sum(-1) + all_kl)
+        if depth == s.shape[1]:
+            rntk = local * 0.0
+        else:
+            drop = torch.zeros_like(s, dtype=torch.bool).scatter_(1, top, True)
+            rntk = (T * T) * masked_kl(z[0], z[1], drop)
+    return local, rntk
+
+
+def ldrld_terms(student_logits, teacher_logits, depth=7, temperature=4.0, rank_by="student", adw=True,
+                reduction="mean"):
+    """LDRLD's two distillation terms ``(local, rntk)`` exactly as SPEC §1
+    defines them, before ``alpha`` and ``beta``.
+
+    ``local``: ``T^2 * mean_rows(sum_{i<j} w(i,j) KL_ij + KL_all_d) / (d(d-1)/2 + 1)``
+    over the ``depth`` top classes ranked by the student's (or teacher's) logits;
+    ``rntk``: ``T^2 * mean_rows(KL over the C - depth other classes)``.
+    Costs O(N * (C + depth^2)).
+    """
+    check_logits(student_logits, teacher_logits)
+    check_depth(depth, student_logits.shape[1])
+    T = check_temperature(temperature)
+    check_choice("rank_by", rank_by, RANK_BY)
+    check_choice("reduction", reduction, REDUCTIONS)
+    local, rntk = ldrld_rows(student_logits, teacher_logits, depth, T, rank_by, adw)
+    return _reduce(local, reduction), _reduce(rntk, reduction)
+
+
+def nckd_rows(student_logits, teacher_logits, target, temperature):
+    """DKD's non-target term per row: ``T^2 * KL`` over every class but the
+    ground truth."""
+    T = float(temperature)
+    with torch.autocast(student_logits.device.type, enabled=False):
+        s = _full_precision(student_logits)
+        t = _full_precision(teacher_logits).to(s.dtype)
+        drop = F.one_hot(target, s.shape[1]).bool()
+        return (T * T) * masked_kl(t / T, s / T, drop)
+
+
+def tckd_rows(student_logits, teacher_logits, target, temperature):
+    """DKD's target term per row: ``T^2 * KL`` of the binary (target, rest)
+    distributions, computed from log-sum-exps so that large logits stay finite."""
+    T = float(temperature)
+    with torch.autocast(student_logits.device.type, enabled=False):
+        s = _full_precision(student_logits)
+        t = _full_precision(teacher_logits).to(s.dtype)
+        z = torch.stack((t, s)) / T                                  # 2, N, C
+        is_gt = F.one_hot(target, s.shape[1]).bool()
+        log_all = torch.logsumexp(z, dim=-1)
+        log_gt = z.gather(2, target.view(1, -1, 1).expand(2, -1, 1)).squeeze(-1) - log_all
+        log_rest = torch.logsumexp(z.masked_fill(is_gt, float("-inf")), dim=-1) - log_all
+        (gt_t, gt_s), (rest_t, rest_s) = log_gt, log_rest
+        kl = gt_t.exp() * (gt_t - gt_s) + rest_t.exp() * (rest_t - rest_s)
+        return (T * T) * kl
+
+
+def kd_rows(student_logits, teacher_logits, temperature):
+    """Hinton's KD per row: ``T^2 * KL(softmax(t/T) || softmax(s/T))``."""
+    T = float(temperature)
+    with torch.autocast(student_logits.device.type, enabled=False):
+        s = _full_precision(student_logits)
+        t = _full_precision(teacher_logits).to(s.dtype)
+        log_t, log_s = F.log_softmax(torch.stack((t, s)) / T, dim=-1)
+        return (T * T) * (log_t.exp() * (log_t - log_s)).sum(-1)
+
+
+def kd_loss(student_logits, teacher_logits, temperature=4.0, reduction="mean"):
+    check_logits(student_logits, teacher_logits)
+    check_choice("reduction", reduction, REDUCTIONS)
+    return _reduce(kd_rows(student_logits, teacher_logits, check_temperature(temperature)), reduction)
+
+
+def dkd_terms(student_logits, teacher_logits, target, temperature=4.0, reduction="mean"):
+    """DKD's ``(tckd, nckd)``, each already multiplied by ``T^2``, before its
+    ``alpha``/``beta`` and warm-up."""
+    check_logits(student_logits, teacher_logits)
+    check_target(target, *student_logits.shape)
+    T = check_temperature(temperature)
+    check_choice("reduction", reduction, REDUCTIONS)
+    return (_reduce(tckd_rows(student_logits, teacher_logits, target, T), reduction),
+            _reduce(nckd_rows(student_logits, teacher_logits, target, T), reduction))
+
+

@@ -1,0 +1,213 @@
+"""Distillation losses as ``nn.Module``s that return a dict of named terms.
+
+Every loss takes ``forward(student_logits, teacher_logits, target=None,
+weight=None, epoch=None)`` and returns ``{'loss_...': scalar}``; the terms are
+already multiplied by their weights, so a trainer sums the dict's values.
+``weight`` is an optional per-row weight or bool mask (e.g. detection RoIs to
+ignore); rows are averaged with it. ``epoch`` drives DKD's warm-up and is
+ignored by the others.
+"""
+import copy
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from . import functional as LF
+from .compiled import compiled
+from .validation import (check_choice, check_depth, check_logits, check_target, check_temperature,
+                         check_weight)
+
+NON_TARGET = ("rntk", "nckd")
+
+
+def _weighted_mean(rows: torch.Tensor, weight) -> torch.Tensor:
+    if weight is None:
+        return rows.mean() if rows.numel() else rows.sum()
+    w = weight.to(rows.dtype)
+    return (rows * w).sum() / w.sum().clamp_min(torch.finfo(rows.dtype).eps)
+
+
+def _check_call(student_logits, teacher_logits, target, weight, need_target, owner):
+    check_logits(student_logits, teacher_logits)
+    n, c = student_logits.shape
+    if target is None and need_target:
+        raise ValueError(f"{owner} needs `target` (class indices of shape ({n},)); got None")
+    if target is not None:
+        check_target(target, n, c)
+    if weight is not None:
+        check_weight(weight, n)
+
+
+def _check_weight_value(name, value) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number >= 0, got {value!r}") from None
+    if not value >= 0:
+        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+    return value
+
+
+class _DistillLoss(nn.Module):
+    def __init__(self, ce_weight: float = 1.0):
+        super().__init__()
+        self.ce_weight = _check_weight_value("ce_weight", ce_weight)
+
+    def _ce(self, student_logits, target, weight, out: dict) -> None:
+        if target is not None and self.ce_weight > 0:
+            rows = F.cross_entropy(student_logits.float(), target, reduction="none")
+            out["loss_ce"] = self.ce_weight * _weighted_mean(rows, weight)
+
+
+class LDRLDLoss(_DistillLoss):
+    """LDRLD: ``ce_weight * CE + alpha * L_local + beta * L_rntk`` (SPEC §1).
+
+    Ablation switches: ``use_local`` / ``use_rntk`` (Table 15), ``adw`` (uniform
+    pair weights when False), ``non_target='nckd'`` to replace RNTK by DKD's
+    NCKD (Table 17; needs the target), ``rank_by='teacher'`` to rank classes by
+    the teacher's logits. ``compile=True`` compiles the kernels with
+    ``torch.compile`` and falls back to eager where that is unavailable.
+    """
+
+    def __init__(self, alpha: float = 1.0, beta: float = 1.0, depth: int = 7, temperature: float = 4.0,
+                 ce_weight: float = 1.0, rank_by: str = "student", use_local: bool = True,
+                 use_rntk: bool = True, adw: bool = True, non_target: str = "rntk", compile: bool = False):
+        super().__init__(ce_weight)
+        # compile=True runs the loss kernels through torch.compile (eager fallback when unavailable)
+        self._rows = compiled(LF.ldrld_rows) if compile else LF.ldrld_rows
+        self.alpha = _check_weight_value("alpha", alpha)
+        self.beta = _check_weight_value("beta", beta)
+        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 2:
+            raise ValueError(f"depth must be an integer >= 2, got {depth!r}")
+        self.depth = depth
+        self.temperature = check_temperature(temperature)
+        check_choice("rank_by", rank_by, LF.RANK_BY)
+        check_choice("non_target", non_target, NON_TARGET)
+        self.rank_by, self.non_target = rank_by, non_target
+        self.use_local, self.use_rntk, self.adw = bool(use_local), bool(use_rntk), bool(adw)
+
+    def extra_repr(self) -> str:
+        return (f"alpha={self.alpha}, beta={self.beta}, depth={self.depth}, temperature={self.temperature}, "
+                f"ce_weight={self.ce_weight}, rank_by={self.rank_by!r}, use_local={self.use_local}, "
+                f"use_rntk={self.use_rntk}, adw={self.adw}, non_target={self.non_target!r}")
+
+    def forward(self, student_logits, teacher_logits, target=None, weight=None, epoch=None) -> dict:
+        need_target = self.use_rntk and self.non_target == "nckd"
+        _check_call(student_logits, teacher_logits, target, weight, need_target, "LDRLDLoss(non_target='nckd')")
+        check_depth(self.depth, student_logits.shape[1])
+        out = {}
+        self._ce(student_logits, target, weight, out)
+        if self.use_local or (self.use_rntk and self.non_target == "rntk"):
+            local, rntk = self._rows(student_logits, teacher_logits, self.depth, self.temperature,
+                                        self.rank_by, self.adw)
+            if self.use_local:
+                out["loss_local"] = self.alpha * _weighted_mean(local, weight)
+            if self.use_rntk and self.non_target == "rntk":
+                out["loss_rntk"] = self.beta * _weighted_mean(rntk, weight)
+        if self.use_rntk and self.non_target == "nckd":
+            nckd = LF.nckd_rows(student_logits, teacher_logits, target, self.temperature)
+            out["loss_nckd"] = self.beta * _weighted_mean(nckd, weight)
+        return out
+
+
+class KDLoss(_DistillLoss):
+    """Hinton's KD: ``ce_weight * CE + loss_weight * T^2 KL(p_t || p_s)``."""
+
+    def __init__(self, loss_weight: float = 1.0, temperature: float = 4.0, ce_weight: float = 1.0):
+        super().__init__(ce_weight)
+        self.loss_weight = _check_weight_value("loss_weight", loss_weight)
+        self.temperature = check_temperature(temperature)
+
+    def extra_repr(self) -> str:
+        return f"loss_weight={self.loss_weight}, temperature={self.temperature}, ce_weight={self.ce_weight}"
+
+    def forward(self, student_logits, teacher_logits, target=None, weight=None, epoch=None) -> dict:
+        _check_call(student_logits, teacher_logits, target, weight, False, "KDLoss")
+        out = {}
+        self._ce(student_logits, target, weight, out)
+        rows = LF.kd_rows(student_logits, teacher_logits, self.temperature)
+        out["loss_kd"] = self.loss_weight * _weighted_mean(rows, weight)
+        return out
+
+
+class DKDLoss(_DistillLoss):
+    """Decoupled KD: ``ce_weight * CE + min(epoch / warmup, 1) * (alpha TCKD +
+    beta NCKD)``. ``epoch`` may be fractional and may count iterations instead,
+    as long as ``warmup`` uses the same unit; ``epoch=None`` means warm-up done.
+    """
+
+    def __init__(self, alpha: float = 1.0, beta: float = 8.0, temperature: float = 4.0, warmup: float = 20,
+                 ce_weight: float = 1.0):
+        super().__init__(ce_weight)
+        self.alpha = _check_weight_value("alpha", alpha)
+        self.beta = _check_weight_value("beta", beta)
+        self.temperature = check_temperature(temperature)
+        self.warmup = _check_weight_value("warmup", warmup)
+
+    def extra_repr(self) -> str:
+        return (f"alpha={self.alpha}, beta={self.beta}, temperature={self.temperature}, "
+                f"warmup={self.warmup}, ce_weight={self.ce_weight}")
+
+    def warmup_factor(self, epoch) -> float:
+        if epoch is None or self.warmup == 0:
+            return 1.0
+        return min(float(epoch) / self.warmup, 1.0)
+
+    def forward(self, student_logits, teacher_logits, target=None, weight=None, epoch=None) -> dict:
+        _check_call(student_logits, teacher_logits, target, weight, True, "DKDLoss")
+        out = {}
+        self._ce(student_logits, target, weight, out)
+        factor = self.warmup_factor(epoch)
+        tckd = LF.tckd_rows(student_logits, teacher_logits, target, self.temperature)
+        nckd = LF.nckd_rows(student_logits, teacher_logits, target, self.temperature)
+        out["loss_tckd"] = factor * self.alpha * _weighted_mean(tckd, weight)
+        out["loss_nckd"] = factor * self.beta * _weighted_mean(nckd, weight)
+        return out
+
+
+class DistillLossSum(nn.Module):
+    """The sum of several distillation losses (Table 20: LDRLD + DKD, LDRLD + KD).
+
+    ``DistillLossSum([dict(type='LDRLDLoss', ...), dict(type='DKDLoss', ce_weight=0, ...)])``.
+    The cross-entropy must come from one member only; term names must not clash.
+    """
+
+    def __init__(self, losses):
+        super().__init__()
+        members = [build_loss(m) if isinstance(m, dict) else m for m in losses]
+        if len(members) < 2:
+            raise ValueError(f"DistillLossSum needs at least two losses, got {len(members)}")
+        with_ce = [type(m).__name__ for m in members if getattr(m, "ce_weight", 0) > 0]
+        if len(with_ce) > 1:
+            raise ValueError(f"DistillLossSum: cross-entropy would be counted {len(with_ce)} times "
+                             f"({', '.join(with_ce)}); set ce_weight=0 on all members but one")
+        self.losses = nn.ModuleList(members)
+
+    def forward(self, student_logits, teacher_logits, target=None, weight=None, epoch=None) -> dict:
+        out = {}
+        for loss in self.losses:
+            for name, value in loss(student_logits, teacher_logits, target, weight, epoch).items():
+                if name in out:
+                    raise ValueError(f"DistillLossSum: two members both return {name!r}")
+                out[name] = value
+        return out
+
+
+LOSSES = {cls.__name__: cls for cls in (LDRLDLoss, KDLoss, DKDLoss, DistillLossSum)}
+
+
+def build_loss(cfg) -> nn.Module:
+    """Build a loss from ``dict(type='LDRLDLoss', **kwargs)``; a module passes through."""
+    if isinstance(cfg, nn.Module):
+        return cfg
+    if not isinstance(cfg, dict) or "type" not in cfg:
+        raise ValueError(f"a distillation loss config must be a dict with a 'type' key, got {cfg!r}")
+    cfg = copy.deepcopy(dict(cfg))
+    name = cfg.pop("type")
+    if name not in LOSSES:
+        raise ValueError(f"unknown distillation loss type {name!r}; expected one of {sorted(LOSSES)}")
+    try:
+        return LOSSES[name](**cfg)
+    except TypeError as err:
+        raise ValueError(f"bad arguments for {name}: {err}") from None

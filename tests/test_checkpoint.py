@@ -1,0 +1,97 @@
+"""The one teacher-checkpoint loader: formats, prefixes, strictness, safety."""
+import collections
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+
+from ldrld_core import CheckpointError, load_teacher_checkpoint
+
+
+class Net(nn.Module):
+    def __init__(self, classes=10):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.bn = nn.BatchNorm2d(4)
+        self.fc = nn.Linear(4, classes)
+
+
+class Opaque:  # an arbitrary class: needs full unpickling
+    pass
+
+
+def _weights_equal(a, b):
+    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+@pytest.mark.parametrize("wrap", ["raw", "model", "state_dict", "module_prefix"])
+def test_formats_load_strictly(tmp_path, wrap):
+    src = Net()
+    state = src.state_dict()
+    if wrap == "model":   # the KD literature's CIFAR teachers: {'model': ..., 'epoch': ...}
+        obj = {"model": state, "epoch": 240, "accuracy": np.float64(79.42)}
+    elif wrap == "state_dict":  # MMEngine / MMDetection
+        obj = {"meta": {"epoch": 12, "seed": np.int64(0), "hist": np.arange(3)}, "state_dict": state}
+    elif wrap == "module_prefix":  # DataParallel / DDP
+        obj = collections.OrderedDict(("module." + k, v) for k, v in state.items())
+    else:
+        obj = state
+    path = tmp_path / "teacher.pth"
+    torch.save(obj, path)
+    dst = Net()
+    assert load_teacher_checkpoint(dst, path) == ([], [])
+    assert _weights_equal(src, dst)
+
+
+def test_missing_file_names_the_path(tmp_path):
+    with pytest.raises(CheckpointError, match="not found: .*nowhere.pth"):
+        load_teacher_checkpoint(Net(), tmp_path / "nowhere.pth")
+
+
+def test_other_architecture_lists_keys(tmp_path):
+    path = tmp_path / "other.pth"
+    torch.save({"model": nn.Sequential(nn.Linear(4, 4)).state_dict()}, path)
+    with pytest.raises(CheckpointError) as err:
+        load_teacher_checkpoint(Net(), path)
+    text = str(err.value)
+    assert str(path) in text and "missing keys (9)" in text and "unexpected keys (2): 0.weight, 0.bias" in text
+
+
+def test_class_count_mismatch_is_a_shape_error_even_when_not_strict(tmp_path):
+    path = tmp_path / "t.pth"
+    torch.save(Net(classes=100).state_dict(), path)
+    with pytest.raises(CheckpointError, match=r"fc.weight: checkpoint \(100, 4\) vs model \(10, 4\)"):
+        load_teacher_checkpoint(Net(classes=10), path, strict=False)
+
+
+def test_prefix_selects_a_submodule(tmp_path):
+    src = Net()
+    path = tmp_path / "t.pth"
+    torch.save({"state_dict": {"teacher." + k: v for k, v in src.state_dict().items()}}, path)
+    dst = Net()
+    load_teacher_checkpoint(dst, path, prefix="teacher.")
+    assert _weights_equal(src, dst)
+
+
+def test_untrusted_pickle_is_refused_and_trust_opts_in(tmp_path):
+    src = Net()
+    path = tmp_path / "pickled.pth"
+    torch.save({"model": src.state_dict(), "extra": Opaque()}, path)
+    with pytest.raises(CheckpointError, match="--trust-checkpoint") as err:
+        load_teacher_checkpoint(Net(), path)
+    assert str(path) in str(err.value) and "Opaque" in str(err.value)
+    dst = Net()
+    load_teacher_checkpoint(dst, path, trust=True)
+    assert _weights_equal(src, dst)
+
+
+def test_unreadable_and_empty_files(tmp_path):
+    garbage = tmp_path / "garbage.pth"
+    garbage.write_bytes(b"this is not a checkpoint")
+    with pytest.raises(CheckpointError, match="could not read checkpoint .*garbage.pth"):
+        load_teacher_checkpoint(Net(), garbage)
+    empty = tmp_path / "empty.pth"
+    torch.save({"epoch": 3}, empty)
+    with pytest.raises(CheckpointError, match="holds no weights"):
+        load_teacher_checkpoint(Net(), empty)

@@ -1,0 +1,147 @@
+"""The loss modules: KD and DKD against their textbook formulas, LDRLDLoss's
+switches, per-row weights, sums of losses and the config builder."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from ldrld_core import DistillLossSum, DKDLoss, KDLoss, LDRLDLoss, build_loss, dkd_terms, kd_loss, ldrld_terms
+
+
+def _data(n=24, c=30, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    s = torch.randn(n, c, generator=gen, dtype=torch.float64) * 2
+    t = torch.randn(n, c, generator=gen, dtype=torch.float64) * 2
+    y = torch.randint(0, c, (n,), generator=gen)
+    return s, t, y
+
+
+def test_kd_matches_hinton_formula():
+    s, t, _ = _data()
+    T = 4.0
+    expected = F.kl_div(F.log_softmax(s / T, 1), F.softmax(t / T, 1), reduction="batchmean") * T * T
+    assert kd_loss(s, t, T).item() == pytest.approx(expected.item(), rel=1e-10)
+
+
+def _dkd_textbook(s, t, y, alpha, beta, T):
+    """DKD as its paper writes it: binary (target, non-target) KL and a KL over the
+    non-target classes, with the target column pushed away by -1000."""
+    gt = F.one_hot(y, s.shape[1]).to(s.dtype)
+    ps, pt = F.softmax(s / T, 1), F.softmax(t / T, 1)
+    bs = torch.stack([(ps * gt).sum(1), (ps * (1 - gt)).sum(1)], 1)
+    bt = torch.stack([(pt * gt).sum(1), (pt * (1 - gt)).sum(1)], 1)
+    tckd = (bt * (bt.log() - bs.log())).sum(1).mean() * T * T
+    log_ps2 = F.log_softmax(s / T - 1000.0 * gt, 1)
+    pt2 = F.softmax(t / T - 1000.0 * gt, 1)
+    nckd = F.kl_div(log_ps2, pt2, reduction="batchmean") * T * T
+    return alpha * tckd + beta * nckd
+
+
+def test_dkd_matches_textbook_and_warms_up():
+    s, t, y = _data()
+    loss = DKDLoss(alpha=1.0, beta=8.0, temperature=4.0, warmup=20, ce_weight=0.0)
+    full = sum(loss(s, t, y).values())
+    assert full.item() == pytest.approx(_dkd_textbook(s, t, y, 1.0, 8.0, 4.0).item(), rel=1e-8)
+    half = sum(loss(s, t, y, epoch=10).values())
+    assert half.item() == pytest.approx(0.5 * full.item(), rel=1e-12)
+    assert sum(loss(s, t, y, epoch=35).values()).item() == pytest.approx(full.item(), rel=1e-12)
+
+
+def test_dkd_large_logits_finite():
+    s, t, y = _data()
+    s = (s * 5000).clamp(-1e4, 1e4).float().requires_grad_(True)
+    tckd, nckd = dkd_terms(s, (t * 5000).clamp(-1e4, 1e4).float(), y, temperature=1.0)
+    (tckd + nckd).backward()
+    assert torch.isfinite(tckd) and torch.isfinite(nckd) and torch.isfinite(s.grad).all()
+
+
+def test_ldrld_loss_combines_terms_with_weights():
+    s, t, y = _data()
+    loss = LDRLDLoss(alpha=9.5, beta=1.0, depth=7, temperature=4.0, ce_weight=1.0)
+    out = loss(s, t, y)
+    local, rntk = ldrld_terms(s, t, 7, 4.0)
+    assert set(out) == {"loss_ce", "loss_local", "loss_rntk"}
+    assert out["loss_local"].item() == pytest.approx(9.5 * local.item(), rel=1e-12)
+    assert out["loss_rntk"].item() == pytest.approx(1.0 * rntk.item(), rel=1e-12)
+    assert out["loss_ce"].item() == pytest.approx(F.cross_entropy(s, y).item(), rel=1e-6)
+    assert set(loss(s, t)) == {"loss_local", "loss_rntk"}            # no target: no CE
+    assert set(LDRLDLoss(ce_weight=0)(s, t, y)) == {"loss_local", "loss_rntk"}
+
+
+def test_ablation_switches():
+    s, t, y = _data()
+    assert set(LDRLDLoss(use_rntk=False)(s, t, y)) == {"loss_ce", "loss_local"}
+    assert set(LDRLDLoss(use_local=False)(s, t, y)) == {"loss_ce", "loss_rntk"}
+    with_adw = LDRLDLoss(adw=True)(s, t)["loss_local"]
+    without = LDRLDLoss(adw=False)(s, t)["loss_local"]
+    assert without.item() == pytest.approx(ldrld_terms(s, t, 7, adw=False)[0].item(), rel=1e-12)
+    assert with_adw.item() != pytest.approx(without.item(), rel=1e-3)
+    nckd = LDRLDLoss(beta=2.0, non_target="nckd")(s, t, y)
+    assert set(nckd) == {"loss_ce", "loss_local", "loss_nckd"}
+    assert nckd["loss_nckd"].item() == pytest.approx(2.0 * dkd_terms(s, t, y, 4.0)[1].item(), rel=1e-12)
+    with pytest.raises(ValueError, match="needs `target`"):
+        LDRLDLoss(non_target="nckd")(s, t)
+
+
+def test_per_row_weight_and_ignore_mask():
+    s, t, y = _data()
+    keep = torch.zeros(len(s), dtype=torch.bool)
+    keep[:10] = True
+    loss = LDRLDLoss(alpha=1.0, beta=1.0, ce_weight=1.0)
+    masked = loss(s, t, y, weight=keep)
+    subset = loss(s[:10], t[:10], y[:10])
+    for k in subset:
+        assert masked[k].item() == pytest.approx(subset[k].item(), rel=1e-10)
+    w = torch.rand(len(s), dtype=torch.float64)
+    local_rows, _ = ldrld_terms(s, t, 7, reduction="none")
+    weighted = loss(s, t, weight=w)["loss_local"]
+    assert weighted.item() == pytest.approx(((local_rows * w).sum() / w.sum()).item(), rel=1e-10)
+    with pytest.raises(ValueError, match="weight"):
+        loss(s, t, weight=torch.ones(3))
+
+
+def test_sum_of_losses_for_table_20():
+    s, t, y = _data()
+    combo = build_loss(dict(type="DistillLossSum", losses=[
+        dict(type="LDRLDLoss", alpha=8.0, beta=8.0),
+        dict(type="DKDLoss", ce_weight=0.0, warmup=0)]))
+    out = combo(s, t, y)
+    assert set(out) == {"loss_ce", "loss_local", "loss_rntk", "loss_tckd", "loss_nckd"}
+    with pytest.raises(ValueError, match="counted 2 times"):
+        DistillLossSum([LDRLDLoss(), KDLoss()])
+
+
+def test_losses_are_differentiable_in_student_only_use():
+    s, t, y = _data()
+    s = s.float().requires_grad_(True)
+    for loss in (LDRLDLoss(9.5, 1.0), KDLoss(), DKDLoss()):
+        s.grad = None
+        sum(loss(s, t.float(), y, epoch=5).values()).backward()
+        assert torch.isfinite(s.grad).all() and s.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("cfg,message", [
+    (dict(type="Nope"), "unknown distillation loss type 'Nope'"),
+    (dict(alpha=1.0), "'type' key"),
+    (dict(type="LDRLDLoss", gamma=3), "bad arguments for LDRLDLoss"),
+    (dict(type="LDRLDLoss", alpha=-1), "alpha must be a number >= 0"),
+    (dict(type="LDRLDLoss", depth=1), "depth"),
+    (dict(type="LDRLDLoss", temperature=0), "temperature"),
+    (dict(type="LDRLDLoss", rank_by="x"), "rank_by"),
+    (dict(type="LDRLDLoss", non_target="all"), "non_target"),
+])
+def test_bad_configs(cfg, message):
+    with pytest.raises(ValueError, match=message):
+        build_loss(cfg)
+
+
+def test_depth_larger_than_classes_at_call():
+    with pytest.raises(ValueError, match="depth"):
+        LDRLDLoss(depth=9)(torch.randn(2, 5), torch.randn(2, 5))
+
+
+def test_bad_target():
+    s, t, y = _data()
+    with pytest.raises(ValueError, match="class indices in"):
+        DKDLoss()(s, t, y + 100)
+    with pytest.raises(ValueError, match="target must be a 1-D"):
+        DKDLoss()(s, t, y[:3])

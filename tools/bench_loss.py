@@ -1,0 +1,126 @@
+"""Time forward + backward of the distillation losses at each task's logit shape.
+
+    python tools/bench_loss.py [--device cpu|cuda] [--json] [--compile] [--repeats 30]
+
+Rows: the literal per-combination LDRLD of SPEC §1 (tests/literal_ldrld.py),
+the vectorised ``ldrld_terms``, optionally the same under ``torch.compile``,
+KD and DKD. Columns: milliseconds per forward+backward (median), and the
+literal/vectorised and LDRLD/KD ratios, all measured in this one run.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+from literal_ldrld import literal_ldrld  # noqa: E402
+from ldrld_core import functional as LF  # noqa: E402
+from ldrld_core.compiled import compiled  # noqa: E402
+
+SHAPES = [  # task, N, C, depth, temperature
+    ("CIFAR-100", 64, 100, 7, 4.0),
+    ("ImageNet-1K", 256, 1000, 7, 2.0),
+    ("COCO RoIs", 4096, 81, 7, 1.0),
+    ("Market-1501", 64, 751, 7, 4.0),
+]
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_ms(fn, s, t, device, repeats):
+    """Median milliseconds of forward + backward over ``repeats`` runs."""
+    for _ in range(3):
+        s.grad = None
+        fn(s, t).backward()
+    samples = []
+    for _ in range(repeats):
+        s.grad = None
+        _sync(device)
+        start = time.perf_counter()
+        fn(s, t).backward()
+        _sync(device)
+        samples.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(samples)
+
+
+def methods(depth, T, use_compile):
+    fast = compiled(LF.ldrld_rows) if use_compile else None
+    rows = {
+        "literal LDRLD": lambda s, t: sum(literal_ldrld(s, t, depth, T)),
+        "vectorised LDRLD": lambda s, t: sum(x.mean() for x in LF.ldrld_rows(s, t, depth, T)),
+        "KD": lambda s, t: LF.kd_rows(s, t, T).mean(),
+    }
+    if fast is not None:
+        rows["compiled LDRLD"] = lambda s, t: sum(x.mean() for x in fast(s, t, depth, T))
+    return rows
+
+
+def run(device, repeats, use_compile):
+    results = []
+    for task, n, c, depth, T in SHAPES:
+        gen = torch.Generator().manual_seed(0)
+        s = torch.randn(n, c, generator=gen).mul(3).to(device).requires_grad_(True)
+        t = torch.randn(n, c, generator=gen).mul(3).to(device)
+        y = torch.randint(0, c, (n,), generator=gen).to(device)
+        row = {"task": task, "N": n, "C": c, "depth": depth}
+        for name, fn in methods(depth, T, use_compile).items():
+            row[name] = time_ms(fn, s, t, device, repeats)
+        row["DKD"] = time_ms(lambda a, b: sum(x.mean() for x in (LF.tckd_rows(a, b, y, T), LF.nckd_rows(a, b, y, T))),
+                             s, t, device, repeats)
+        row["literal/vectorised"] = row["literal LDRLD"] / row["vectorised LDRLD"]
+        row["vectorised/KD"] = row["vectorised LDRLD"] / row["KD"]
+        if use_compile:
+            row["compiled/KD"] = row["compiled LDRLD"] / row["KD"]
+        results.append(row)
+    return results
+
+
+def print_table(results, device):
+    keys = [k for k in results[0] if k not in ("task", "N", "C", "depth")]
+    print(f"forward+backward, median ms on {device_name(device)} (torch {torch.__version__}, "
+          f"{torch.get_num_threads()} CPU threads)")
+    header = f"{'shape':<24}" + "".join(f"{k:>19}" for k in keys)
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        label = f"{r['task']} {r['N']}x{r['C']}"
+        cells = "".join(f"{r[k]:>18.2f}x" if "/" in k else f"{r[k]:>19.3f}" for k in keys)
+        print(f"{label:<24}{cells}")
+
+
+def device_name(device):
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    import platform
+    return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--compile", action="store_true", help="also time the torch.compile'd LDRLD")
+    parser.add_argument("--repeats", type=int, default=30)
+    args = parser.parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: no CUDA device is visible to torch on this machine")
+    device = torch.device(args.device)
+    results = run(device, args.repeats, args.compile)
+    if args.json:
+        print(json.dumps({"device": device_name(device), "torch": torch.__version__, "results": results}))
+    else:
+        print_table(results, device)
+
+
+if __name__ == "__main__":
+    main()
