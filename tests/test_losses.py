@@ -145,3 +145,24 @@ def test_bad_target():
         DKDLoss()(s, t, y + 100)
     with pytest.raises(ValueError, match="target must be a 1-D"):
         DKDLoss()(s, t, y[:3])
+
+
+def test_class_correlation_and_gap():
+    import numpy as np
+
+    from ldrld_core.correlation import class_correlation, correlation_gap
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(200, 6, generator=gen, dtype=torch.float64)
+    x[:, 5] = 3.0  # a constant column correlates with nothing
+    corr = class_correlation(x)
+    expected = np.corrcoef(x[:, :5].numpy(), rowvar=False)
+    assert np.allclose(corr[:5, :5].numpy(), expected, atol=1e-12)
+    assert corr[5].abs().sum() == 0
+    gap, mean = correlation_gap(x, x.clone())
+    assert mean == 0.0 and gap.shape == (6, 6)
+    _, far = correlation_gap(x, torch.randn(200, 6, generator=gen, dtype=torch.float64))
+    assert far > 0.05
+    with pytest.raises(ValueError, match="same shape"):
+        correlation_gap(x, x[:, :3])
+    with pytest.raises(ValueError, match="N >= 2"):
+        class_correlation(x[:1])
