@@ -1,0 +1,162 @@
+"""The classification distiller: a frozen teacher and a student as one MMEngine model.
+
+``ClsDistiller(student=dict(arch=...), num_classes=..., teacher=dict(arch=...,
+checkpoint=...), distill_loss=dict(type='LDRLDLoss', ...))``
+
+- ``mode='loss'``: the student's logits and the teacher's (run under no-grad,
+  the teacher always in eval mode) go into the ``ldrld_core`` loss; returns its
+  dict of terms (``loss_ce``, ``loss_local``, ``loss_rntk``, ...). DKD's
+  warm-up is driven by the current epoch (1-based, as the DKD code counts).
+- ``mode='predict'``: per image, the student's top-5 classes and the label,
+  for ``TopKAccuracy``.
+- ``mode='tensor'``: the student's logits.
+
+Without a teacher (``teacher=None``, ``distill_loss=None``) the same model
+trains a network with cross-entropy alone: the teacher-training configs.
+Only the student's parameters require gradients; the optimizer is built over
+the student alone (``StudentOptimWrapperConstructor``).
+"""
+import os
+
+import torch
+import torch.nn.functional as F
+from mmengine.logging import MessageHub
+from mmengine.model import BaseModel
+from mmengine.registry import MODELS
+
+from ldrld_core import CheckpointError, build_loss, extract_state_dict, load_teacher_checkpoint, read_checkpoint
+
+from ..errors import ClassCountError, ClsInputError
+from ..models import build_classifier, classifier_layer
+
+OWN_PREFIX = "student."  # where this trainer's own checkpoints keep the trained network
+
+
+def _arch_cfg(cfg, role, default_family):
+    if not isinstance(cfg, dict) or "arch" not in cfg:
+        raise ClsInputError(f"model.{role} must be a dict with an 'arch' key, e.g. dict(arch='resnet8x4'), "
+                            f"got {cfg!r}")
+    return cfg["arch"], cfg.get("family", default_family)
+
+
+@MODELS.register_module()
+class ClsDistiller(BaseModel):
+    def __init__(self, student, num_classes, teacher=None, distill_loss=None, family="cifar",
+                 kd_warmup_epochs=0, data_preprocessor=None, init_cfg=None):
+        if data_preprocessor is None:
+            data_preprocessor = dict(type="ClsDataPreprocessor")
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.num_classes = num_classes
+        arch, fam = _arch_cfg(student, "student", family)
+        self.student = build_classifier(arch, num_classes, fam)
+        if (teacher is None) != (distill_loss is None):
+            raise ClsInputError(
+                "model.teacher and model.distill_loss go together: set both to distil, or neither to train "
+                f"with cross-entropy alone (got teacher={teacher!r}, distill_loss={distill_loss!r})")
+        self.teacher = None
+        self.distill_loss = None
+        if teacher is not None:
+            self.teacher = self._build_teacher(teacher, num_classes, family)
+            self.distill_loss = build_loss(distill_loss)
+        if kd_warmup_epochs < 0:
+            raise ClsInputError(f"model.kd_warmup_epochs must be >= 0, got {kd_warmup_epochs!r}")
+        self.kd_warmup_epochs = kd_warmup_epochs
+
+    # ---- teacher --------------------------------------------------------------------------------------------
+    def _build_teacher(self, cfg, num_classes, default_family):
+        arch, fam = _arch_cfg(cfg, "teacher", default_family)
+        model = build_classifier(arch, num_classes, fam)
+        path = cfg.get("checkpoint")
+        if not path:
+            raise ClsInputError(
+                f"model.teacher ({arch!r}) has no checkpoint: pass --teacher-checkpoint PATH (a "
+                f"{{'model': state_dict}} file of the KD literature, a torchvision state dict, or a checkpoint "
+                f"written by tools/train_cls.py)")
+        self._load_teacher(model, os.path.expanduser(str(path)), cfg, arch, fam, num_classes)
+        for p in model.parameters():
+            p.requires_grad_(False)
+        return model.eval()
+
+    def _load_teacher(self, model, path, cfg, arch, family, num_classes):
+        trust, key, prefix = bool(cfg.get("trust", False)), cfg.get("key"), cfg.get("prefix")
+        what = f"model.teacher (arch={arch!r}, family={family!r}, num_classes={num_classes})"
+        try:
+            load_teacher_checkpoint(model, path, trust=trust, key=key, prefix=prefix)
+            return
+        except CheckpointError as err:
+            first = err
+        if not os.path.isfile(path):
+            raise CheckpointError(f"{what}: {first}") from None
+        try:
+            state = extract_state_dict(read_checkpoint(path, trust=trust), path, key)
+        except CheckpointError:
+            raise CheckpointError(f"{what}: {first}") from None
+        if prefix is None and state and all(k.startswith(OWN_PREFIX) for k in state
+                                            if not k.startswith(("teacher.", "data_preprocessor."))):
+            try:  # a checkpoint of this trainer: the network sits under 'student.'
+                load_teacher_checkpoint(model, path, trust=trust, key=key, prefix=OWN_PREFIX)
+                return
+            except CheckpointError as err:
+                first = err
+                state = {k[len(OWN_PREFIX):]: v for k, v in state.items() if k.startswith(OWN_PREFIX)}
+        self._explain_class_count(model, state, path, what)
+        raise CheckpointError(f"{what}: {first}") from None
+
+    @staticmethod
+    def _explain_class_count(model, state, path, what):
+        """Raise ``ClassCountError`` when only the classifier's class count differs."""
+        name, layer = classifier_layer(model)
+        weight = state.get(f"{name}.weight")
+        if weight is None or weight.dim() != 2 or weight.shape[0] == layer.out_features:
+            return
+        own = model.state_dict()
+        others_fit = set(own) == set(state) and all(
+            own[k].shape == state[k].shape for k in own if not k.startswith(f"{name}."))
+        if others_fit:
+            raise ClassCountError(
+                f"{what}: teacher checkpoint {path} was trained for {weight.shape[0]} classes "
+                f"({name}.weight {tuple(weight.shape)}), but the model is built for {layer.out_features} "
+                f"(model.num_classes, the data set's class count)")
+
+    def train(self, mode=True):
+        super().train(mode)
+        if self.teacher is not None:
+            self.teacher.eval()  # BN statistics and dropout of the teacher stay frozen
+        return self
+
+    # ---- forward --------------------------------------------------------------------------------------------
+    def forward(self, inputs, data_samples=None, mode="tensor"):
+        if mode == "loss":
+            return self.loss(inputs, data_samples)
+        if mode == "predict":
+            return self.predict(inputs, data_samples)
+        if mode == "tensor":
+            return self.student(inputs)
+        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got {mode!r}")
+
+    @staticmethod
+    def current_epoch():
+        """The running epoch, 1-based (DKD's warm-up counts so), or None outside a run."""
+        epoch = MessageHub.get_current_instance().get_info("epoch")
+        return None if epoch is None else int(epoch) + 1
+
+    def loss(self, inputs, labels):
+        if labels is None:
+            raise ValueError("ClsDistiller.loss needs labels (data_samples)")
+        logits = self.student(inputs)
+        if self.teacher is None:
+            return {"loss_ce": F.cross_entropy(logits.float(), labels)}
+        with torch.no_grad():
+            teacher_logits = self.teacher(inputs)
+        epoch = self.current_epoch()
+        losses = self.distill_loss(logits, teacher_logits.detach(), labels, epoch=epoch)
+        if self.kd_warmup_epochs and epoch is not None:
+            factor = min(epoch / self.kd_warmup_epochs, 1.0)
+            losses = {k: v if k == "loss_ce" else v * factor for k, v in losses.items()}
+        return losses
+
+    def predict(self, inputs, labels=None):
+        logits = self.student(inputs)
+        topk = logits.topk(min(5, logits.shape[1]), dim=1).indices.cpu()
+        labels = labels.cpu() if labels is not None else [None] * len(topk)
+        return [{"topk": topk[i], "gt_label": labels[i]} for i in range(len(topk))]

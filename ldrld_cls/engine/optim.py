@@ -1,0 +1,18 @@
+"""Build the optimizer over the student's parameters only (the teacher is frozen)."""
+from mmengine.optim import DefaultOptimWrapperConstructor
+from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS
+
+
+@OPTIM_WRAPPER_CONSTRUCTORS.register_module()
+class StudentOptimWrapperConstructor(DefaultOptimWrapperConstructor):
+    """``DefaultOptimWrapperConstructor`` applied to ``model.student``
+    (``paramwise_cfg`` options apply within the student)."""
+
+    def __call__(self, model):
+        if hasattr(model, "module"):  # DDP and other wrappers
+            model = model.module
+        student = getattr(model, "student", None)
+        if student is None:
+            raise ValueError(f"StudentOptimWrapperConstructor needs a model with a .student network, "
+                             f"got {type(model).__name__}")
+        return super().__call__(student)
