@@ -1,0 +1,124 @@
+"""Checkpoints of a Re-ID run: written atomically, read with ``weights_only=True``.
+
+A training checkpoint keeps torchreid's own keys (``state_dict``, ``epoch`` =
+epochs completed, ``optimizer``, ``scheduler``), so torchreid's tools read it
+too, plus ``meta`` (stage, architecture, class count, loss). Files are written
+to a temporary file in the same folder and moved into place with
+``os.replace``: a crash while saving leaves the previous file intact.
+
+torchreid's own checkpoints (``{'state_dict', 'epoch', 'rank1', 'optimizer',
+'scheduler'}``, with numpy scalars and ``collections.Counter`` milestones)
+load under ``weights_only=True``: ldrld_core allows the numpy types and torch
+allows ``Counter``; :func:`allow_torchreid_checkpoints` registers them for the
+whole process, e.g. for torchreid's own ``load_checkpoint``.
+"""
+import collections
+import json
+import os
+import tempfile
+
+import torch
+
+from ldrld_core import CheckpointError, allow_in_weights_only, extract_state_dict, load_teacher_checkpoint, \
+    read_checkpoint
+
+CLASSIFIER_KEY = "classifier.weight"  # torchreid's ResNets: the identity classifier
+
+
+def allow_torchreid_checkpoints() -> None:
+    """Let ``torch.load(weights_only=True)`` read what torchreid writes into its checkpoints."""
+    allow_in_weights_only(collections.Counter)
+
+
+def _atomic_write(path, write) -> str:
+    path = os.path.abspath(os.fspath(path))
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def save_atomic(obj, path) -> str:
+    """``torch.save(obj, path)`` through a temporary file and ``os.replace``."""
+    return _atomic_write(path, lambda handle: torch.save(obj, handle))
+
+
+def write_json_atomic(obj, path) -> str:
+    text = json.dumps(obj, indent=2, sort_keys=True) + "\n"
+    return _atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def training_state(model, optimizer, scheduler, epoch, meta) -> dict:
+    """What a training checkpoint holds; ``epoch`` counts completed epochs."""
+    return {"state_dict": model.state_dict(), "epoch": int(epoch), "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict() if scheduler is not None else None, "meta": dict(meta)}
+
+
+def num_classes_of(checkpoint, path) -> int:
+    """Rows of a read checkpoint's identity classifier (the identities it was trained on)."""
+    state = extract_state_dict(checkpoint, os.fspath(path))
+    if CLASSIFIER_KEY not in state:
+        raise CheckpointError(
+            f"checkpoint {path} has no {CLASSIFIER_KEY!r}: expected a torchreid model trained with the "
+            f"softmax loss (its keys start with: {', '.join(list(state)[:5])})")
+    return int(state[CLASSIFIER_KEY].shape[0])
+
+
+def checkpoint_num_classes(path, trust=False) -> int:
+    """:func:`num_classes_of` the checkpoint file at ``path``."""
+    allow_torchreid_checkpoints()
+    return num_classes_of(read_checkpoint(path, trust=trust), path)
+
+
+def load_model_checkpoint(model, path, expected_classes=None, trust=False, role="teacher"):
+    """Load a torchreid model's weights with ``ldrld_core.load_teacher_checkpoint``.
+
+    With ``expected_classes`` the classifier's class count is checked first, so
+    a checkpoint trained on other identities gives one clear error.
+    """
+    allow_torchreid_checkpoints()
+    if expected_classes is not None:
+        found = checkpoint_num_classes(path, trust)
+        if found != expected_classes:
+            raise CheckpointError(
+                f"{role} checkpoint {path} classifies {found} identities but the training data has "
+                f"{expected_classes}: the {role} must be trained on the same training identities "
+                f"(the same --root)")
+    load_teacher_checkpoint(model, path, trust=trust)
+
+
+def resume_training(path, model, optimizer, scheduler, meta, trust=False) -> int:
+    """Restore weights, optimizer and scheduler from ``path``; returns the epoch to start from.
+
+    ``meta`` describes the run being resumed: a checkpoint of another stage,
+    architecture or distillation loss is refused.
+    """
+    allow_torchreid_checkpoints()
+    checkpoint = read_checkpoint(path, trust=trust)
+    missing = [k for k in ("state_dict", "epoch", "optimizer") if k not in checkpoint] \
+        if isinstance(checkpoint, dict) else ["state_dict", "epoch", "optimizer"]
+    if missing:
+        raise CheckpointError(f"--resume {path} is not a training checkpoint: it lacks {', '.join(missing)} "
+                              f"(expected the last.pth that a training run writes every epoch)")
+    saved = checkpoint.get("meta") or {}
+    for key in ("stage", "arch", "loss"):
+        if key in saved and key in meta and saved[key] != meta[key]:
+            raise CheckpointError(f"--resume {path} has {key} {saved[key]!r}, but this run has {key} {meta[key]!r}")
+    try:
+        model.load_state_dict(extract_state_dict(checkpoint["state_dict"], path))
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        if scheduler is not None and checkpoint.get("scheduler") is not None:
+            scheduler.load_state_dict(checkpoint["scheduler"])
+    except (RuntimeError, ValueError, KeyError) as err:
+        raise CheckpointError(f"--resume {path} does not fit this run's model or optimizer: {err}") from None
+    return int(checkpoint["epoch"])
