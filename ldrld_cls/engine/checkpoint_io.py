@@ -91,9 +91,17 @@ def history_buffer_getattr(obj, name):
         f"not {getattr(obj, '__name__', type(obj).__name__)}.{name}")
 
 
-# what MMEngine's Runner writes into its checkpoints besides tensors, plain data,
-# Counter and OrderedDict (which torch allows already) and numpy values (ldrld_core adds them)
-allow_in_weights_only(HistoryBuffer, (history_buffer_getattr, "builtins.getattr"))
+def allow_mmengine_checkpoints():
+    """Allow what MMEngine's Runner writes into its checkpoints besides tensors,
+    plain data, Counter and OrderedDict (which torch allows already): numpy
+    values and log buffers. Called on import, and again after a teacher is
+    loaded, because ``ldrld_core.read_checkpoint`` allows numpy types inside a
+    ``torch.serialization.safe_globals`` block, whose exit removes them from
+    the process-wide list as well."""
+    allow_in_weights_only(HistoryBuffer, (history_buffer_getattr, "builtins.getattr"))
+
+
+allow_mmengine_checkpoints()
 
 
 def _epoch_of(path):
