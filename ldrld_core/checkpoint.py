@@ -53,15 +53,35 @@ def _torch_load(path, map_location, trust, extra_safe_globals):
         with torch.serialization.safe_globals(allowed):
             return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        try:
-            unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-        except Exception:  # the list is a courtesy; the refusal stands anyway
-            unsafe = []
-        found = f" It references: {', '.join(unsafe)}." if unsafe else ""
+        unsafe = _unsafe_globals(path, allowed)
+        if unsafe:
+            raise CheckpointError(
+                f"checkpoint {path} holds Python objects beyond tensors and plain data, so it was not "
+                f"loaded (weights_only=True). It references: {', '.join(unsafe)}. If you trust this file, "
+                f"pass trust=True (on the command line: --trust-checkpoint).") from err
         raise CheckpointError(
-            f"checkpoint {path} holds Python objects beyond tensors and plain data, so it was not "
-            f"loaded (weights_only=True).{found} If you trust this file, pass trust=True "
-            f"(on the command line: --trust-checkpoint).") from err
+            f"could not read checkpoint {path}: {_reason(err)}. It is damaged or not a torch checkpoint; "
+            f"if it is an old-format checkpoint holding Python objects and you trust it, pass trust=True "
+            f"(--trust-checkpoint).") from err
+
+
+def _unsafe_globals(path, allowed):
+    """The classes a zip-format checkpoint would need unpickled beyond ``allowed``."""
+    try:
+        found = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+    except Exception:  # not a zip-format checkpoint: nothing to list
+        return []
+    known = {f"{getattr(g, '__module__', '')}.{getattr(g, '__qualname__', '')}"
+             for g in list(allowed) + list(torch.serialization.get_safe_globals())}
+    return [name for name in found if name not in known]
+
+
+def _reason(err) -> str:
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    for k, line in enumerate(lines):
+        if line.startswith("WeightsUnpickler error") and k + 1 < len(lines):
+            return lines[k + 1]
+    return lines[0] if lines else type(err).__name__
 
 
 def read_checkpoint(path, map_location="cpu", trust=False, extra_safe_globals=()):

@@ -88,9 +88,10 @@ def test_untrusted_pickle_is_refused_and_trust_opts_in(tmp_path):
 
 def test_unreadable_and_empty_files(tmp_path):
     garbage = tmp_path / "garbage.pth"
-    garbage.write_bytes(b"this is not a checkpoint")
-    with pytest.raises(CheckpointError, match="could not read checkpoint .*garbage.pth"):
-        load_teacher_checkpoint(Net(), garbage)
+    for content in (b"this is not a checkpoint", b"\x00 not a checkpoint", b"\x80\x02}q\x00"):
+        garbage.write_bytes(content)
+        with pytest.raises(CheckpointError, match="could not read checkpoint .*garbage.pth"):
+            load_teacher_checkpoint(Net(), garbage)
     empty = tmp_path / "empty.pth"
     torch.save({"epoch": 3}, empty)
     with pytest.raises(CheckpointError, match="holds no weights"):

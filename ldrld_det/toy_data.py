@@ -1,0 +1,94 @@
+"""A tiny COCO 2017 look-alike for tests and the demo.
+
+Images of simple coloured shapes with exact boxes, written in COCO 2017's folder
+layout and JSON format. The categories are COCO's own 80 (real ids and names),
+so an unmodified COCO config reads the data and its label indices mean what they
+mean on COCO; the images use three of them: 'person' (a tall red box), 'car' (a
+wide blue box) and 'sports ball' (a green disc).
+"""
+import json
+import os
+import random
+
+from PIL import Image, ImageDraw
+
+COCO_IDS = (list(range(1, 12)) + list(range(13, 26)) + [27, 28] + list(range(31, 45)) + list(range(46, 66))
+            + [67, 70] + list(range(72, 83)) + list(range(84, 91)))
+SHAPES = {  # name: (colour, aspect w/h, disc?)
+    "person": ((220, 40, 40), 0.45, False),
+    "car": ((40, 70, 220), 2.0, False),
+    "sports ball": ((40, 200, 60), 1.0, True),
+}
+
+
+def coco_categories():
+    from mmdet.datasets import CocoDataset
+    names = CocoDataset.METAINFO["classes"]
+    assert len(names) == len(COCO_IDS) == 80
+    return [{"id": i, "name": n, "supercategory": "none"} for i, n in zip(COCO_IDS, names)]
+
+
+def _draw_image(rng, size):
+    w, h = size
+    base = tuple(rng.randint(90, 170) for _ in range(3))
+    img = Image.new("RGB", (w, h), base)
+    draw = ImageDraw.Draw(img)
+    for _ in range(6):  # faint clutter so the background is not flat
+        x, y = rng.randint(0, w - 8), rng.randint(0, h - 8)
+        shade = tuple(max(0, min(255, c + rng.randint(-25, 25))) for c in base)
+        draw.rectangle([x, y, x + rng.randint(4, 14), y + rng.randint(4, 14)], fill=shade)
+    objects, placed = [], []
+    for _ in range(rng.randint(1, 3)):
+        name = rng.choice(sorted(SHAPES))
+        colour, aspect, disc = SHAPES[name]
+        bh = rng.randint(int(0.25 * h), int(0.5 * h))
+        bw = max(8, min(int(bh * aspect), w - 4))
+        bh = max(8, min(bh, h - 4))
+        for _try in range(20):
+            x0, y0 = rng.randint(0, w - bw), rng.randint(0, h - bh)
+            box = (x0, y0, x0 + bw, y0 + bh)
+            if all(box[2] <= p[0] or box[0] >= p[2] or box[3] <= p[1] or box[1] >= p[3] for p in placed):
+                break
+        else:
+            continue
+        placed.append(box)
+        # draw.rectangle/ellipse include their last pixel: the drawn object spans
+        # exactly [x0, x0 + bw) x [y0, y0 + bh), i.e. the COCO box (x0, y0, bw, bh).
+        shape = [box[0], box[1], box[2] - 1, box[3] - 1]
+        (draw.ellipse if disc else draw.rectangle)(shape, fill=colour)
+        objects.append((name, [float(x0), float(y0), float(bw), float(bh)]))
+    return img, objects
+
+
+def _write_split(root, split, count, rng, size, categories):
+    folder = os.path.join(root, f"{split}2017")
+    os.makedirs(folder, exist_ok=True)
+    cat_id = {c["name"]: c["id"] for c in categories}
+    images, annotations = [], []
+    offset = 0 if split == "train" else 100000
+    for k in range(count):
+        img, objects = _draw_image(rng, size)
+        image_id = offset + k + 1
+        name = f"{image_id:012d}.jpg"
+        img.save(os.path.join(folder, name), quality=95)
+        images.append({"id": image_id, "file_name": name, "width": size[0], "height": size[1]})
+        for label, (x, y, bw, bh) in objects:
+            annotations.append({
+                "id": len(annotations) + 1 + offset, "image_id": image_id, "category_id": cat_id[label],
+                "bbox": [x, y, bw, bh], "area": bw * bh, "iscrowd": 0,
+                "segmentation": [[x, y, x + bw, y, x + bw, y + bh, x, y + bh]]})
+    ann_dir = os.path.join(root, "annotations")
+    os.makedirs(ann_dir, exist_ok=True)
+    with open(os.path.join(ann_dir, f"instances_{split}2017.json"), "w") as f:
+        json.dump({"info": {"description": "LDRLD toy COCO"}, "licenses": [], "images": images,
+                   "annotations": annotations, "categories": categories}, f)
+
+
+def make_toy_coco(out_dir, num_train=24, num_val=8, image_size=(160, 128), seed=0):
+    """Write ``out_dir/{train2017,val2017}/*.jpg`` and
+    ``out_dir/annotations/instances_{train,val}2017.json``; returns ``out_dir``."""
+    rng = random.Random(seed)
+    categories = coco_categories()
+    _write_split(out_dir, "train", num_train, rng, tuple(image_size), categories)
+    _write_split(out_dir, "val", num_val, rng, tuple(image_size), categories)
+    return out_dir

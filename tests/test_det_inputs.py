@@ -1,0 +1,199 @@
+"""Detection: bad inputs, teacher re-normalisation, toy data, atomic checkpoint
+writes and the student export."""
+import io
+import json
+import os
+import sys
+
+import pytest
+import torch
+
+from det_helpers import CONFIGS, ROOT, run_tool, small_student_config, small_teacher_config
+from ldrld_det.toy_data import make_toy_coco
+
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import train_det  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def coco(tmp_path_factory):
+    return make_toy_coco(str(tmp_path_factory.mktemp("coco_inputs")), num_train=2, num_val=2)
+
+
+@pytest.fixture
+def student_cfg(tmp_path):
+    teacher = small_teacher_config(str(tmp_path))
+    return small_student_config(str(tmp_path), "frcnn_r101_r18_ldrld.py", teacher,
+                                extra="train_cfg = dict(max_epochs=1, val_interval=5)")
+
+
+def _fails(capsys, argv, *messages):
+    with pytest.raises(SystemExit) as exit_info:
+        train_det.main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "\nerror: " in "\n" + err and "Traceback" not in err
+    err = err[("\n" + err).index("\nerror: "):]
+    for message in messages:
+        assert message in err, err
+    return err
+
+
+def test_missing_teacher_checkpoint(capsys, tmp_path, coco, student_cfg):
+    _fails(capsys, [student_cfg, "--data-root", coco, "--teacher-checkpoint", str(tmp_path / "nope.pth"),
+                    "--work-dir", str(tmp_path / "w")], "teacher checkpoint not found", "nope.pth")
+
+
+def test_unreadable_teacher_checkpoint(capsys, tmp_path, coco, student_cfg):
+    bad = tmp_path / "broken.pth"
+    bad.write_bytes(b"\x00 not a checkpoint")
+    _fails(capsys, [student_cfg, "--data-root", coco, "--teacher-checkpoint", str(bad),
+                    "--work-dir", str(tmp_path / "w")], "could not read checkpoint", "broken.pth")
+
+
+def test_teacher_checkpoint_of_another_architecture(capsys, tmp_path, coco, student_cfg):
+    import torchvision
+    other = tmp_path / "resnet18_classifier.pth"
+    torch.save(torchvision.models.resnet18().state_dict(), other)
+    _fails(capsys, [student_cfg, "--data-root", coco, "--teacher-checkpoint", str(other),
+                    "--work-dir", str(tmp_path / "w")],
+           "resnet18_classifier.pth does not fit FasterRCNN", "missing keys", "unexpected keys")
+
+
+def test_teacher_and_student_class_counts_differ(capsys, tmp_path, coco):
+    teacher = small_teacher_config(str(tmp_path), extra="model.update(roi_head=dict(bbox_head=dict(num_classes=3)))")
+    cfg = small_student_config(str(tmp_path), "frcnn_r101_r18_ldrld.py", teacher)
+    _fails(capsys, [cfg, "--data-root", coco, "--work-dir", str(tmp_path / "w")],
+           "3 classes but the student's has 80")
+
+
+def test_missing_coco_folder_and_annotation(capsys, tmp_path, coco, student_cfg):
+    _fails(capsys, [student_cfg, "--data-root", str(tmp_path / "no_coco")],
+           "COCO data root not found", "annotations/instances_{train,val}2017.json")
+    partial = tmp_path / "partial"
+    (partial / "annotations").mkdir(parents=True)
+    (partial / "train2017").mkdir()
+    (partial / "val2017").mkdir()
+    (partial / "annotations" / "instances_val2017.json").write_text("{}")
+    _fails(capsys, [student_cfg, "--data-root", str(partial)], "missing:", "instances_train2017.json")
+
+
+def test_missing_config(capsys):
+    _fails(capsys, ["configs/nope.py"], "config file not found: configs/nope.py")
+
+
+def test_renormalizes_student_batch_for_a_caffe_teacher():
+    from mmdet.models.data_preprocessors import DetDataPreprocessor
+    from mmdet.structures import DetDataSample
+
+    import ldrld_det  # noqa: F401
+    from ldrld_det.renormalize import Renormalizer
+    student = DetDataPreprocessor(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+                                  bgr_to_rgb=True, pad_size_divisor=32)
+    teacher = DetDataPreprocessor(mean=[103.53, 116.28, 123.675], std=[1.0, 1.0, 1.0],
+                                  bgr_to_rgb=False, pad_size_divisor=32)
+    gen = torch.Generator().manual_seed(0)
+    images = [torch.randint(0, 256, (3, 50, 70), generator=gen, dtype=torch.uint8),
+              torch.randint(0, 256, (3, 64, 40), generator=gen, dtype=torch.uint8)]
+
+    def batch():
+        samples = []
+        for img in images:
+            s = DetDataSample()
+            s.set_metainfo(dict(img_shape=tuple(img.shape[1:]), ori_shape=tuple(img.shape[1:])))
+            samples.append(s)
+        return dict(inputs=[i.clone() for i in images], data_samples=samples)
+
+    s_out = student(batch())
+    t_out = teacher(batch())
+    renorm = Renormalizer(student, teacher)
+    assert not renorm.identity and renorm.flip
+    ours = renorm(s_out["inputs"], s_out["data_samples"])
+    assert ours.shape == t_out["inputs"].shape == (2, 3, 64, 96)
+    torch.testing.assert_close(ours, t_out["inputs"], atol=1e-3, rtol=0)
+    assert Renormalizer(student, student).identity
+
+
+def test_toy_coco_is_valid_coco(tmp_path):
+    from pycocotools.coco import COCO
+    root = make_toy_coco(str(tmp_path), num_train=3, num_val=2, image_size=(96, 80))
+    coco = COCO(os.path.join(root, "annotations", "instances_train2017.json"))
+    assert len(coco.getCatIds()) == 80 and len(coco.getImgIds()) == 3
+    names = {coco.loadCats(a["category_id"])[0]["name"] for a in coco.dataset["annotations"]}
+    assert names <= {"person", "car", "sports ball"} and names
+    for ann in coco.dataset["annotations"]:
+        x, y, w, h = ann["bbox"]
+        assert x >= 0 and y >= 0 and x + w <= 96 and y + h <= 80
+        assert os.path.isfile(os.path.join(root, "train2017", coco.loadImgs(ann["image_id"])[0]["file_name"]))
+
+
+def test_atomic_backend_keeps_the_previous_file_on_a_failed_write(tmp_path):
+    import ldrld_det  # noqa: F401
+    from mmengine.fileio import get_file_backend
+    backend = get_file_backend(str(tmp_path), backend_args=dict(backend="local_atomic"))
+    target = tmp_path / "epoch_1.pth"
+    backend.put(b"first", target)
+    with pytest.raises(TypeError):
+        backend.put(object(), target)  # fails mid-write: nothing valid to write
+    assert target.read_bytes() == b"first"
+    assert os.listdir(tmp_path) == ["epoch_1.pth"]  # no temporary file left behind
+    backend.put_text("second", target)
+    assert target.read_text() == "second"
+
+
+def test_exported_student_loads_in_plain_mmdetection(tmp_path):
+    import ldrld_det  # noqa: F401
+    from mmengine.config import Config
+    from mmdet.registry import MODELS
+    cfg = Config.fromfile(small_student_config(str(tmp_path), "frcnn_r101_r18_ldrld.py",
+                                               small_teacher_config(str(tmp_path))))
+    distiller = MODELS.build(cfg.model)
+    buffer = io.BytesIO()
+    torch.save({"state_dict": distiller.state_dict(), "meta": {"epoch": 1}}, buffer)
+    (tmp_path / "train.pth").write_bytes(buffer.getvalue())
+    run_tool("export_student.py", tmp_path / "train.pth", tmp_path / "student.pth")
+    # A fresh interpreter that never imports this toolkit: MMDetection's packaged
+    # config at depth 18 loads the exported weights strictly.
+    script = f"""
+import torch
+from mmengine.config import Config
+from mmengine.runner import load_checkpoint
+from mmdet.utils import register_all_modules
+from mmdet.registry import MODELS
+register_all_modules()
+import os, mmdet
+cfg = Config.fromfile(os.path.join(os.path.dirname(mmdet.__file__), '.mim', 'configs', 'faster_rcnn',
+                                   'faster-rcnn_r50_fpn_1x_coco.py'))
+cfg.model.backbone.update(depth=18, init_cfg=None)
+cfg.model.neck.in_channels = [64, 128, 256, 512]
+model = MODELS.build(cfg.model)
+load_checkpoint(model, {str(tmp_path / 'student.pth')!r}, strict=True)
+import sys
+assert 'ldrld_det' not in sys.modules and 'ldrld_core' not in sys.modules
+print('loaded', len(model.state_dict()))
+"""
+    import subprocess
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "loaded" in proc.stdout
+
+
+def test_packaged_configs_inherit_mmdetection_and_set_the_recipe():
+    from mmengine.config import Config
+    cfg = Config.fromfile(os.path.join(CONFIGS, "frcnn_r101_r18_ldrld.py"))
+    assert cfg.model.type == "RoIDistiller" and cfg.model.backbone.depth == 18
+    assert cfg.model.distill_loss.type == "LDRLDLoss"
+    assert cfg.model.teacher_checkpoint.startswith("https://download.openmmlab.com/")
+    assert cfg.train_dataloader.batch_size == 2  # x 8 GPUs = 16
+    assert cfg.model.train_cfg.rcnn.sampler.num == 512 and cfg.model.train_cfg.rcnn.sampler.pos_fraction == 0.25
+    assert cfg.optim_wrapper.optimizer.lr == 0.02 and cfg.train_cfg.max_epochs == 12
+    assert [s["milestones"] for s in cfg.param_scheduler if s["type"] == "MultiStepLR"] == [[8, 11]]
+    scales = [t for t in cfg.train_pipeline if t["type"] == "RandomChoiceResize"][0]["scales"]
+    assert min(s[1] for s in scales) == 640 and max(s[1] for s in scales) == 800
+    teacher = Config.fromfile(cfg.model.teacher_config)
+    assert teacher.model.backbone.depth == 101 and teacher.model.backbone.style == "caffe"
+    assert teacher.model.data_preprocessor.std == [1.0, 1.0, 1.0]
+    assert not teacher.model.data_preprocessor.bgr_to_rgb
+    r50 = Config.fromfile(os.path.join(CONFIGS, "frcnn_r101_r50_ldrld.py"))
+    assert r50.model.backbone.depth == 50
+    assert json.dumps(cfg.model.distill_loss.to_dict())
