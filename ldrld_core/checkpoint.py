@@ -49,8 +49,11 @@ def _torch_load(path, map_location, trust, extra_safe_globals):
     if trust:
         return torch.load(path, map_location=map_location, weights_only=False)
     allowed = _numpy_safe_globals() + list(extra_safe_globals or [])
+    # safe_globals() removes on exit what it added on entry, even entries that
+    # were allowed process-wide before (allow_in_weights_only): add only the new ones.
+    already = torch.serialization.get_safe_globals()
     try:
-        with torch.serialization.safe_globals(allowed):
+        with torch.serialization.safe_globals([g for g in allowed if g not in already]):
             return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         unsafe = _unsafe_globals(path, allowed)

@@ -21,6 +21,10 @@ class Opaque:  # an arbitrary class: needs full unpickling
     pass
 
 
+class AllowedLater:  # allowed process-wide by one test only
+    pass
+
+
 def _weights_equal(a, b):
     return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
@@ -96,3 +100,14 @@ def test_unreadable_and_empty_files(tmp_path):
     torch.save({"epoch": 3}, empty)
     with pytest.raises(CheckpointError, match="holds no weights"):
         load_teacher_checkpoint(Net(), empty)
+
+
+def test_reading_a_checkpoint_keeps_process_wide_allowances(tmp_path):
+    from ldrld_core import allow_in_weights_only
+    allow_in_weights_only(AllowedLater)
+    assert AllowedLater in torch.serialization.get_safe_globals()
+    path = tmp_path / "t.pth"
+    torch.save({"model": Net().state_dict(), "extra": AllowedLater()}, path)
+    load_teacher_checkpoint(Net(), path)  # allowed now, without trust
+    assert AllowedLater in torch.serialization.get_safe_globals()
+    assert np.ndarray in torch.serialization.get_safe_globals()
