@@ -30,6 +30,12 @@ def allow_torchreid_checkpoints() -> None:
     allow_in_weights_only(collections.Counter)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path, write) -> str:
     path = os.path.abspath(os.fspath(path))
     folder = os.path.dirname(path)
@@ -40,6 +46,7 @@ def _atomic_write(path, write) -> str:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file open()'s usual mode
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

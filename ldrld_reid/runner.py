@@ -122,10 +122,11 @@ def train_stage(cfg, stage, datamanager, device, teacher=None, teacher_checkpoin
         start_epoch = resume_training(resume, model, optimizer, scheduler, meta, trust)
         print(f"=> resumed {stage} from {resume}: {start_epoch} epoch(s) done")
     engine.max_epoch = max_epoch = train["max_epoch"]
+    print_freq = min(train["print_freq"], len(datamanager.train_loader))  # at least one line an epoch
     began = time.time()
     for epoch in range(start_epoch, max_epoch):
         engine.epoch = epoch
-        engine.train(print_freq=train["print_freq"], fixbase_epoch=train["fixbase_epoch"],
+        engine.train(print_freq=print_freq, fixbase_epoch=train["fixbase_epoch"],
                      open_layers=train["open_layers"])
         save_atomic(training_state(model, optimizer, scheduler, epoch + 1, meta), last)
         print(f"=> {stage}: epoch {epoch + 1}/{max_epoch} saved to {last}")

@@ -1,6 +1,7 @@
 """Re-ID pieces on their own: CMC/mAP mapping, atomic checkpoints, torchreid's checkpoints, the config."""
 import argparse
 import os
+import stat
 
 import numpy as np
 import pytest
@@ -42,6 +43,9 @@ def test_atomic_save_keeps_the_previous_file_when_saving_fails(tmp_path):
         save_atomic({"epoch": 2, "w": torch.zeros(3), "bad": lambda: None}, path)  # pickling fails midway
     assert torch.load(path, weights_only=True)["epoch"] == 1
     assert os.listdir(path.parent) == ["last.pth"]  # no temporary file left behind
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~mask  # an ordinary file's mode, not mkstemp's 0600
     write_json_atomic({"rank1": 0.5}, tmp_path / "r.json")
     assert (tmp_path / "r.json").read_text().strip().startswith("{")
 
