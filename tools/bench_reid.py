@@ -1,0 +1,189 @@
+"""Cost of distillation in a Re-ID training step: seconds per iteration and peak memory.
+
+    python tools/bench_reid.py [--device cpu|cuda] [--batch-size 32] [--iters 5] [--json]
+
+Rows, all at the same batch and input size (default 32 x 3 x 256 x 128,
+751 identities as in Market-1501's training set):
+
+- student alone: ResNet-18 forward, torchreid's label-smoothed CE, backward, AMSGrad step;
+- LDRLD: the same plus the frozen ResNet-50 teacher's eval-mode forward and the LDRLD loss;
+- KD: the same with Hinton's KD instead of LDRLD.
+
+The step is the one ``ldrld_reid.engine.DistillSoftmaxEngine`` runs, on a fixed
+random batch (no data set needed; random init, nothing is downloaded).
+Time: one process holds all rows and runs them in turn, iteration by
+iteration, so that the load of a shared machine falls on every row alike; the
+median is reported. Peak memory: each row once more in a fresh process of its
+own, on cuda ``torch.cuda.max_memory_allocated``, on cpu the process's peak
+resident set size (``resource.getrusage(...).ru_maxrss``: Python, torch, the
+models and the step together).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+ROWS = ("student alone", "LDRLD", "KD")
+NUM_CLASSES = 751
+
+
+def _loss(row):
+    if row == "LDRLD":
+        return dict(type="LDRLDLoss", alpha=1.0, beta=1.0, depth=7, temperature=4.0, ce_weight=0.0)
+    if row == "KD":
+        return dict(type="KDLoss", loss_weight=1.0, temperature=4.0, ce_weight=0.0)
+    return None
+
+
+class Row:
+    """One row's models and its training step on a fixed random batch."""
+
+    def __init__(self, row, device, imgs, pids, teacher=None):
+        import torch
+
+        from ldrld_core import build_loss
+        from ldrld_reid import compat
+        from ldrld_reid.engine import teacher_logits
+
+        self.name, self.device, self.imgs, self.pids = row, device, imgs, pids
+        compat.set_random_seed(0)
+        self.student = compat.models().build_model("resnet18", NUM_CLASSES, loss="softmax",
+                                                   pretrained=False).to(device).train()
+        self.optimizer = compat.optim().build_optimizer(self.student, optim="amsgrad", lr=3e-4)
+        self.criterion = compat.submodule("losses").CrossEntropyLoss(
+            NUM_CLASSES, use_gpu=device.type == "cuda", label_smooth=True)
+        loss_cfg = _loss(row)
+        self.teacher = teacher if loss_cfg is not None else None
+        self.distill = build_loss(loss_cfg).to(device) if loss_cfg is not None else None
+        self._teacher_logits, self._torch = teacher_logits, torch
+
+    def step(self):
+        logits = self.student(self.imgs)
+        loss = self.criterion(logits, self.pids)
+        if self.teacher is not None:
+            terms = self.distill(logits, self._teacher_logits(self.teacher, self.imgs), self.pids)
+            loss = loss + sum(terms.values())
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+
+    def timed_step(self):
+        self._sync()
+        began = time.perf_counter()
+        self.step()
+        self._sync()
+        return time.perf_counter() - began
+
+    def _sync(self):
+        if self.device.type == "cuda":
+            self._torch.cuda.synchronize(self.device)
+
+
+def _setup(rows, device_name, batch, height, width):
+    import torch
+
+    from ldrld_reid import compat
+    from ldrld_reid.engine import freeze
+
+    device = torch.device(device_name)
+    compat.set_random_seed(0)
+    imgs = torch.randn(batch, 3, height, width, device=device)
+    pids = torch.randint(0, NUM_CLASSES, (batch,), device=device)
+    teacher = None
+    if any(_loss(r) is not None for r in rows):
+        teacher = freeze(compat.models().build_model("resnet50", NUM_CLASSES, loss="softmax",
+                                                     pretrained=False).to(device))
+    return [Row(r, device, imgs, pids, teacher) for r in rows]
+
+
+def time_rows(device_name, batch, height, width, iters, warmup):
+    """Seconds per iteration of every row, measured in one process, the rows taking turns
+    iteration by iteration so that a shared machine's load falls on all of them alike."""
+    rows = _setup(ROWS, device_name, batch, height, width)
+    for _ in range(warmup):
+        for row in rows:
+            row.step()
+    samples = {row.name: [] for row in rows}
+    for _ in range(iters):
+        for row in rows:
+            samples[row.name].append(row.timed_step())
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def peak_memory(row_name, device_name, batch, height, width, steps=2):
+    """Peak memory of one row in this (fresh) process: ``(MiB, what was measured)``."""
+    import torch
+
+    (row,) = _setup([row_name], device_name, batch, height, width)
+    if row.device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(row.device)
+    for _ in range(steps):
+        row.step()
+    if row.device.type == "cuda":
+        return torch.cuda.max_memory_allocated(row.device) / 2**20, "torch.cuda.max_memory_allocated"
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "peak RSS of the process (ru_maxrss)"
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--height", type=int, default=256)
+    p.add_argument("--width", type=int, default=128)
+    p.add_argument("--iters", type=int, default=5, help="timed iterations per row (median reported)")
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    p.add_argument("--row", choices=ROWS, help=argparse.SUPPRESS)  # internal: one row's peak memory
+    args = p.parse_args(argv)
+    if args.device == "cuda":
+        import torch
+        if not torch.cuda.is_available():
+            print("bench_reid.py: error: --device cuda, but torch.cuda.is_available() is False", file=sys.stderr)
+            return 2
+    shape = [args.device, args.batch_size, args.height, args.width]
+    if args.row:  # a child process: this row's peak memory only
+        peak, what = peak_memory(args.row, *shape)
+        print(json.dumps({"row": args.row, "peak_mib": peak, "memory": what}))
+        return 0
+    memory = {}
+    for row in ROWS:
+        cmd = [sys.executable, os.path.abspath(__file__), "--row", row, "--device", args.device,
+               "--batch-size", str(args.batch_size), "--height", str(args.height), "--width", str(args.width)]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            print(done.stderr, file=sys.stderr)
+            return done.returncode
+        memory[row] = json.loads(done.stdout.strip().splitlines()[-1])
+    seconds = time_rows(*shape, args.iters, args.warmup)
+    results = [{"row": row, "s_per_iter": seconds[row], "peak_mib": memory[row]["peak_mib"],
+                "memory": memory[row]["memory"]} for row in ROWS]
+    info = {"device": args.device, "batch": args.batch_size, "input": f"{args.height}x{args.width}",
+            "classes": NUM_CLASSES, "iters": args.iters, "threads": _threads(), "rows": results}
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    base = results[0]["s_per_iter"]
+    print(f"Re-ID train step, {args.device}, batch {args.batch_size} x 3 x {args.height} x {args.width}, "
+          f"{NUM_CLASSES} classes, median of {args.iters} iterations, torch threads {info['threads']}")
+    print(f"memory: {results[0]['memory']}")
+    print("| row | s / iter | x student alone | peak MiB |")
+    print("| --- | --- | --- | --- |")
+    for r in results:
+        print(f"| {r['row']} | {r['s_per_iter']:.3f} | {r['s_per_iter'] / base:.2f} | {r['peak_mib']:.0f} |")
+    return 0
+
+
+def _threads():
+    import torch
+    return torch.get_num_threads()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
