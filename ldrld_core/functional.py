@@ -10,6 +10,7 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
+from .ldrld_function import LDRLDRows, pair_weight_matrix
 from .validation import check_choice, check_depth, check_logits, check_target, check_temperature
 
 RANK_BY = ("student", "teacher")
@@ -44,9 +45,8 @@ def rank_pairs(depth: int):
 
 
 @lru_cache(maxsize=64)
-def _pair_tables(depth: int, adw: bool, device: torch.device, dtype: torch.dtype):
-    i, j = rank_pairs(depth)
-    return i.to(device), j.to(device), adw_weights(depth, adw).to(device=device, dtype=dtype)
+def _pair_matrix(depth: int, adw: bool, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    return pair_weight_matrix(adw_weights(depth, adw), depth).to(device=device, dtype=dtype)
 
 
 def masked_kl(teacher_scaled: torch.Tensor, student_scaled: torch.Tensor, drop: torch.Tensor) -> torch.Tensor:
@@ -62,31 +62,19 @@ def masked_kl(teacher_scaled: torch.Tensor, student_scaled: torch.Tensor, drop: 
 
 
 def ldrld_rows(student_logits, teacher_logits, depth, temperature, rank_by="student", adw=True):
-    """Per-row ``(local, rntk)`` of SPEC §1 without validation; both ``(N,)``."""
-    T = float(temperature)
+    """Per-row ``(local, rntk)`` of SPEC §1 without validation; both ``(N,)``.
+
+    The pair terms use that a two-class softmax is a sigmoid of the logit gap,
+    so they come from the ``N x d`` gathered logits; see
+    :class:`~ldrld_core.ldrld_function.LDRLDRows` for the closed-form backward.
+    """
     with torch.autocast(student_logits.device.type, enabled=False):
         s = _full_precision(student_logits)
         t = _full_precision(teacher_logits).to(s.dtype)
-        z = torch.stack((t, s)) / T                                  # 2, N, C
-        ranking = z[1] if rank_by == "student" else z[0]
+        ranking = s if rank_by == "student" else t
         top = ranking.detach().topk(depth, dim=1, sorted=True).indices  # N, d; rank 1 first
-        g = z.gather(2, top.expand(2, -1, -1))                       # 2, N, d
-        i, j, w = _pair_tables(depth, bool(adw), g.device, g.dtype)
-        # A two-class softmax is a sigmoid of the logit gap x: the pair KL is the
-        # KL of two Bernoullis, log σ(-x_t) - log σ(-x_s) + σ(x_t) (x_t - x_s).
-        x = g[..., i] - g[..., j]                                    # 2, N, P
-        log_sig_neg = F.logsigmoid(-x)
-        x_t, x_s = x
-        pair_kl = log_sig_neg[0] - log_sig_neg[1] + torch.sigmoid(x_t) * (x_t - x_s)
-        log_t, log_s = F.log_softmax(g, dim=-1)
-        all_kl = (log_t.exp() * (log_t - log_s)).sum(-1)
-        local = (T * T / (w.numel() + 1)) * ((pair_kl * w).sum(-1) + all_kl)
-        if depth == s.shape[1]:
-            rntk = local * 0.0
-        else:
-            drop = torch.zeros_like(s, dtype=torch.bool).scatter_(1, top, True)
-            rntk = (T * T) * masked_kl(z[0], z[1], drop)
-    return local, rntk
+        W = _pair_matrix(depth, bool(adw), s.device, s.dtype)
+        return LDRLDRows.apply(s, t, top, W, float(temperature))
 
 
 def ldrld_terms(student_logits, teacher_logits, depth=7, temperature=4.0, rank_by="student", adw=True,

@@ -37,20 +37,26 @@ def _sync(device):
         torch.cuda.synchronize(device)
 
 
-def time_ms(fn, s, t, device, repeats):
-    """Median milliseconds of forward + backward over ``repeats`` runs."""
-    for _ in range(3):
-        s.grad = None
-        fn(s, t).backward()
-    samples = []
-    for _ in range(repeats):
+def time_ms(fns, s, t, device, repeats):
+    """Median milliseconds of forward + backward for each of ``fns``. The
+    methods take turns run by run, so a load on a shared machine falls on all
+    of them alike and the ratios stay meaningful."""
+    def once(fn):
         s.grad = None
         _sync(device)
         start = time.perf_counter()
         fn(s, t).backward()
         _sync(device)
-        samples.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(samples)
+        return (time.perf_counter() - start) * 1e3
+
+    for fn in fns.values():
+        for _ in range(3):
+            once(fn)
+    samples = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            samples[name].append(once(fn))
+    return {name: statistics.median(v) for name, v in samples.items()}
 
 
 def methods(depth, T, use_compile):
@@ -73,10 +79,9 @@ def run(device, repeats, use_compile):
         t = torch.randn(n, c, generator=gen).mul(3).to(device)
         y = torch.randint(0, c, (n,), generator=gen).to(device)
         row = {"task": task, "N": n, "C": c, "depth": depth}
-        for name, fn in methods(depth, T, use_compile).items():
-            row[name] = time_ms(fn, s, t, device, repeats)
-        row["DKD"] = time_ms(lambda a, b: sum(x.mean() for x in (LF.tckd_rows(a, b, y, T), LF.nckd_rows(a, b, y, T))),
-                             s, t, device, repeats)
+        fns = methods(depth, T, use_compile)
+        fns["DKD"] = lambda a, b: sum(x.mean() for x in (LF.tckd_rows(a, b, y, T), LF.nckd_rows(a, b, y, T)))
+        row.update(time_ms(fns, s, t, device, repeats))
         row["literal/vectorised"] = row["literal LDRLD"] / row["vectorised LDRLD"]
         row["vectorised/KD"] = row["vectorised LDRLD"] / row["KD"]
         if use_compile:
@@ -111,7 +116,11 @@ def main(argv=None):
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--compile", action="store_true", help="also time the torch.compile'd LDRLD")
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads for torch (default: torch's own choice); 1 is steadier on a busy machine")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: no CUDA device is visible to torch on this machine")
     device = torch.device(args.device)
