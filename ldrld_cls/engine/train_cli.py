@@ -86,10 +86,14 @@ def build_config(args):
             model["teacher"]["checkpoint"] = args.teacher_checkpoint
         if args.trust_checkpoint:
             model["teacher"]["trust"] = True
+    import torch
+    if not torch.cuda.is_available():  # pinned memory needs a GPU (torch warns at every epoch otherwise)
+        for name in ("train_dataloader", "val_dataloader", "test_dataloader"):
+            if cfg.get(name) and cfg[name].get("pin_memory"):
+                cfg[name]["pin_memory"] = False
     cfg.work_dir = args.work_dir or cfg.get("work_dir") or default_work_dir(args.config)
     cfg.launcher = args.launcher
     if args.amp:
-        import torch
         if not torch.cuda.is_available():
             raise ClsInputError("--amp needs a CUDA GPU; none is visible here")
         cfg.optim_wrapper.type = "AmpOptimWrapper"

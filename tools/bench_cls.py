@@ -1,0 +1,193 @@
+"""Training cost of one CIFAR-100 distillation pair: CE only, KD, DKD and LDRLD.
+
+    python tools/bench_cls.py                                  # resnet32x4 -> resnet8x4, batch 64, GPU if present
+    python tools/bench_cls.py --device cpu --steps 10 --warmup 2
+    python tools/bench_cls.py --pair vgg13:vgg8 --full-epoch   # time a whole epoch instead of extrapolating
+    python tools/bench_cls.py --data-root data/cifar100         # real CIFAR-100 instead of synthetic images
+
+For each method it reports milliseconds per training step (the distiller's
+``train_step`` -- augmentation on the device, student forward and backward,
+teacher forward, loss, SGD update -- on a batch already in memory) and seconds
+per epoch with data loading (the CIFAR-100 config's data loader feeding
+``train_step``; 50,000 images at batch 64 are 782 steps). Without
+``--full-epoch`` the epoch time is extrapolated from ``--steps`` loader-fed
+steps. The methods are timed in interleaved rounds and the median reported. The teacher has random
+weights: the cost does not depend on them. A benchmark, not a test.
+"""
+import argparse
+import json
+import os
+import pickle
+import statistics
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+CIFAR_TRAIN_IMAGES = 50000
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--pair", default="resnet32x4:resnet8x4", help="TEACHER:STUDENT (CIFAR family)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=None, help="timed steps (default: 200 on GPU, 20 on CPU)")
+    parser.add_argument("--warmup", type=int, default=None, help="untimed steps first (default: 20 GPU, 3 CPU)")
+    parser.add_argument("--workers", type=int, default=4, help="data loader worker processes")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median is reported")
+    parser.add_argument("--methods", default="ce,kd,dkd,ldrld")
+    parser.add_argument("--full-epoch", action="store_true", help="time one whole epoch of data loading + steps")
+    parser.add_argument("--data-root", help="a CIFAR-100 folder; default: synthetic images in the CIFAR format")
+    parser.add_argument("--images", type=int, default=CIFAR_TRAIN_IMAGES, help="synthetic training images")
+    parser.add_argument("--amp", choices=["none", "bf16", "fp16"], default="none", help="autocast dtype")
+    parser.add_argument("--compile-loss", action="store_true", help="LDRLDLoss(compile=True)")
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads on CPU")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON too")
+    return parser.parse_args(argv)
+
+
+def synthetic_cifar(folder, images=CIFAR_TRAIN_IMAGES, seed=0):
+    """A cifar-100-python folder of random images (train split only is read)."""
+    rng = np.random.default_rng(seed)
+    root = os.path.join(folder, "cifar-100-python")
+    os.makedirs(root, exist_ok=True)
+    with open(os.path.join(root, "meta"), "wb") as f:
+        pickle.dump({"fine_label_names": [f"c{i}" for i in range(100)]}, f)
+    with open(os.path.join(root, "train"), "wb") as f:
+        pickle.dump({"data": rng.integers(0, 256, (images, 3072), dtype=np.uint8),
+                     "fine_labels": rng.integers(0, 100, images).tolist(),
+                     "filenames": [f"{i}.png" for i in range(images)]}, f, protocol=4)
+    return folder
+
+
+def method_loss(method, teacher, student):
+    """The distillation loss of ``method`` with the recipe's values for the pair when it has one."""
+    from ldrld_cls import recipes
+    pair = next((p for p in recipes.PAIRS if p.dataset == "cifar100" and (p.teacher, p.student) == (teacher, student)),
+                recipes.Pair("cifar100", "-", teacher, student, 1.0, 1.0, 0.05))
+    if method == "ce":
+        return None
+    loss_type, args = recipes.method_loss(pair, method)
+    return dict(type=loss_type, **args)
+
+
+def build(method, teacher, student, device, compile_loss, folder):
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import MODELS
+    from ldrld_cls.engine.smoke import write_random_teacher
+    cfg = dict(type="ClsDistiller", num_classes=100, student=dict(arch=student),
+               data_preprocessor=dict(type="ClsDataPreprocessor", mean=(0.5071, 0.4867, 0.4408),
+                                      std=(0.2675, 0.2565, 0.2761), pad=4, flip=True))
+    loss = method_loss(method, teacher, student)
+    if loss is not None:
+        if loss["type"] == "LDRLDLoss" and compile_loss:
+            loss["compile"] = True
+        path = os.path.join(folder, f"teacher_{teacher}.pth")
+        if not os.path.isfile(path):
+            write_random_teacher(teacher, 100, "cifar", path)
+        cfg.update(teacher=dict(arch=teacher, checkpoint=path), distill_loss=loss)
+    model = MODELS.build(cfg).to(device)
+    model.train()
+    wrapper = build_optim_wrapper(model, dict(constructor="StudentOptimWrapperConstructor",
+                                              optimizer=dict(type="SGD", lr=0.05, momentum=0.9, weight_decay=5e-4)))
+    return model, wrapper
+
+
+def _sync(device):
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def _autocast(device, amp):
+    if amp == "none":
+        return torch.autocast(device_type=str(device).split(":")[0], enabled=False)
+    return torch.autocast(device_type=str(device).split(":")[0], dtype=torch.bfloat16 if amp == "bf16" else torch.float16)
+
+
+def time_steps(model, wrapper, batches, device):
+    """Seconds for ``train_step`` over ``batches`` (an iterable: one batch reused, or the loader)."""
+    _sync(device)
+    start = time.perf_counter()
+    done = 0
+    for done, data in enumerate(batches, start=1):
+        model.train_step(data, wrapper)
+    _sync(device)
+    return time.perf_counter() - start, done
+
+
+def _take(loader, count):
+    for i, data in enumerate(loader):
+        if i >= count:
+            return
+        yield data
+
+
+def run_benchmark(args, loader, teacher, student, folder):
+    """Every method is timed once per round, the methods interleaved, so that a
+    machine whose speed drifts (shared cores) treats them alike; the median
+    round is reported."""
+    methods = args.methods.split(",")
+    built = {m: build(m, teacher, student, args.device, args.compile_loss, folder) for m in methods}
+    batch = next(iter(loader))
+    step_s = {m: [] for m in methods}
+    epoch_s = {m: [] for m in methods}
+    with _autocast(args.device, args.amp):
+        for m in methods:
+            time_steps(*built[m], [batch] * args.warmup, args.device)
+        for _ in range(args.rounds):
+            for m in methods:
+                seconds, _ = time_steps(*built[m], [batch] * args.steps, args.device)
+                step_s[m].append(seconds / args.steps)
+                limit = len(loader) if args.full_epoch else args.steps
+                seconds, done = time_steps(*built[m], _take(loader, limit), args.device)
+                epoch_s[m].append(seconds * len(loader) / done)
+    peak = torch.cuda.max_memory_allocated() / 2 ** 20 if str(args.device).startswith("cuda") else None
+    return [dict(method=m, ms_per_step=1000 * statistics.median(step_s[m]), s_per_epoch=statistics.median(epoch_s[m]),
+                 ms_per_step_rounds=[1000 * v for v in step_s[m]], epoch_measured=args.full_epoch,
+                 loader_steps=len(loader) if args.full_epoch else args.steps, peak_mib=peak) for m in methods]
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    on_gpu = str(args.device).startswith("cuda")
+    args.steps = args.steps or (200 if on_gpu else 20)
+    args.warmup = args.warmup if args.warmup is not None else (20 if on_gpu else 3)
+    teacher, _, student = args.pair.partition(":")
+    import ldrld_cls.engine  # noqa: F401
+    from mmengine.runner import Runner
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.data_root or synthetic_cifar(tmp, args.images)
+        loader = Runner.build_dataloader(dict(
+            batch_size=args.batch_size, num_workers=args.workers, persistent_workers=args.workers > 0,
+            pin_memory=on_gpu, sampler=dict(type="DefaultSampler", shuffle=True),
+            collate_fn=dict(type="default_collate"), dataset=dict(type="CIFAR100", data_root=root, split="train")),
+            seed=0)
+        results = run_benchmark(args, loader, teacher, student, tmp)
+    device = torch.cuda.get_device_name() if on_gpu else f"CPU ({torch.get_num_threads()} threads)"
+    print(f"{teacher} -> {student}, batch {args.batch_size}, {len(loader)} steps per epoch, device: {device}, "
+          f"torch {torch.__version__}, amp {args.amp}")
+    print(f"{'method':8s} {'ms/step':>9s} {'s/epoch with data loading':>27s}   (median of {args.rounds} rounds)")
+    for r in results:
+        how = "measured" if r["epoch_measured"] else f"extrapolated from {r['loader_steps']} steps"
+        rounds = ", ".join(f"{v:.0f}" for v in r["ms_per_step_rounds"])
+        print(f"{r['method']:8s} {r['ms_per_step']:9.1f} {r['s_per_epoch']:12.1f} ({how}; ms/step by round: {rounds})")
+    by = {r["method"]: r for r in results}
+    if "kd" in by and "ldrld" in by:
+        print(f"LDRLD / KD per step: {by['ldrld']['ms_per_step'] / by['kd']['ms_per_step']:.3f}")
+    report = dict(device=device, pair=args.pair, batch_size=args.batch_size, steps_per_epoch=len(loader),
+                  results=results)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    return report
+
+
+if __name__ == "__main__":
+    main()
