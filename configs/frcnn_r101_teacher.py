@@ -9,7 +9,5 @@ custom_imports = dict(imports=['ldrld_det'], allow_failed_imports=False)
 # The packaged 3.x config inherits a pytorch-style preprocessor; set the one the
 # weights expect, so that evaluating or distilling from them is correct.
 model = dict(data_preprocessor=dict(mean=[103.530, 116.280, 123.675], std=[1.0, 1.0, 1.0], bgr_to_rgb=False))
-# checkpoints written atomically, with MMEngine's log buffers stored as plain
-# tensors so that weights_only loading (teachers, --resume) reads them
+# checkpoints written atomically: a crash while saving leaves the previous one intact
 default_hooks = dict(checkpoint=dict(backend_args=dict(backend='local_atomic')))
-custom_hooks = [dict(type='PlainCheckpointHook')]

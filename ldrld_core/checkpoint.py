@@ -45,6 +45,29 @@ def allow_in_weights_only(*types) -> None:
     torch.serialization.add_safe_globals(_numpy_safe_globals() + list(types))
 
 
+_METHOD_OWNERS = set()
+
+
+def _owned_method(obj, name):
+    """``getattr`` as weights-only unpickling may use it: only public methods of
+    the classes given to :func:`allow_methods_in_weights_only` resolve."""
+    if obj in _METHOD_OWNERS and not name.startswith("_") and callable(getattr(obj, name, None)):
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f"weights-only loading resolves getattr only for public methods of "
+        f"{sorted(c.__name__ for c in _METHOD_OWNERS)}, not {getattr(obj, '__name__', type(obj).__name__)}.{name}")
+
+
+def allow_methods_in_weights_only(*classes) -> None:
+    """Allow ``classes`` and the pickled references to their public methods
+    (pickle writes a method as ``getattr(cls, name)``) for weights-only loading.
+    ``getattr`` itself stays forbidden: it is replaced by a stand-in that
+    resolves exactly those methods. MMEngine's ``HistoryBuffer``, which every
+    MMEngine checkpoint holds, needs this."""
+    _METHOD_OWNERS.update(classes)
+    allow_in_weights_only(*classes, (_owned_method, "builtins.getattr"))
+
+
 def _torch_load(path, map_location, trust, extra_safe_globals):
     if trust:
         return torch.load(path, map_location=map_location, weights_only=False)
@@ -74,7 +97,7 @@ def _unsafe_globals(path, allowed):
         found = torch.serialization.get_unsafe_globals_in_checkpoint(path)
     except Exception:  # not a zip-format checkpoint: nothing to list
         return []
-    known = {f"{getattr(g, '__module__', '')}.{getattr(g, '__qualname__', '')}"
+    known = {g[1] if isinstance(g, tuple) else f"{getattr(g, '__module__', '')}.{getattr(g, '__qualname__', '')}"
              for g in list(allowed) + list(torch.serialization.get_safe_globals())}
     return [name for name in found if name not in known]
 

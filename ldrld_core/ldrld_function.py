@@ -15,6 +15,8 @@ The ranking (top-d of one model's logits) is an index choice: no gradient.
 import torch
 import torch.nn.functional as F
 
+DROPPED = -1e30  # logit that removes a column from a softmax (finite: no NaN in 0 * log 0)
+
 
 def pair_weight_matrix(weights: torch.Tensor, depth: int) -> torch.Tensor:
     """``d x d`` matrix with ``w(i, j)`` above the diagonal and 0 elsewhere."""
@@ -24,11 +26,9 @@ def pair_weight_matrix(weights: torch.Tensor, depth: int) -> torch.Tensor:
     return W
 
 
-def _softmax_kl(log_t, log_s, keep=None):
+def _softmax_kl(log_t, log_s):
     """``(KL rows, p_t, gap)`` of ``KL(softmax_t || softmax_s)`` from log-probs."""
     gap = log_t - log_s
-    if keep is not None:
-        gap = torch.where(keep, gap, 0.0)
     p_t = log_t.exp()
     return (p_t * gap).sum(-1), p_t, gap
 
@@ -57,20 +57,22 @@ class LDRLDRows(torch.autograd.Function):
         local = scale_local * (pair.sum((-1, -2)) + all_kl)
         if d == c:
             rntk = torch.zeros_like(local)
-            log_r = keep = None
+            log_r = None
         else:
-            keep = torch.ones_like(student, dtype=torch.bool).scatter_(1, top, False)
-            log_r = F.log_softmax(z.masked_fill(~keep, float("-inf")), dim=-1)
-            rntk_raw, _, _ = _softmax_kl(log_r[0], log_r[1], keep)
+            # The top-d columns get a finite, hugely negative logit: their
+            # probability is exactly 0 and their log-probability the same huge
+            # number for teacher and student, so their KL terms are exactly 0.
+            log_r = F.log_softmax(z.scatter(2, top.expand(2, -1, -1), DROPPED), dim=-1)
+            rntk_raw, _, _ = _softmax_kl(log_r[0], log_r[1])
             rntk = (T * T) * rntk_raw
         ctx.T, ctx.scale_local, ctx.full = T, scale_local, d == c
-        ctx.save_for_backward(top, W, X, sig, log_d, all_kl, log_r, keep, rntk)
+        ctx.save_for_backward(top, W, X, sig, log_d, all_kl, log_r, rntk)
         return local, rntk
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_local, grad_rntk):
-        top, W, X, sig, log_d, all_kl, log_r, keep, rntk = ctx.saved_tensors
+        top, W, X, sig, log_d, all_kl, log_r, rntk = ctx.saved_tensors
         T, scale_local = ctx.T, ctx.scale_local
         need_s, need_t = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         grads = []
@@ -92,8 +94,7 @@ class LDRLDRows(torch.autograd.Function):
                 if is_student:
                     rows = log_r[1].exp() - log_r[0].exp()
                 else:
-                    p_t = log_r[0].exp()
-                    rows = p_t * (torch.where(keep, log_r[0] - log_r[1], 0.0) - (rntk / (T * T)).unsqueeze(-1))
-                grad = torch.where(keep, rows, 0.0) * (grad_rntk * T).unsqueeze(-1)
+                    rows = log_r[0].exp() * (log_r[0] - log_r[1] - (rntk / (T * T)).unsqueeze(-1))
+                grad = rows * (grad_rntk * T).unsqueeze(-1)
             grads.append(grad.scatter(1, top, local_g))  # top-d columns: local term only
         return grads[0], grads[1], None, None, None

@@ -7,27 +7,9 @@ target (``os.replace``), so the target is always either the previous file or the
 complete new one. Configs select it for checkpoints with
 ``default_hooks.checkpoint.backend_args = dict(backend='local_atomic')``.
 """
-import os
-import tempfile
-
 from mmengine.fileio import LocalBackend, register_backend
 
-
-def atomic_write_bytes(data: bytes, path) -> None:
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+from ldrld_core.atomic_io import atomic_write_bytes
 
 
 class AtomicLocalBackend(LocalBackend):

@@ -15,10 +15,10 @@ whole process, e.g. for torchreid's own ``load_checkpoint``.
 import collections
 import json
 import os
-import tempfile
 
 import torch
 
+from ldrld_core.atomic_io import atomic_torch_save, atomic_write_bytes
 from ldrld_core import CheckpointError, allow_in_weights_only, extract_state_dict, load_teacher_checkpoint, \
     read_checkpoint
 
@@ -30,39 +30,14 @@ def allow_torchreid_checkpoints() -> None:
     allow_in_weights_only(collections.Counter)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _atomic_write(path, write) -> str:
-    path = os.path.abspath(os.fspath(path))
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file open()'s usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
 def save_atomic(obj, path) -> str:
     """``torch.save(obj, path)`` through a temporary file and ``os.replace``."""
-    return _atomic_write(path, lambda handle: torch.save(obj, handle))
+    return atomic_torch_save(obj, path)
 
 
 def write_json_atomic(obj, path) -> str:
     text = json.dumps(obj, indent=2, sort_keys=True) + "\n"
-    return _atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+    return atomic_write_bytes(text.encode("utf-8"), path)
 
 
 def training_state(model, optimizer, scheduler, epoch, meta) -> dict:

@@ -111,3 +111,29 @@ def test_reading_a_checkpoint_keeps_process_wide_allowances(tmp_path):
     load_teacher_checkpoint(Net(), path)  # allowed now, without trust
     assert AllowedLater in torch.serialization.get_safe_globals()
     assert np.ndarray in torch.serialization.get_safe_globals()
+
+
+class Tracker:  # pickles a bound method of its class, as MMEngine's HistoryBuffer does
+    def __init__(self):
+        self.methods = {"mean": Tracker.mean}
+
+    def mean(self):
+        return 0.0
+
+
+def test_methods_pickled_through_getattr_load_only_for_allowed_classes(tmp_path):
+    import pickle
+
+    from ldrld_core import allow_methods_in_weights_only
+    from ldrld_core.checkpoint import _owned_method
+    path = tmp_path / "t.pth"
+    torch.save({"model": Net().state_dict(), "log": Tracker()}, path)
+    with pytest.raises(CheckpointError, match="builtins.getattr"):
+        load_teacher_checkpoint(Net(), path)
+    allow_methods_in_weights_only(Tracker)
+    load_teacher_checkpoint(Net(), path)
+    assert _owned_method(Tracker, "mean") is Tracker.mean
+    with pytest.raises(pickle.UnpicklingError, match="only for public methods"):
+        _owned_method(Tracker, "__class__")
+    with pytest.raises(pickle.UnpicklingError, match="only for public methods"):
+        _owned_method(Net, "load_state_dict")

@@ -8,7 +8,6 @@ optimizer, no MMEngine log buffers), so any MMDetection 3.x tool loads the file
 with the student's own config, e.g. configs/frcnn_r18_fpn_1x_coco.py.
 """
 import argparse
-import io
 import os
 import sys
 
@@ -23,19 +22,15 @@ def main(argv=None):
     parser.add_argument("checkpoint", help="a checkpoint written by tools/train_det.py")
     parser.add_argument("out", help="where to write the student checkpoint")
     args = parser.parse_args(argv)
-    import torch
-
-    import ldrld_det  # noqa: F401  (lets weights_only loading read MMEngine's log buffers)
+    import ldrld_det  # noqa: F401  (lets weights_only loading read numpy metadata)
     from ldrld_core import extract_state_dict, read_checkpoint
-    from ldrld_det.atomic_backend import atomic_write_bytes
+    from ldrld_core.atomic_io import atomic_torch_save
 
     checkpoint = read_checkpoint(args.checkpoint)
     state = extract_state_dict(checkpoint, args.checkpoint)
     meta = checkpoint.get("meta", {}) if isinstance(checkpoint, dict) else {}
     keep = {k: meta[k] for k in ("epoch", "iter", "dataset_meta", "mmengine_version") if k in meta}
-    buffer = io.BytesIO()
-    torch.save({"meta": keep, "state_dict": state}, buffer)
-    atomic_write_bytes(buffer.getvalue(), args.out)
+    atomic_torch_save({"meta": keep, "state_dict": state}, args.out)
     print(f"wrote {len(state)} student tensors to {args.out}")
 
 

@@ -17,7 +17,5 @@ train_pipeline = [
     dict(type='PackDetInputs'),
 ]
 train_dataloader = dict(batch_size=2, dataset=dict(pipeline=train_pipeline))
-# checkpoints written atomically, with MMEngine's log buffers stored as plain
-# tensors so that weights_only loading (teachers, --resume) reads them
+# checkpoints written atomically: a crash while saving leaves the previous one intact
 default_hooks = dict(checkpoint=dict(backend_args=dict(backend='local_atomic')))
-custom_hooks = [dict(type='PlainCheckpointHook')]

@@ -1,0 +1,80 @@
+"""RoI class scores of trained detectors on common boxes (for ``tools/plot_corr.py``, Figure 5).
+
+For each validation image, the teacher's RPN proposes boxes (its top
+``proposals_per_image`` after NMS, in the network input's coordinates); the
+teacher's and every student's RoI head score those same boxes, each model on
+its own features computed with its own data preprocessor. The result is one
+``(N, num_classes + 1)`` matrix of class logits (background column last) per
+model, rows aligned across models.
+"""
+import copy
+import os
+
+import torch
+
+
+def build_detector(config, checkpoint, trust=False):
+    """The plain two-stage detector ``config`` describes (a distillation config
+    gives its student, without a teacher), with ``checkpoint``'s weights, in eval mode."""
+    from mmengine.config import Config
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+
+    import ldrld_det  # noqa: F401
+    from ldrld_core import load_teacher_checkpoint
+
+    if not os.path.isfile(config):
+        raise FileNotFoundError(f"config not found: {config}")
+    if not os.path.isfile(checkpoint):
+        raise FileNotFoundError(f"checkpoint not found: {checkpoint}")
+    register_all_modules(init_default_scope=True)
+    cfg = Config.fromfile(config)
+    model_cfg = copy.deepcopy(cfg.model)
+    if model_cfg.get("type") == "RoIDistiller":
+        for key in ("teacher_config", "distill_loss", "teacher_checkpoint", "trust_teacher_checkpoint"):
+            model_cfg.pop(key, None)
+        model_cfg["type"] = "FasterRCNN"
+    if model_cfg.get("roi_head", {}).get("type") == "DistillRoIHead":
+        model_cfg["roi_head"]["type"] = "StandardRoIHead"
+    if "backbone" in model_cfg:
+        model_cfg["backbone"]["init_cfg"] = None  # the checkpoint holds every weight; nothing downloads
+    model = MODELS.build(model_cfg)
+    load_teacher_checkpoint(model, checkpoint, strict=True, trust=trust)
+    return model.eval(), cfg
+
+
+def val_loader(cfg, data_root=None):
+    from mmengine.runner import Runner
+
+    from .cli import apply_data_root
+    cfg = copy.deepcopy(cfg)
+    apply_data_root(cfg, data_root, splits=("val",))
+    loader_cfg = cfg.val_dataloader
+    loader_cfg.update(batch_size=1, num_workers=0, persistent_workers=False)
+    return Runner.build_dataloader(loader_cfg)
+
+
+@torch.no_grad()
+def roi_class_logits(teacher, students, loader, proposals_per_image=64):
+    """``(teacher_logits, [student_logits, ...])`` on the teacher's proposals of every image in ``loader``."""
+    from mmdet.structures.bbox import bbox2roi
+
+    t_rows, s_rows = [], [[] for _ in students]
+    for batch in loader:
+        data = teacher.data_preprocessor(copy.deepcopy(batch), False)
+        feats = teacher.extract_feat(data["inputs"])
+        proposals = teacher.rpn_head.predict(feats, data["data_samples"], rescale=False)
+        rois = bbox2roi([p.bboxes[:proposals_per_image] for p in proposals])
+        if rois.shape[0] == 0:
+            continue
+        t_rows.append(teacher.roi_head._bbox_forward(feats, rois)["cls_score"].float())
+        for rows, student in zip(s_rows, students):
+            s_data = student.data_preprocessor(copy.deepcopy(batch), False)
+            if s_data["inputs"].shape[-2:] != data["inputs"].shape[-2:]:
+                raise ValueError("teacher and student see images of different sizes; give them the same "
+                                 "test pipeline")
+            s_feats = student.extract_feat(s_data["inputs"])
+            rows.append(student.roi_head._bbox_forward(s_feats, rois)["cls_score"].float())
+    if not t_rows:
+        raise ValueError("the teacher proposed no boxes on the validation images")
+    return torch.cat(t_rows), [torch.cat(rows) for rows in s_rows]
