@@ -1,0 +1,24 @@
+"""Identity logits of a trained torchreid model over the test images (for
+``tools/plot_corr.py``, Figure 5): its classifier applied to its eval-mode
+features, as the distillation engine computes the teacher's logits."""
+import torch
+
+
+def reid_logits(cfg, checkpoint, trust=False):
+    """``(N, num_train_ids)`` logits over the query then gallery images of
+    ``cfg['data']['root']``, and the images' person ids. The architecture comes
+    from the checkpoint's meta (else the config's student)."""
+    from .engine import teacher_logits
+    from .evaluate import _fields
+    from .runner import build_datamanager, load_for_eval, resolve_device
+
+    device = resolve_device(cfg["run"]["device"])
+    model, _ = load_for_eval(cfg, checkpoint, device, trust)
+    datamanager = build_datamanager(cfg, device)
+    logits, pids = [], []
+    for split in ("query", "gallery"):
+        for data in datamanager.test_loader["market1501"][split]:
+            imgs, pid, _ = _fields(data)
+            logits.append(teacher_logits(model, imgs.to(device)).float().cpu())
+            pids.append(torch.as_tensor(pid))
+    return torch.cat(logits), torch.cat(pids)
