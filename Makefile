@@ -1,11 +1,12 @@
 # make install   create/complete .venv (torch, mmcv with compiled ops, mmdet, torchreid, ...)
 # make test      install if needed, then run the whole test suite
 # make bench     the loss benchmark on this machine's CPU
+# make demo      teachers and students of all three tasks on built-in toy data
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.ldrld-installed
 
-.PHONY: install test bench
+.PHONY: install test bench demo
 install: $(STAMP)
 
 $(STAMP): requirements/pins.txt setup.cfg tools/install_env.sh
@@ -17,3 +18,6 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) tools/bench_loss.py
+
+demo: $(STAMP)
+	$(PY) tools/demo.py --task all
