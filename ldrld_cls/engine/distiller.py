@@ -28,7 +28,6 @@ from ldrld_core import CheckpointError, build_loss, extract_state_dict, load_tea
 
 from ..errors import ClassCountError, ClsInputError
 from ..models import build_classifier, classifier_layer
-from .checkpoint_io import allow_mmengine_checkpoints
 
 OWN_PREFIX = "student."  # where this trainer's own checkpoints keep the trained network
 
@@ -73,10 +72,7 @@ class ClsDistiller(BaseModel):
                 f"model.teacher ({arch!r}) has no checkpoint: pass --teacher-checkpoint PATH (a "
                 f"{{'model': state_dict}} file of the KD literature, a torchvision state dict, or a checkpoint "
                 f"written by tools/train_cls.py)")
-        try:
-            self._load_teacher(model, os.path.expanduser(str(path)), cfg, arch, fam, num_classes)
-        finally:
-            allow_mmengine_checkpoints()  # the teacher loader's safe_globals block removed numpy types on exit
+        self._load_teacher(model, os.path.expanduser(str(path)), cfg, arch, fam, num_classes)
         for p in model.parameters():
             p.requires_grad_(False)
         return model.eval()
