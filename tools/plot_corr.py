@@ -117,6 +117,7 @@ def draw(gaps, labels, out, title):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     vmax = max(float(g.max()) for g in gaps) or 1.0
     fig, axes = plt.subplots(1, len(gaps), figsize=(PANEL_WIDTH * len(gaps), FIG_HEIGHT), dpi=DPI, squeeze=False)
@@ -125,6 +126,8 @@ def draw(gaps, labels, out, title):
         ax.set_title(f"{label}: mean |diff| = {float(gap.mean()):.4f}", fontsize=10)
         ax.set_xlabel("class")
         ax.set_ylabel("class")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     fig.suptitle(title, fontsize=11)
     fig.subplots_adjust(left=0.07, right=0.95, top=0.84, bottom=0.12, wspace=0.35)

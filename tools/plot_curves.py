@@ -116,6 +116,7 @@ def plot_curves(path, out, title=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     losses, metrics, metric_x = read_run(path)
     if not losses:
@@ -132,6 +133,7 @@ def plot_curves(path, out, title=None):
         xs, ys = zip(*points)
         right.plot(xs, ys, marker="o", label=key)
     right.set_xlabel(metric_x)
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
     right.set_title("validation metric" if metrics else "validation metric (none logged)")
     if metrics:
         right.legend(fontsize=8)
