@@ -13,3 +13,13 @@ def rng_seed():
     import torch
     torch.manual_seed(0)
     return 0
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread for the test: the two cores are shared with other jobs."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -8,7 +8,6 @@ import math
 import os
 
 import pytest
-import torch
 
 import ldrld_cls.engine  # noqa: F401  (registers the modules the configs name)
 from ldrld_cls.engine.smoke import build_runner, smoke_config, write_random_teacher
@@ -38,12 +37,7 @@ PAPER_ALPHA_BETA = {
 CUB_PAIRS = {"resnet32x4_mobilenetv2", "resnet32x4_shufflev1", "vgg13_mobilenetv2", "vgg13_vgg8", "resnet50_shufflev1"}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # two cores shared with other jobs
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

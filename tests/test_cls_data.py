@@ -14,12 +14,7 @@ from ldrld_cls.datasets import CIFAR100, CUB200, ImageNetFolder, TinyImageNet
 from ldrld_cls.label_noise import symmetric_label_noise
 from ldrld_cls.toy_data import make_toy_dataset
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # two cores shared with other jobs
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 SIZES = dict(active_classes=3, train_per_class=2, val_per_class=1)

@@ -16,12 +16,7 @@ from ldrld_cls.engine.smoke import write_random_teacher
 from ldrld_core import CheckpointError, LDRLDLoss
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # two cores shared with other jobs
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -25,12 +25,7 @@ QUICK = ["train_dataloader.batch_size=4", "val_dataloader.batch_size=8",
          "default_hooks.logger.interval=1", "randomness.seed=0"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # two cores shared with other jobs
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
