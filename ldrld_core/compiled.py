@@ -42,4 +42,6 @@ def _is_compile_failure(err) -> bool:
     exc = getattr(dynamo, "exc", None)
     kinds = tuple(k for k in (getattr(exc, "BackendCompilerFailed", None), getattr(exc, "InternalTorchDynamoError", None),
                               getattr(exc, "Unsupported", None)) if k is not None)
-    return bool(kinds) and isinstance(err, kinds) or type(err).__module__.startswith(("torch._inductor", "torch._dynamo"))
+    if kinds and isinstance(err, kinds):
+        return True
+    return type(err).__module__.startswith(("torch._inductor", "torch._dynamo"))

@@ -10,7 +10,7 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
-from .ldrld_function import LDRLDRows, pair_weight_matrix
+from .ldrld_function import DROPPED, LDRLDRows, pair_weight_matrix
 from .validation import check_choice, check_depth, check_logits, check_target, check_temperature
 
 RANK_BY = ("student", "teacher")
@@ -53,12 +53,9 @@ def masked_kl(teacher_scaled: torch.Tensor, student_scaled: torch.Tensor, drop: 
     """Per-row ``KL(teacher || student)`` of the softmaxes restricted to the
     columns where ``drop`` is False. Inputs are logits already divided by T.
     Every row must keep at least one column."""
-    z = torch.stack((teacher_scaled, student_scaled)).masked_fill(drop, float("-inf"))
+    z = torch.stack((teacher_scaled, student_scaled)).masked_fill(drop, DROPPED)
     log_t, log_s = F.log_softmax(z, dim=-1)
-    # Dropped columns hold -inf - (-inf); `where` keeps them out of the sum and
-    # out of the gradient, so no NaN appears.
-    gap = torch.where(drop, 0.0, log_t - log_s)
-    return (log_t.exp() * gap).sum(-1)
+    return (log_t.exp() * (log_t - log_s)).sum(-1)
 
 
 def ldrld_rows(student_logits, teacher_logits, depth, temperature, rank_by="student", adw=True):

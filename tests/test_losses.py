@@ -166,3 +166,17 @@ def test_class_correlation_and_gap():
         correlation_gap(x, x[:, :3])
     with pytest.raises(ValueError, match="N >= 2"):
         class_correlation(x[:1])
+
+
+def test_compiled_loss_matches_eager():
+    s, t, y = _data(n=16, c=20)
+    s, t = s.float(), t.float()
+    eager = LDRLDLoss(alpha=2.0, beta=3.0)
+    fast = LDRLDLoss(alpha=2.0, beta=3.0, compile=True)
+    a = eager(s.clone().requires_grad_(True), t, y)
+    s2 = s.clone().requires_grad_(True)
+    b = fast(s2, t, y)
+    for k in a:
+        assert b[k].item() == pytest.approx(a[k].item(), rel=1e-5)
+    sum(b.values()).backward()
+    assert torch.isfinite(s2.grad).all()
