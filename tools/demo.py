@@ -56,7 +56,7 @@ SETTINGS = {
         "quick": dict(train_ids=8, test_ids=6, per_id=6, size=(64, 32), batch=16, teacher_epochs=1,
                       student_epochs=1, teacher="resnet50", student="resnet18"),
         "full": dict(train_ids=12, test_ids=8, per_id=10, size=(96, 48), batch=16, teacher_epochs=10,
-                     student_epochs=3, teacher="resnet50", student="resnet18"),
+                     student_epochs=2, teacher="resnet50", student="resnet18"),
     },
 }
 
@@ -293,21 +293,21 @@ train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
                         dataset=dict(times=1, dataset=dict(pipeline=train_pipeline)))
 """ + schedule(s["teacher_epochs"], s["teacher_val_interval"]))
 
-    def student_cfg(stage, base, extra=""):
+    def student_cfg(stage, base, model_extra=""):
         distil = (f"teacher_config={teacher_cfg!r}, teacher_checkpoint=None, " if stage != "student" else "")
         return _write_config(task.path("configs", f"{stage}.py"), [base], DET_SMALL + f"""
 visualizer = dict(name='demo_det_{stage}')
-model = dict({distil}backbone=dict(init_cfg=None, {SCRATCH}), test_cfg=dict(rcnn=dict(score_thr=0.0)),
-             train_cfg=dict(rcnn=dict(sampler=dict(num={s['rois']}))))
+model = dict({distil}{model_extra}backbone=dict(init_cfg=None, {SCRATCH}),
+             test_cfg=dict(rcnn=dict(score_thr=0.0)), train_cfg=dict(rcnn=dict(sampler=dict(num={s['rois']}))))
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, dataset=dict(pipeline=train_pipeline))
-{extra}""" + schedule(s["student_epochs"]))
+""" + schedule(s["student_epochs"]))
 
     iters = max(1, s["train"] // 2)
     configs = {
         "teacher": teacher_cfg,
         "student": student_cfg("student", "frcnn_r18_fpn_1x_coco.py"),
         "kd": student_cfg("kd", "frcnn_r101_r18_kd.py"),
-        "dkd": student_cfg("dkd", "frcnn_r101_r18_dkd.py", f"model = dict(distill_loss=dict(warmup={iters}))"),
+        "dkd": student_cfg("dkd", "frcnn_r101_r18_dkd.py", f"distill_loss=dict(warmup={iters}), "),
         "ldrld": student_cfg("ldrld", "frcnn_r101_r18_ldrld.py"),
     }
     checkpoints, metrics = {}, {}
