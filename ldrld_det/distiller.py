@@ -63,6 +63,20 @@ def resolve_checkpoint(path_or_url) -> str:
     return target
 
 
+def without_ce(cfg, where="distill_loss"):
+    """The loss config with ``ce_weight=0`` (for every member of a
+    DistillLossSum): in detection the RoI head's own classification loss is the
+    cross-entropy, so a distillation loss must not add another."""
+    cfg = dict(cfg)
+    if cfg.get("type") == "DistillLossSum":
+        cfg["losses"] = [without_ce(m, f"{where}.losses[{k}]") for k, m in enumerate(cfg.get("losses", []))]
+        return cfg
+    if float(cfg.setdefault("ce_weight", 0.0)) != 0.0:
+        raise ValueError(f"{where}.ce_weight must be 0 in detection: the RoI head's own classification loss "
+                         f"is the cross-entropy")
+    return cfg
+
+
 @MODELS.register_module()
 class RoIDistiller(TwoStageDetector):
     """Distil a frozen teacher's RoI class scores into a two-stage student.
@@ -106,11 +120,7 @@ class RoIDistiller(TwoStageDetector):
         self.teacher_loaded = False
         self.renormalize = Renormalizer(self.data_preprocessor, teacher.data_preprocessor)
 
-        cfg = dict(distill_loss)
-        if float(cfg.setdefault("ce_weight", 0.0)) != 0.0:
-            raise ValueError("distill_loss.ce_weight must be 0 in detection: the RoI head's own "
-                             "classification loss is the cross-entropy")
-        self.distill_loss = build_loss(cfg)
+        self.distill_loss = build_loss(without_ce(distill_loss))
 
     # -- the teacher lives outside the module tree --------------------------
     def _apply(self, fn, *args, **kwargs):

@@ -197,3 +197,16 @@ def test_packaged_configs_inherit_mmdetection_and_set_the_recipe():
     r50 = Config.fromfile(os.path.join(CONFIGS, "frcnn_r101_r50_ldrld.py"))
     assert r50.model.backbone.depth == 50
     assert json.dumps(cfg.model.distill_loss.to_dict())
+
+
+def test_detection_losses_never_add_a_second_cross_entropy():
+    from ldrld_core import build_loss
+    from ldrld_det.distiller import without_ce
+    s, t = torch.randn(2, 6, 81)
+    labels = torch.randint(0, 81, (6,))
+    combo = build_loss(without_ce(dict(type="DistillLossSum", losses=[
+        dict(type="LDRLDLoss", alpha=1.0, beta=0.25), dict(type="DKDLoss", warmup=0)])))
+    assert set(combo(s, t, labels)) == {"loss_local", "loss_rntk", "loss_tckd", "loss_nckd"}
+    assert "loss_ce" not in build_loss(without_ce(dict(type="KDLoss")))(s, t, labels)
+    with pytest.raises(ValueError, match=r"distill_loss.losses\[1\].ce_weight must be 0 in detection"):
+        without_ce(dict(type="DistillLossSum", losses=[dict(type="KDLoss"), dict(type="DKDLoss", ce_weight=1)]))
