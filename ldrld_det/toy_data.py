@@ -14,6 +14,24 @@ from PIL import Image, ImageDraw
 
 COCO_IDS = (list(range(1, 12)) + list(range(13, 26)) + [27, 28] + list(range(31, 45)) + list(range(46, 66))
             + [67, 70] + list(range(72, 83)) + list(range(84, 91)))
+# Config text for the toy images (160x128): the train and test pipelines that
+# the tests and the demo put into their small configs.
+TOY_PIPELINES = """
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='RandomChoiceResize', scales=[(160, 128), (192, 144)], keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(160, 128), keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
+]
+"""
+
 SHAPES = {  # name: (colour, aspect w/h, disc?)
     "person": ((220, 40, 40), 0.45, False),
     "car": ((40, 70, 220), 2.0, False),

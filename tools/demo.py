@@ -237,19 +237,6 @@ env_cfg = dict(cudnn_benchmark=False)
 
 # ---------------------------------------------------------------- det -------
 DET_SMALL = """
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='RandomChoiceResize', scales=[(160, 128), (192, 144)], keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(160, 128), keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
-]
 val_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(pipeline=test_pipeline))
 # 200 -> 100 RPN proposals per test image instead of 1000 (toy images hold 1 to 3 objects)
 model = dict(test_cfg=dict(rpn=dict(nms_pre=200, max_per_img=100)))
@@ -269,7 +256,7 @@ SCRATCH = "frozen_stages=-1, norm_eval=False, norm_cfg=dict(type='BN', requires_
 
 
 def run_det(task):
-    from ldrld_det.toy_data import make_toy_coco
+    from ldrld_det.toy_data import TOY_PIPELINES, make_toy_coco
     s = task.s
     data = make_toy_coco(task.path("data"), num_train=s["train"], num_val=s["val"])
     task.progress.line(f"det: data     toy COCO: {s['train']} train / {s['val']} val images (160x128) in {data}")
@@ -284,7 +271,7 @@ def run_det(task):
 
     depth = s["teacher_depth"]
     channels = [64, 128, 256, 512] if depth in (18, 34) else [256, 512, 1024, 2048]
-    teacher_cfg = _write_config(task.path("configs", "teacher.py"), ["frcnn_r101_teacher.py"], DET_SMALL + f"""
+    teacher_cfg = _write_config(task.path("configs", "teacher.py"), ["frcnn_r101_teacher.py"], TOY_PIPELINES + DET_SMALL + f"""
 model = dict(backbone=dict(depth={depth}, init_cfg=None, {SCRATCH}), neck=dict(in_channels={channels}),
              test_cfg=dict(rcnn=dict(score_thr=0.0)), train_cfg=dict(rcnn=dict(sampler=dict(num={s['rois']}))))
 visualizer = dict(name='demo_det_teacher')
@@ -295,7 +282,7 @@ train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
 
     def student_cfg(stage, base, model_extra=""):
         distil = (f"teacher_config={teacher_cfg!r}, teacher_checkpoint=None, " if stage != "student" else "")
-        return _write_config(task.path("configs", f"{stage}.py"), [base], DET_SMALL + f"""
+        return _write_config(task.path("configs", f"{stage}.py"), [base], TOY_PIPELINES + DET_SMALL + f"""
 visualizer = dict(name='demo_det_{stage}')
 model = dict({distil}{model_extra}backbone=dict(init_cfg=None, {SCRATCH}),
              test_cfg=dict(rcnn=dict(score_thr=0.0)), train_cfg=dict(rcnn=dict(sampler=dict(num={s['rois']}))))
