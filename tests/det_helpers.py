@@ -1,9 +1,9 @@
 """Small-scale configs and runners for the detection tests (CPU, toy COCO)."""
-import json
 import os
 import subprocess
 import sys
 
+from ldrld_core.run_logs import read_scalars
 from ldrld_det.toy_data import TOY_PIPELINES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -67,9 +67,4 @@ def run_tool(tool, *args, check=True, timeout=600):
 
 def scalars(work_dir):
     """Every record MMEngine's LocalVisBackend logged under ``work_dir``."""
-    records = []
-    for dirpath, _, files in os.walk(work_dir):
-        if "scalars.json" in files:
-            with open(os.path.join(dirpath, "scalars.json")) as f:
-                records += [json.loads(line) for line in f if line.strip()]
-    return records
+    return read_scalars(work_dir)

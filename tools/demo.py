@@ -172,15 +172,6 @@ def _last_checkpoint(work_dir):
     return path if os.path.isabs(path) else os.path.join(work_dir, os.path.basename(path))
 
 
-def _scalars(work_dir):
-    records = []
-    for dirpath, _, files in os.walk(work_dir):
-        if "scalars.json" in files:
-            with open(os.path.join(dirpath, "scalars.json")) as f:
-                records += [json.loads(line) for line in f if line.strip()]
-    return records
-
-
 # ---------------------------------------------------------------- cls -------
 def run_cls(task):
     from ldrld_cls.toy_data import make_toy_dataset
@@ -256,6 +247,7 @@ SCRATCH = "frozen_stages=-1, norm_eval=False, norm_cfg=dict(type='BN', requires_
 
 
 def run_det(task):
+    from ldrld_core.run_logs import read_scalars
     from ldrld_det.toy_data import TOY_PIPELINES, make_toy_coco
     s = task.s
     data = make_toy_coco(task.path("data"), num_train=s["train"], num_val=s["val"])
@@ -309,7 +301,7 @@ train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, d
         arch = f"R-{depth} (caffe)" if stage == "teacher" else "R-18"
         task.stage(stage, f"Faster R-CNN {arch} FPN, {epochs} epoch(s)", lambda: train_det.main(argv))
         checkpoints[stage] = _last_checkpoint(work)
-        val = [r for r in _scalars(work) if "coco/bbox_mAP" in r]
+        val = [r for r in read_scalars(work) if "coco/bbox_mAP" in r]
         if not val:
             raise DemoError(f"det {stage}: no COCO metrics logged in {work}")
         last = val[-1]
