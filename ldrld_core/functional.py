@@ -10,7 +10,7 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
-from .ldrld_function import DROPPED, LDRLDRows, pair_weight_matrix
+from .ldrld_function import DROPPED, LDRLDRows, pair_operators
 from .validation import check_choice, check_depth, check_logits, check_target, check_temperature
 
 RANK_BY = ("student", "teacher")
@@ -18,7 +18,7 @@ REDUCTIONS = ("mean", "none")
 
 
 def _full_precision(x: torch.Tensor) -> torch.Tensor:
-    return x if x.dtype == torch.float64 else x.float()
+    return x if x.dtype in (torch.float32, torch.float64) else x.float()
 
 
 def _reduce(rows: torch.Tensor, reduction: str) -> torch.Tensor:
@@ -45,8 +45,8 @@ def rank_pairs(depth: int):
 
 
 @lru_cache(maxsize=64)
-def _pair_matrix(depth: int, adw: bool, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    return pair_weight_matrix(adw_weights(depth, adw), depth).to(device=device, dtype=dtype)
+def _pair_operators(depth: int, adw: bool, device: torch.device, dtype: torch.dtype):
+    return tuple(x.to(device=device, dtype=dtype) for x in pair_operators(adw_weights(depth, adw), depth))
 
 
 def masked_kl(teacher_scaled: torch.Tensor, student_scaled: torch.Tensor, drop: torch.Tensor) -> torch.Tensor:
@@ -65,13 +65,16 @@ def ldrld_rows(student_logits, teacher_logits, depth, temperature, rank_by="stud
     so they come from the ``N x d`` gathered logits; see
     :class:`~ldrld_core.ldrld_function.LDRLDRows` for the closed-form backward.
     """
-    with torch.autocast(student_logits.device.type, enabled=False):
-        s = _full_precision(student_logits)
-        t = _full_precision(teacher_logits).to(s.dtype)
-        ranking = s if rank_by == "student" else t
-        top = ranking.detach().topk(depth, dim=1, sorted=True).indices  # N, d; rank 1 first
-        W = _pair_matrix(depth, bool(adw), s.device, s.dtype)
-        return LDRLDRows.apply(s, t, top, W, float(temperature))
+    device_type = student_logits.device.type
+    if torch.is_autocast_enabled(device_type):
+        with torch.autocast(device_type, enabled=False):
+            return ldrld_rows(student_logits, teacher_logits, depth, temperature, rank_by, adw)
+    s = _full_precision(student_logits)
+    t = teacher_logits if teacher_logits.dtype == s.dtype else teacher_logits.to(s.dtype)
+    ranking = s if rank_by == "student" else t
+    top = ranking.detach().topk(depth, dim=1, sorted=True).indices  # N, d; rank 1 first
+    D, Dw, w = _pair_operators(depth, bool(adw), s.device, s.dtype)
+    return LDRLDRows.apply(s, t, top, D, Dw, w, float(temperature))
 
 
 def ldrld_terms(student_logits, teacher_logits, depth=7, temperature=4.0, rank_by="student", adw=True,

@@ -1,16 +1,21 @@
 """LDRLD's two per-row terms as one autograd Function with a hand-derived backward.
 
-Autograd would record ~35 small ops and replay as many in backward; at the
-shapes of classification batches (64 x 100) that bookkeeping, not arithmetic,
-is the cost. The forward here runs without a graph and the backward needs a
-dozen ops, because every gradient has a closed form:
+At the shapes of classification batches (64 x 100) the cost is the number of
+ops dispatched, not arithmetic: autograd would record ~35 and replay as many in
+backward. The forward here runs without a graph and the backward needs ten
+ops, because every gradient has a closed form. With ``x = (g_i - g_j) / T`` the
+logit gap of pair ``(i, j)``, ``i`` ranked above ``j``:
 
-* pair (i, j), ``x = (z_i - z_j) / T``: ``d KL / d x_s = σ(x_s) - σ(x_t)`` and
-  ``d KL / d x_t = σ(x_t) (1 - σ(x_t)) (x_t - x_s)``;
+* pair KL ``= σ(x_t) (x_t - x_s) + log σ(-x_t) - log σ(-x_s)``, so
+  ``d / d x_s = σ(x_s) - σ(x_t)`` and ``d / d x_t = σ(x_t) σ(-x_t) (x_t - x_s)``;
 * a softmax KL over a set of classes: ``d / d z_s = p_s - p_t`` and
   ``d / d z_t = p_t (log p_t - log p_s - KL)``.
 
-The ranking (top-d of one model's logits) is an index choice: no gradient.
+Only the ``P = d(d-1)/2`` pairs above the diagonal are formed, by one matrix
+product with the ``(2P, d)`` matrix of ``e_j - e_i`` and ``e_i - e_j`` rows
+(``-x`` and ``x`` at once, so no negation pass), and the pair gradients flow
+back through its transpose. The ranking (top-d of one model's logits) is an
+index choice: no gradient.
 """
 import torch
 import torch.nn.functional as F
@@ -18,83 +23,108 @@ import torch.nn.functional as F
 DROPPED = -1e30  # logit that removes a column from a softmax (finite: no NaN in 0 * log 0)
 
 
-def pair_weight_matrix(weights: torch.Tensor, depth: int) -> torch.Tensor:
-    """``d x d`` matrix with ``w(i, j)`` above the diagonal and 0 elsewhere."""
-    W = weights.new_zeros(depth, depth)
+def pair_operators(weights: torch.Tensor, depth: int):
+    """``(D, Dw, w)`` for the ``P = depth*(depth-1)/2`` pairs ``i < j`` in the
+    order of ``torch.triu_indices``: ``D`` is ``(2P, depth)``, its row ``p`` is
+    ``e_j - e_i`` and its row ``P + p`` is ``e_i - e_j`` (so ``D @ g`` stacks
+    ``-x`` over ``x``); ``Dw = (e_i - e_j)^T diag(w)``, ``(depth, P)``, carries
+    the pair gradients back to the classes; ``w`` holds the pair weights."""
     i, j = torch.triu_indices(depth, depth, offset=1)
-    W[i, j] = weights
-    return W
+    rows = torch.arange(i.numel())
+    gap = weights.new_zeros(i.numel(), depth)     # row p: e_i - e_j
+    gap[rows, i] = 1.0
+    gap[rows, j] = -1.0
+    return torch.cat((-gap, gap)), gap.t() * weights, weights
 
 
-def _softmax_kl(log_t, log_s):
-    """``(KL rows, p_t, gap)`` of ``KL(softmax_t || softmax_s)`` from log-probs."""
-    gap = log_t - log_s
-    p_t = log_t.exp()
-    return (p_t * gap).sum(-1), p_t, gap
+def _softmax_and_lse_(z):
+    """Softmax of ``z`` over its last dim, written over ``z``, and the
+    log-sum-exp, with one exp pass (the largest probability is at least 1/C,
+    so its log is well conditioned)."""
+    top = z.amax(-1)
+    p = torch.softmax(z, -1, out=z)
+    return p, top - p.amax(-1).log()
 
 
 class LDRLDRows(torch.autograd.Function):
     """``(local, rntk)`` per row, each already multiplied by ``T^2``.
 
     Inputs: student and teacher logits (N, C), float32 or float64, the top-d
-    class indices (N, d) in rank order, the pair weight matrix (d, d) and T.
+    class indices (N, d) in rank order, the pair operators ``(D, Dw, w)`` of
+    :func:`pair_operators` and T. The top-d work is laid out ``(d, 2, N)``
+    (classes first) so that its reductions over a handful of classes run
+    across rows, not along them.
     """
 
     @staticmethod
-    def forward(ctx, student, teacher, top, W, T):
+    def forward(ctx, student, teacher, top, D, Dw, w, T):
         n, c = student.shape
         d = top.shape[1]
-        z = torch.stack((teacher, student)) / T                       # 2, N, C
-        g = z.gather(2, top.expand(2, -1, -1))                        # 2, N, d
-        X = g.unsqueeze(-1) - g.unsqueeze(-2)                         # 2, N, d, d: x_ij = g_i - g_j
-        log_sig_neg = F.logsigmoid(-X)
-        sig = torch.sigmoid(X)
-        x_t, x_s = X
-        pair = (log_sig_neg[0] - log_sig_neg[1] + sig[0] * (x_t - x_s)) * W
-        log_d = F.log_softmax(g, dim=-1)
-        all_kl, p_t_d, gap_d = _softmax_kl(log_d[0], log_d[1])
-        scale_local = T * T / (d * (d - 1) // 2 + 1)
-        local = scale_local * (pair.sum((-1, -2)) + all_kl)
+        pairs = D.shape[0] // 2
+        need_t = ctx.needs_input_grad[1]
+        z = torch.stack((teacher, student))                           # 2, N, C
+        if T != 1.0:
+            z.div_(T)
+        top2 = top.expand(2, -1, -1)
+        g = z.gather(2, top2).permute(2, 0, 1).contiguous()          # d, 2, N
+        neg_x, x = torch.mm(D, g.view(d, -1)).view(2, pairs, 2, n).unbind(0)   # P, 2, N each
+        log_sig_neg = F.logsigmoid(neg_x)                             # log σ(-x)
+        sig = torch.sigmoid(x)                                        # σ(x)
+        (x_t, x_s), (l_t, l_s), sig_t = x.unbind(1), log_sig_neg.unbind(1), sig[:, 0]
+        dx = x_t - x_s
+        pair = torch.addcmul(l_t - l_s, sig_t, dx)                    # P, N
+        log_d = F.log_softmax(g, dim=0)
+        p_d = log_d.exp()
+        ld_t, ld_s = log_d.unbind(1)
+        all_kl = torch.mul(p_d[:, 0], ld_t - ld_s).sum(0)
+        scale_local = T * T / (pairs + 1)
+        local = torch.addmv(all_kl, pair.t(), w, beta=scale_local, alpha=scale_local)
         if d == c:
             rntk = torch.zeros_like(local)
-            log_r = None
+            p_r = dz = lse = None
         else:
             # The top-d columns get a finite, hugely negative logit: their
-            # probability is exactly 0 and their log-probability the same huge
-            # number for teacher and student, so their KL terms are exactly 0.
-            log_r = F.log_softmax(z.scatter(2, top.expand(2, -1, -1), DROPPED), dim=-1)
-            rntk_raw, _, _ = _softmax_kl(log_r[0], log_r[1])
-            rntk = (T * T) * rntk_raw
-        ctx.T, ctx.scale_local, ctx.full = T, scale_local, d == c
-        ctx.save_for_backward(top, W, X, sig, log_d, all_kl, log_r, rntk)
+            # probability is exactly 0 and their logit gap 0, so they add
+            # exactly nothing to the KL over the other classes.
+            z.scatter_(2, top2, DROPPED)
+            z_t, z_s = z.unbind(0)
+            dz = z_t - z_s
+            p_r, lse = _softmax_and_lse_(z)
+            lse_t, lse_s = lse.unbind(0)
+            rntk = torch.mul(p_r[0], dz).sum(-1).sub_(lse_t - lse_s)
+            if T != 1.0:
+                rntk.mul_(T * T)
+        ctx.T, ctx.scale_local, ctx.c = T, scale_local, c
+        teacher_only = (dx, log_d, all_kl, dz, lse, rntk) if need_t else (None,) * 6
+        ctx.save_for_backward(top, Dw, p_d, sig, p_r, *teacher_only)
         return local, rntk
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_local, grad_rntk):
-        top, W, X, sig, log_d, all_kl, log_r, rntk = ctx.saved_tensors
+        top, Dw, p_d, sig, p_r, dx, log_d, all_kl, dz, lse, rntk = ctx.saved_tensors
         T, scale_local = ctx.T, ctx.scale_local
-        need_s, need_t = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        local_scale = grad_local * (scale_local / T)
         grads = []
-        for want, is_student in ((need_s, True), (need_t, False)):
-            if not want:
+        for is_student in (True, False):
+            if not ctx.needs_input_grad[0 if is_student else 1]:
                 grads.append(None)
                 continue
-            if is_student:   # d/dx_s of the pair KL, d/dz_s of a softmax KL
-                D = W * (sig[1] - sig[0])
-                local_g = D.sum(-1) - D.sum(-2) + (log_d[1].exp() - log_d[0].exp())
+            sig_t, sig_s = sig.unbind(1)
+            p_t, p_s = p_d.unbind(1)
+            if is_student:   # σ(x_s) - σ(x_t) per pair; p_s - p_t per class
+                local_g = torch.addmm(p_s - p_t, Dw, sig_s - sig_t)                    # d, N
             else:
-                D = W * sig[0] * (1 - sig[0]) * (X[0] - X[1])
-                p_t = log_d[0].exp()
-                local_g = D.sum(-1) - D.sum(-2) + p_t * (log_d[0] - log_d[1] - all_kl.unsqueeze(-1))
-            local_g = local_g * (grad_local * (scale_local / T)).unsqueeze(-1)
-            if ctx.full:
-                grad = local_g.new_zeros(local_g.shape)
+                ld_t, ld_s = log_d.unbind(1)
+                d_pair = sig_t * (1.0 - sig_t) * dx
+                local_g = torch.addmm(p_t * (ld_t - ld_s - all_kl), Dw, d_pair)
+            local_g = local_g.mul_(local_scale).t()                                      # N, d
+            if p_r is None:   # depth == C: no other classes
+                grad = local_g.new_zeros((local_g.shape[0], ctx.c))
+            elif is_student:
+                grad = (p_r[1] - p_r[0]).mul_((grad_rntk * T).unsqueeze(-1))
             else:
-                if is_student:
-                    rows = log_r[1].exp() - log_r[0].exp()
-                else:
-                    rows = log_r[0].exp() * (log_r[0] - log_r[1] - (rntk / (T * T)).unsqueeze(-1))
-                grad = rows * (grad_rntk * T).unsqueeze(-1)
-            grads.append(grad.scatter(1, top, local_g))  # top-d columns: local term only
-        return grads[0], grads[1], None, None, None
+                gap = dz - (lse[0] - lse[1] + rntk / (T * T)).unsqueeze(-1)
+                grad = (p_r[0] * gap).mul_((grad_rntk * T).unsqueeze(-1))
+            grads.append(grad.scatter_(1, top, local_g))  # top-d columns: local term only
+        return grads[0], grads[1], None, None, None, None, None

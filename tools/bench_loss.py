@@ -4,8 +4,10 @@
 
 Rows: the literal per-combination LDRLD of SPEC §1 (tests/literal_ldrld.py),
 the vectorised ``ldrld_terms``, optionally the same under ``torch.compile``,
-KD and DKD. Columns: milliseconds per forward+backward (median), and the
-literal/vectorised and LDRLD/KD ratios, all measured in this one run.
+KD and DKD, each back-propagating the sum of its terms' means. Columns:
+milliseconds per forward+backward (median over blocks of back-to-back calls,
+the methods taking turns block by block), and the literal/vectorised and
+LDRLD/KD ratios, all measured in this one run.
 """
 import argparse
 import json
@@ -37,37 +39,50 @@ def _sync(device):
         torch.cuda.synchronize(device)
 
 
-def time_ms(fns, s, t, device, repeats):
-    """Median milliseconds of forward + backward for each of ``fns``. The
-    methods take turns run by run, so a load on a shared machine falls on all
-    of them alike and the ratios stay meaningful."""
-    def once(fn):
-        s.grad = None
+def time_ms(fns, s, t, device, repeats, block_ms=20.0):
+    """Median milliseconds per forward + backward for each of ``fns``.
+
+    As ``timeit`` does, each sample is a block of back-to-back calls lasting
+    about ``block_ms`` (at least one call), divided by its length, so a method
+    is timed in its steady state rather than right after another method has
+    churned the caches and the allocator. The methods take turns block by
+    block, so a load on a shared machine falls on all of them alike and the
+    ratios stay meaningful."""
+    def block(fn, calls):
         _sync(device)
         start = time.perf_counter()
-        fn(s, t).backward()
+        for _ in range(calls):
+            s.grad = None
+            fn(s, t).backward()
         _sync(device)
-        return (time.perf_counter() - start) * 1e3
+        return (time.perf_counter() - start) * 1e3 / calls
 
-    for fn in fns.values():
-        for _ in range(3):
-            once(fn)
+    calls = {}
+    for name, fn in fns.items():
+        block(fn, 2)                                   # warm-up (and compilation)
+        calls[name] = max(1, int(block_ms / max(block(fn, 3), 1e-3)))
     samples = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
-            samples[name].append(once(fn))
+            samples[name].append(block(fn, calls[name]))
     return {name: statistics.median(v) for name, v in samples.items()}
+
+
+def _total(rows):
+    """The scalar a training loop back-propagates: the sum of the terms' means."""
+    first, second = rows
+    return first.mean() + second.mean()
 
 
 def methods(depth, T, use_compile):
     fast = compiled(LF.ldrld_rows) if use_compile else None
     rows = {
-        "literal LDRLD": lambda s, t: sum(literal_ldrld(s, t, depth, T)),
-        "vectorised LDRLD": lambda s, t: sum(x.mean() for x in LF.ldrld_rows(s, t, depth, T)),
+        "literal LDRLD": lambda s, t: _total(literal_ldrld(s, t, depth, T)),
+        "vectorised LDRLD": lambda s, t: _total(LF.ldrld_rows(s, t, depth, T)),
         "KD": lambda s, t: LF.kd_rows(s, t, T).mean(),
     }
     if fast is not None:
-        rows["compiled LDRLD"] = lambda s, t: sum(x.mean() for x in fast(s, t, depth, T))
+        rows["compiled LDRLD"] = lambda s, t: _total(fast(s, t, depth, T))
     return rows
 
 
@@ -80,7 +95,7 @@ def run(device, repeats, use_compile):
         y = torch.randint(0, c, (n,), generator=gen).to(device)
         row = {"task": task, "N": n, "C": c, "depth": depth}
         fns = methods(depth, T, use_compile)
-        fns["DKD"] = lambda a, b: sum(x.mean() for x in (LF.tckd_rows(a, b, y, T), LF.nckd_rows(a, b, y, T)))
+        fns["DKD"] = lambda a, b: _total((LF.tckd_rows(a, b, y, T), LF.nckd_rows(a, b, y, T)))
         row.update(time_ms(fns, s, t, device, repeats))
         row["literal/vectorised"] = row["literal LDRLD"] / row["vectorised LDRLD"]
         row["vectorised/KD"] = row["vectorised LDRLD"] / row["KD"]
