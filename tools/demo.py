@@ -6,7 +6,7 @@
 
 For each task (cls: CIFAR-100 format, ResNet-56 -> ResNet-20; det: COCO format,
 Faster R-CNN R-18 FPN trained 5x longer (caffe-style input) -> R-18 FPN; reid: Market-1501 format,
-torchreid ResNet-50 -> ResNet-18) it writes a toy data set with the project's
+torchreid ResNet-18 trained 5x longer -> ResNet-18) it writes a toy data set with the project's
 generators, trains a teacher, then the same student alone, with KD, with DKD
 and with LDRLD from that teacher, through the project's own training tools
 (tools/train_cls.py, tools/train_det.py, tools/train_reid.py). It prints and
@@ -48,15 +48,16 @@ SETTINGS = {
     },
     "det": {  # quick: no DKD row (detection is the slowest task)
         "quick": dict(train=4, val=2, teacher_depth=18, teacher_epochs=1, student_epochs=1, rois=128,
-                      proposals=32, dkd=False, teacher_val_interval=1),
+                      proposals=32, dkd=False, teacher_val_interval=1, head_channels=128),
         "full": dict(train=16, val=8, teacher_depth=18, teacher_epochs=20, student_epochs=4, rois=128,
-                     proposals=64, dkd=True, teacher_val_interval=5),
+                     proposals=64, dkd=True, teacher_val_interval=5, head_channels=128),
     },
-    "reid": {
-        "quick": dict(train_ids=8, test_ids=6, per_id=6, size=(64, 32), batch=16, teacher_epochs=1,
-                      student_epochs=1, teacher="resnet50", student="resnet18"),
-        "full": dict(train_ids=12, test_ids=8, per_id=10, size=(96, 48), batch=16, teacher_epochs=10,
-                     student_epochs=2, teacher="resnet50", student="resnet18"),
+    "reid": {  # the teacher: the student's architecture trained 5x longer (ResNet-50 from scratch on
+        # a few hundred toy images ends up worse than a ResNet-18)
+        "quick": dict(train_ids=8, test_ids=6, per_id=6, gallery=3, size=(64, 32), batch=16, teacher_epochs=1,
+                      student_epochs=1, teacher="resnet18", student="resnet18"),
+        "full": dict(train_ids=24, test_ids=16, per_id=8, gallery=4, size=(96, 48), batch=16, teacher_epochs=10,
+                     student_epochs=2, teacher="resnet18", student="resnet18"),
     },
 }
 
@@ -229,8 +230,6 @@ env_cfg = dict(cudnn_benchmark=False)
 # ---------------------------------------------------------------- det -------
 DET_SMALL = """
 val_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(pipeline=test_pipeline))
-# 200 -> 100 RPN proposals per test image instead of 1000 (toy images hold 1 to 3 objects)
-model = dict(test_cfg=dict(rpn=dict(nms_pre=200, max_per_img=100)))
 test_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(pipeline=test_pipeline))
 optim_wrapper = dict(optimizer=dict(lr=0.01), clip_grad=dict(max_norm=10, norm_type=2))
 default_hooks = dict(logger=dict(interval=1), checkpoint=dict(max_keep_ckpts=1))
@@ -244,6 +243,26 @@ env_cfg = dict(cudnn_benchmark=False)
 # in eval mode (the caffe teacher's BN not even trainable). Without any
 # download the demo trains them from scratch, so everything trains.
 SCRATCH = "frozen_stages=-1, norm_eval=False, norm_cfg=dict(type='BN', requires_grad=True)"
+
+
+def det_model(rois, head_channels, neck_in=None):
+    """The toy-scale part of a generated config's one ``model`` dict (a second
+    ``model = ...`` in the same file would replace the first, not merge).
+    ``head_channels``: FPN / RPN / RoI feature width (packaged: 256) and, x2,
+    the box head's hidden width (packaged: 1024); None keeps the packaged ones.
+    Test: 200 -> 100 RPN proposals per image instead of 1000 (toy images hold 1
+    to 3 objects) and every box scored (score_thr 0)."""
+    neck = [f"in_channels={neck_in}"] if neck_in else []
+    narrow = ""
+    if head_channels:
+        c = head_channels
+        neck.append(f"out_channels={c}")
+        narrow = (f"rpn_head=dict(in_channels={c}, feat_channels={c}),\n"
+                  f"             roi_head=dict(bbox_roi_extractor=dict(out_channels={c}), "
+                  f"bbox_head=dict(in_channels={c}, fc_out_channels={2 * c})),\n             ")
+    neck = f"neck=dict({', '.join(neck)}), " if neck else ""
+    return (f"{neck}{narrow}test_cfg=dict(rpn=dict(nms_pre=200, max_per_img=100), rcnn=dict(score_thr=0.0)),\n"
+            f"             train_cfg=dict(rcnn=dict(sampler=dict(num={rois}))))")
 
 
 def run_det(task):
@@ -264,8 +283,8 @@ def run_det(task):
     depth = s["teacher_depth"]
     channels = [64, 128, 256, 512] if depth in (18, 34) else [256, 512, 1024, 2048]
     teacher_cfg = _write_config(task.path("configs", "teacher.py"), ["frcnn_r101_teacher.py"], TOY_PIPELINES + DET_SMALL + f"""
-model = dict(backbone=dict(depth={depth}, init_cfg=None, {SCRATCH}), neck=dict(in_channels={channels}),
-             test_cfg=dict(rcnn=dict(score_thr=0.0)), train_cfg=dict(rcnn=dict(sampler=dict(num={s['rois']}))))
+model = dict(backbone=dict(depth={depth}, init_cfg=None, {SCRATCH}),
+             {det_model(s['rois'], s['head_channels'], channels)}
 visualizer = dict(name='demo_det_teacher')
 # the 3x schedule wraps its data set in RepeatDataset(times=3): once here
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
@@ -277,7 +296,7 @@ train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
         return _write_config(task.path("configs", f"{stage}.py"), [base], TOY_PIPELINES + DET_SMALL + f"""
 visualizer = dict(name='demo_det_{stage}')
 model = dict({distil}{model_extra}backbone=dict(init_cfg=None, {SCRATCH}),
-             test_cfg=dict(rcnn=dict(score_thr=0.0)), train_cfg=dict(rcnn=dict(sampler=dict(num={s['rois']}))))
+             {det_model(s['rois'], s['head_channels'])}
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, dataset=dict(pipeline=train_pipeline))
 """ + schedule(s["student_epochs"]))
 
@@ -320,11 +339,12 @@ def run_reid(task):
     from ldrld_reid.toy_data import make_toy_market1501
     s = task.s
     make_toy_market1501(task.path("data"), seed=0, num_train_ids=s["train_ids"], num_test_ids=s["test_ids"],
-                        train_images_per_id=s["per_id"])
+                        train_images_per_id=s["per_id"], gallery_images_per_id=s["gallery"],
+                        num_distractors=s["test_ids"])
     data = task.path("data")
     h, w = s["size"]
     task.progress.line(f"reid: data    toy Market-1501: {s['train_ids']} train ids x {s['per_id']} images, "
-                       f"{s['test_ids']} test ids, input {h}x{w}, in {data}")
+                       f"{s['test_ids']} test ids x {s['gallery']} gallery images, input {h}x{w}, in {data}")
     config = task.path("configs", "reid.yaml")
     with open(config, "w") as f:
         f.write(f"""# the demo's Re-ID recipe: toy scale, no ImageNet weights (nothing downloads)

@@ -17,11 +17,13 @@ Reads, under the folder given:
 """
 import argparse
 import glob
-import json
 import math
 import os
 import re
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from ldrld_core.run_logs import read_scalars  # noqa: E402
 
 WIDTH, HEIGHT, DPI = 11.0, 4.2, 100  # a 1100 x 420 PNG
 PREFERRED_METRICS = ("accuracy/top1", "accuracy/top5", "coco/bbox_mAP", "coco/bbox_mAP_50", "coco/bbox_mAP_75")
@@ -36,26 +38,21 @@ class InputError(ValueError):
 
 def read_mmengine(folder):
     """``(losses {name: [(iter, value)]}, metrics {name: [(epoch, value)]}, x label of the metric)``."""
-    files = sorted(glob.glob(os.path.join(folder, "**", "vis_data", "scalars.json"), recursive=True))
-    losses, metrics = {}, {}
-    for path in files:
-        with open(path) as f:
-            for line in f:
-                if not line.strip():
-                    continue
-                record = json.loads(line)
-                if any(k.startswith("loss") for k in record):
-                    step = record.get("iter", record.get("step"))
-                    for key, value in record.items():
-                        if key.startswith("loss") and isinstance(value, (int, float)):
-                            losses.setdefault(key, {})[step] = float(value)
-                else:
-                    keys = [k for k in record if "/" in k and isinstance(record[k], (int, float))]
-                    step = record.get("step")
-                    for key in keys:
-                        metrics.setdefault(key, {})[step] = float(record[key])
-    if not files:
+    records = read_scalars(folder)
+    if not records:
         return None
+    losses, metrics = {}, {}
+    for record in records:
+        if any(k.startswith("loss") for k in record):
+            step = record.get("iter", record.get("step"))
+            for key, value in record.items():
+                if key.startswith("loss") and isinstance(value, (int, float)):
+                    losses.setdefault(key, {})[step] = float(value)
+        else:
+            keys = [k for k in record if "/" in k and isinstance(record[k], (int, float))]
+            step = record.get("step")
+            for key in keys:
+                metrics.setdefault(key, {})[step] = float(record[key])
     preferred = [k for k in PREFERRED_METRICS if k in metrics]
     if preferred:
         metrics = {k: metrics[k] for k in preferred}
