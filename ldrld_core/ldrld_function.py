@@ -38,11 +38,12 @@ def pair_operators(weights: torch.Tensor, depth: int):
 
 
 def _softmax_and_lse_(z):
-    """Softmax of ``z`` over its last dim, written over ``z``, and the
-    log-sum-exp, with one exp pass (the largest probability is at least 1/C,
-    so its log is well conditioned)."""
+    """Softmax of ``z`` over its last dim and the log-sum-exp, with one exp
+    pass (the largest probability is at least 1/C, so its log is well
+    conditioned). On the CPU the softmax is written over ``z``, which saves a
+    fresh buffer (and its page faults) per call; elsewhere it gets its own."""
     top = z.amax(-1)
-    p = torch.softmax(z, -1, out=z)
+    p = torch.softmax(z, -1, out=z) if z.device.type == "cpu" else z.softmax(-1)
     return p, top - p.amax(-1).log()
 
 
