@@ -3,6 +3,7 @@ COCO folder check, ``--data-root`` and ``--teacher-checkpoint``, and turning
 bad input into one line on stderr instead of a traceback."""
 import argparse
 import functools
+import itertools
 import os
 import sys
 import warnings
@@ -47,6 +48,9 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--local_rank", "--local-rank", type=int, default=0)
 
 
+_LOADED = itertools.count()
+
+
 def load_config(path, args):
     from mmengine.config import Config
     if not os.path.isfile(path):
@@ -61,6 +65,13 @@ def load_config(path, args):
         cfg.work_dir = args.work_dir
     elif cfg.get("work_dir") is None:
         cfg.work_dir = os.path.join("work_dirs", os.path.splitext(os.path.basename(path))[0])
+    visualizer = cfg.get("visualizer")
+    if isinstance(visualizer, dict) and visualizer.get("name") == "visualizer":
+        # MMDetection names every run's visualizer 'visualizer', and MMEngine keeps
+        # one instance per name and process: a second runner built in the same
+        # process (the demo, a notebook, the tests) would log into the first
+        # one's folder. One name per loaded config keeps each run's logs its own.
+        visualizer["name"] = f"visualizer_{os.getpid()}_{next(_LOADED)}"
     return cfg
 
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from det_helpers import CONFIGS, ROOT, run_tool, small_student_config, small_teacher_config
+from det_helpers import CONFIGS, ROOT, run_tool, small_student_config, small_teacher_config, write_config
 from ldrld_det.toy_data import make_toy_coco
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
@@ -176,6 +176,22 @@ print('loaded', len(model.state_dict()))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "loaded" in proc.stdout
+
+
+def test_two_runners_in_one_process_log_into_their_own_folders(tmp_path, coco):
+    """MMDetection's configs name every visualizer 'visualizer' and MMEngine keeps
+    one instance per name: without a name per run, the second runner built in a
+    process (the demo, a notebook) would write its logs into the first's folder."""
+    visualizers = []
+    for run in ("first", "second"):
+        cfg = write_config(str(tmp_path), f"{run}.py", [os.path.join(CONFIGS, "frcnn_r18_fpn_1x_coco.py")],
+                           "model = dict(backbone=dict(init_cfg=None))")
+        runner = train_det.build_runner(train_det.parse_args([cfg, "--data-root", coco,
+                                                              "--work-dir", str(tmp_path / run)]))
+        visualizers.append(runner.visualizer)
+        backend = runner.visualizer.get_backend("LocalVisBackend")
+        assert backend._save_dir.startswith(str(tmp_path / run)), backend._save_dir
+    assert visualizers[0] is not visualizers[1]
 
 
 def test_packaged_configs_inherit_mmdetection_and_set_the_recipe():
