@@ -106,13 +106,14 @@ class LDRLDRows(torch.autograd.Function):
         top, Dw, p_d, sig, p_r, dx, log_d, all_kl, dz, lse, rntk = ctx.saved_tensors
         T, scale_local = ctx.T, ctx.scale_local
         local_scale = grad_local * (scale_local / T)
+        rntk_scale = (grad_rntk * T).unsqueeze(-1)
+        sig_t, sig_s = sig.unbind(1)
+        p_t, p_s = p_d.unbind(1)
         grads = []
         for is_student in (True, False):
             if not ctx.needs_input_grad[0 if is_student else 1]:
                 grads.append(None)
                 continue
-            sig_t, sig_s = sig.unbind(1)
-            p_t, p_s = p_d.unbind(1)
             if is_student:   # σ(x_s) - σ(x_t) per pair; p_s - p_t per class
                 local_g = torch.addmm(p_s - p_t, Dw, sig_s - sig_t)                    # d, N
             else:
@@ -123,9 +124,9 @@ class LDRLDRows(torch.autograd.Function):
             if p_r is None:   # depth == C: no other classes
                 grad = local_g.new_zeros((local_g.shape[0], ctx.c))
             elif is_student:
-                grad = (p_r[1] - p_r[0]).mul_((grad_rntk * T).unsqueeze(-1))
+                grad = (p_r[1] - p_r[0]).mul_(rntk_scale)
             else:
                 gap = dz - (lse[0] - lse[1] + rntk / (T * T)).unsqueeze(-1)
-                grad = (p_r[0] * gap).mul_((grad_rntk * T).unsqueeze(-1))
+                grad = (p_r[0] * gap).mul_(rntk_scale)
             grads.append(grad.scatter_(1, top, local_g))  # top-d columns: local term only
         return grads[0], grads[1], None, None, None, None, None

@@ -48,9 +48,9 @@ SETTINGS = {
     },
     "det": {  # quick: no DKD row (detection is the slowest task)
         "quick": dict(train=4, val=2, teacher_depth=18, teacher_epochs=1, student_epochs=1, rois=128,
-                      proposals=32, dkd=False, teacher_val_interval=1, head_channels=128),
+                      proposals=32, dkd=False, teacher_val_interval=1),
         "full": dict(train=16, val=8, teacher_depth=18, teacher_epochs=20, student_epochs=4, rois=128,
-                     proposals=64, dkd=True, teacher_val_interval=5, head_channels=128),
+                     proposals=64, dkd=True, teacher_val_interval=5),
     },
     "reid": {  # the teacher: the student's architecture trained 5x longer (ResNet-50 from scratch on
         # a few hundred toy images ends up worse than a ResNet-18)
@@ -245,23 +245,21 @@ env_cfg = dict(cudnn_benchmark=False)
 SCRATCH = "frozen_stages=-1, norm_eval=False, norm_cfg=dict(type='BN', requires_grad=True)"
 
 
-def det_model(rois, head_channels, neck_in=None):
+HEAD_CHANNELS = 128  # FPN / RPN / RoI feature width (packaged: 256); the box head gets twice it (packaged: 1024)
+
+
+def det_model(rois, neck_in=None):
     """The toy-scale part of a generated config's one ``model`` dict (a second
-    ``model = ...`` in the same file would replace the first, not merge).
-    ``head_channels``: FPN / RPN / RoI feature width (packaged: 256) and, x2,
-    the box head's hidden width (packaged: 1024); None keeps the packaged ones.
-    Test: 200 -> 100 RPN proposals per image instead of 1000 (toy images hold 1
-    to 3 objects) and every box scored (score_thr 0)."""
-    neck = [f"in_channels={neck_in}"] if neck_in else []
-    narrow = ""
-    if head_channels:
-        c = head_channels
-        neck.append(f"out_channels={c}")
-        narrow = (f"rpn_head=dict(in_channels={c}, feat_channels={c}),\n"
-                  f"             roi_head=dict(bbox_roi_extractor=dict(out_channels={c}), "
-                  f"bbox_head=dict(in_channels={c}, fc_out_channels={2 * c})),\n             ")
-    neck = f"neck=dict({', '.join(neck)}), " if neck else ""
-    return (f"{neck}{narrow}test_cfg=dict(rpn=dict(nms_pre=200, max_per_img=100), rcnn=dict(score_thr=0.0)),\n"
+    ``model = ...`` in the same file would replace the first, not merge): heads
+    at ``HEAD_CHANNELS`` (toy images hold 1 to 3 objects, and it halves the time
+    per iteration), ``rois`` sampled RoIs per image; test: 200 -> 100 RPN
+    proposals per image instead of 1000 and every box scored (score_thr 0)."""
+    c = HEAD_CHANNELS
+    neck = f"in_channels={neck_in}, out_channels={c}" if neck_in else f"out_channels={c}"
+    return (f"neck=dict({neck}), rpn_head=dict(in_channels={c}, feat_channels={c}),\n"
+            f"             roi_head=dict(bbox_roi_extractor=dict(out_channels={c}), "
+            f"bbox_head=dict(in_channels={c}, fc_out_channels={2 * c})),\n"
+            f"             test_cfg=dict(rpn=dict(nms_pre=200, max_per_img=100), rcnn=dict(score_thr=0.0)),\n"
             f"             train_cfg=dict(rcnn=dict(sampler=dict(num={rois}))))")
 
 
@@ -284,8 +282,7 @@ def run_det(task):
     channels = [64, 128, 256, 512] if depth in (18, 34) else [256, 512, 1024, 2048]
     teacher_cfg = _write_config(task.path("configs", "teacher.py"), ["frcnn_r101_teacher.py"], TOY_PIPELINES + DET_SMALL + f"""
 model = dict(backbone=dict(depth={depth}, init_cfg=None, {SCRATCH}),
-             {det_model(s['rois'], s['head_channels'], channels)}
-visualizer = dict(name='demo_det_teacher')
+             {det_model(s['rois'], channels)}
 # the 3x schedule wraps its data set in RepeatDataset(times=3): once here
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
                         dataset=dict(times=1, dataset=dict(pipeline=train_pipeline)))
@@ -294,9 +291,8 @@ train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
     def student_cfg(stage, base, model_extra=""):
         distil = (f"teacher_config={teacher_cfg!r}, teacher_checkpoint=None, " if stage != "student" else "")
         return _write_config(task.path("configs", f"{stage}.py"), [base], TOY_PIPELINES + DET_SMALL + f"""
-visualizer = dict(name='demo_det_{stage}')
 model = dict({distil}{model_extra}backbone=dict(init_cfg=None, {SCRATCH}),
-             {det_model(s['rois'], s['head_channels'])}
+             {det_model(s['rois'])}
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, dataset=dict(pipeline=train_pipeline))
 """ + schedule(s["student_epochs"]))
 
