@@ -1,21 +1,10 @@
-"""Errors for bad user input: each says which input was wrong and what was expected.
-
-All derive from ``ValueError`` so that the command-line tools print them as one
-line and exit non-zero, without a traceback.
-"""
+"""Errors for bad user input: the project's one family (``ldrld_core.errors``), and
+the one kind only classification raises."""
+from ldrld_core.errors import ClassCountError, ConfigError, DatasetError, InputError
 
 
-class ClsInputError(ValueError):
-    """A configuration, a data set on disk or a model that does not fit."""
-
-
-class UnknownModelError(ClsInputError):
+class UnknownModelError(InputError):
     """A model name that no family of the registry holds."""
 
 
-class DatasetError(ClsInputError):
-    """A data set root that is missing or not laid out as expected."""
-
-
-class ClassCountError(ClsInputError):
-    """The number of classes of the data, the model and the teacher disagree."""
+__all__ = ["ClassCountError", "ConfigError", "DatasetError", "InputError", "UnknownModelError"]

@@ -7,31 +7,26 @@ sits under ``student.``, or a plain state dict), and returns its logits
 ``(N, num_classes)`` and labels on the config's validation split, in order.
 """
 import copy
-import os
 
 import torch
 
 
 def classifier_logits(config, checkpoint, data_root=None, batch_size=64, trust=False):
-    from mmengine.config import Config
     from mmengine.registry import MODELS
     from mmengine.runner import Runner
 
     import ldrld_cls.engine  # noqa: F401  (registers the data sets, preprocessor and model)
-    from ldrld_core import load_teacher_checkpoint, read_checkpoint, extract_state_dict
+    from ldrld_core import extract_state_dict, load_checkpoint_into, read_checkpoint
+    from ldrld_mm import student_model_cfg
+    from ldrld_mm.cli import read_config
 
-    if not os.path.isfile(config):
-        raise FileNotFoundError(f"config not found: {config}")
-    if not os.path.isfile(checkpoint):
-        raise FileNotFoundError(f"checkpoint not found: {checkpoint}")
-    cfg = Config.fromfile(config)
-    model_cfg = copy.deepcopy(cfg.model)
-    model_cfg.pop("teacher", None)  # the network alone; no teacher is loaded
-    model_cfg.pop("distill_loss", None)
-    model = MODELS.build(model_cfg)
+    from .cli import CLASSIFICATION
+
+    cfg = read_config(config, CLASSIFICATION)
+    model = MODELS.build(student_model_cfg(cfg.model))  # the network alone; no teacher is loaded
     state = extract_state_dict(read_checkpoint(checkpoint, trust=trust), checkpoint)
     prefix = "student." if any(k.startswith("student.") for k in state) else None
-    load_teacher_checkpoint(model.student, checkpoint, trust=trust, prefix=prefix)
+    load_checkpoint_into(model.student, checkpoint, trust=trust, prefix=prefix)
     model.eval()
 
     loader_cfg = copy.deepcopy(cfg.val_dataloader)

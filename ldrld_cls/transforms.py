@@ -9,7 +9,7 @@ training device (``ClsDataPreprocessor``).
 """
 import torchvision.transforms as T
 
-from .errors import ClsInputError
+from .errors import InputError
 
 
 def build_pipeline(steps):
@@ -19,18 +19,18 @@ def build_pipeline(steps):
     built = []
     for i, step in enumerate(steps):
         if not isinstance(step, dict) or "type" not in step:
-            raise ClsInputError(f"pipeline[{i}] must be a dict with a 'type' key, got {step!r}")
+            raise InputError(f"pipeline[{i}] must be a dict with a 'type' key, got {step!r}")
         kwargs = dict(step)
         name = kwargs.pop("type")
         cls = getattr(T, name, None)
         if not isinstance(cls, type) or name.startswith("_"):
-            raise ClsInputError(f"pipeline[{i}]: {name!r} is not a torchvision.transforms transform "
+            raise InputError(f"pipeline[{i}]: {name!r} is not a torchvision.transforms transform "
                                 f"(e.g. Resize, RandomResizedCrop, CenterCrop, RandomCrop, RandomHorizontalFlip)")
         if name in ("ToTensor", "PILToTensor", "Normalize", "ConvertImageDtype"):
-            raise ClsInputError(f"pipeline[{i}]: leave out {name}; images become uint8 tensors after the pipeline "
+            raise InputError(f"pipeline[{i}]: leave out {name}; images become uint8 tensors after the pipeline "
                                 f"and are normalised on the device (data_preprocessor mean/std)")
         try:
             built.append(cls(**kwargs))
         except TypeError as err:
-            raise ClsInputError(f"pipeline[{i}]: bad arguments for {name}: {err}") from None
+            raise InputError(f"pipeline[{i}]: bad arguments for {name}: {err}") from None
     return T.Compose(built)

@@ -1,6 +1,6 @@
-"""Teacher checkpoints: one loader for detection, Re-ID and classification.
+"""Checkpoints: one loader for detection, Re-ID and classification, teachers and students alike.
 
-Teacher weights are downloaded files, so they are read with
+Weights are often downloaded files, so they are read with
 ``torch.load(weights_only=True)``; the harmless types that common checkpoints
 carry (numpy scalars and arrays in their metadata) are allowed. A file that
 needs full unpickling is refused unless the caller opts in with ``trust=True``
@@ -12,12 +12,10 @@ from collections import OrderedDict
 
 import torch
 
+from .errors import CheckpointError
+
 # Keys under which checkpoint formats keep the weights, most specific first.
 STATE_DICT_KEYS = ("state_dict", "model", "model_state_dict", "net", "student")
-
-
-class CheckpointError(ValueError):
-    """A teacher checkpoint that is missing, unreadable or does not fit the model."""
 
 
 def _numpy_safe_globals():
@@ -33,7 +31,7 @@ def _numpy_safe_globals():
             continue
         found += [getattr(module, n) for n in ("scalar", "_reconstruct") if hasattr(module, n)]
     found += [type(np.dtype(t)) for t in ("float16", "float32", "float64", "int8", "int16", "int32",
-                                          "int64", "uint8", "bool", "U1", "O")]
+                                          "int64", "uint8", "uint16", "uint32", "uint64", "bool", "U1", "O")]
     return found
 
 
@@ -114,7 +112,7 @@ def read_checkpoint(path, map_location="cpu", trust=False, extra_safe_globals=()
     """Read a checkpoint file safely; errors name the file."""
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise CheckpointError(f"teacher checkpoint not found: {path} (no such file)")
+        raise CheckpointError(f"checkpoint {path}: no such file")
     try:
         return _torch_load(path, map_location, trust, extra_safe_globals)
     except CheckpointError:
@@ -164,9 +162,9 @@ def _listing(title, items, limit=10):
     return f"\n  {title} ({len(items)}): " + ", ".join(items[:limit]) + more
 
 
-def load_teacher_checkpoint(model, path, strict=True, trust=False, key=None, prefix=None,
+def load_checkpoint_into(model, path, strict=True, trust=False, key=None, prefix=None,
                             map_location="cpu", extra_safe_globals=()):
-    """Load teacher weights from ``path`` into ``model``.
+    """Load the weights in ``path`` into ``model`` (a teacher, or a trained student to evaluate).
 
     Accepts a raw state dict, ``{'model': ...}`` (the KD literature's CIFAR
     teachers), ``{'state_dict': ...}`` (MMEngine/MMDetection) and ``module.``

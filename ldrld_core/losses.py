@@ -1,11 +1,13 @@
 """Distillation losses as ``nn.Module``s that return a dict of named terms.
 
 Every loss takes ``forward(student_logits, teacher_logits, target=None,
-weight=None, epoch=None)`` and returns ``{'loss_...': scalar}``; the terms are
-already multiplied by their weights, so a trainer sums the dict's values.
+weight=None, progress=None)`` and returns ``{'loss_...': scalar}``; the terms
+are already multiplied by their weights, so a trainer sums the dict's values.
 ``weight`` is an optional per-row weight or bool mask (e.g. detection RoIs to
-ignore); rows are averaged with it. ``epoch`` drives DKD's warm-up and is
-ignored by the others.
+ignore); rows are averaged with it. ``progress`` is how far training has come,
+in epochs as a float (every integration passes the epochs done so far,
+counting the current iteration: the last iteration of epoch ``e`` passes
+``e``); it drives DKD's warm-up and is ignored by the others.
 """
 import copy
 
@@ -92,7 +94,7 @@ class LDRLDLoss(_DistillLoss):
                 f"ce_weight={self.ce_weight}, rank_by={self.rank_by!r}, use_local={self.use_local}, "
                 f"use_rntk={self.use_rntk}, adw={self.adw}, non_target={self.non_target!r}")
 
-    def forward(self, student_logits, teacher_logits, target=None, weight=None, epoch=None) -> dict:
+    def forward(self, student_logits, teacher_logits, target=None, weight=None, progress=None) -> dict:
         need_target = self.use_rntk and self.non_target == "nckd"
         _check_call(student_logits, teacher_logits, target, weight, need_target, "LDRLDLoss(non_target='nckd')")
         check_depth(self.depth, student_logits.shape[1])
@@ -122,7 +124,7 @@ class KDLoss(_DistillLoss):
     def extra_repr(self) -> str:
         return f"loss_weight={self.loss_weight}, temperature={self.temperature}, ce_weight={self.ce_weight}"
 
-    def forward(self, student_logits, teacher_logits, target=None, weight=None, epoch=None) -> dict:
+    def forward(self, student_logits, teacher_logits, target=None, weight=None, progress=None) -> dict:
         _check_call(student_logits, teacher_logits, target, weight, False, "KDLoss")
         out = {}
         self._ce(student_logits, target, weight, out)
@@ -132,9 +134,9 @@ class KDLoss(_DistillLoss):
 
 
 class DKDLoss(_DistillLoss):
-    """Decoupled KD: ``ce_weight * CE + min(epoch / warmup, 1) * (alpha TCKD +
-    beta NCKD)``. ``epoch`` may be fractional and may count iterations instead,
-    as long as ``warmup`` uses the same unit; ``epoch=None`` means warm-up done.
+    """Decoupled KD: ``ce_weight * CE + min(progress / warmup, 1) * (alpha TCKD +
+    beta NCKD)``, ``warmup`` in epochs (a float: 0.5 is half an epoch);
+    ``progress=None`` means warm-up done.
     """
 
     def __init__(self, alpha: float = 1.0, beta: float = 8.0, temperature: float = 4.0, warmup: float = 20,
@@ -149,16 +151,16 @@ class DKDLoss(_DistillLoss):
         return (f"alpha={self.alpha}, beta={self.beta}, temperature={self.temperature}, "
                 f"warmup={self.warmup}, ce_weight={self.ce_weight}")
 
-    def warmup_factor(self, epoch) -> float:
-        if epoch is None or self.warmup == 0:
+    def warmup_factor(self, progress) -> float:
+        if progress is None or self.warmup == 0:
             return 1.0
-        return min(float(epoch) / self.warmup, 1.0)
+        return min(float(progress) / self.warmup, 1.0)
 
-    def forward(self, student_logits, teacher_logits, target=None, weight=None, epoch=None) -> dict:
+    def forward(self, student_logits, teacher_logits, target=None, weight=None, progress=None) -> dict:
         _check_call(student_logits, teacher_logits, target, weight, True, "DKDLoss")
         out = {}
         self._ce(student_logits, target, weight, out)
-        factor = self.warmup_factor(epoch)
+        factor = self.warmup_factor(progress)
         tckd = LF.tckd_rows(student_logits, teacher_logits, target, self.temperature)
         nckd = LF.nckd_rows(student_logits, teacher_logits, target, self.temperature)
         out["loss_tckd"] = factor * self.alpha * _weighted_mean(tckd, weight)
@@ -184,10 +186,10 @@ class DistillLossSum(nn.Module):
                              f"({', '.join(with_ce)}); set ce_weight=0 on all members but one")
         self.losses = nn.ModuleList(members)
 
-    def forward(self, student_logits, teacher_logits, target=None, weight=None, epoch=None) -> dict:
+    def forward(self, student_logits, teacher_logits, target=None, weight=None, progress=None) -> dict:
         out = {}
         for loss in self.losses:
-            for name, value in loss(student_logits, teacher_logits, target, weight, epoch).items():
+            for name, value in loss(student_logits, teacher_logits, target, weight, progress).items():
                 if name in out:
                     raise ValueError(f"DistillLossSum: two members both return {name!r}")
                 out[name] = value

@@ -14,9 +14,12 @@ import torch
 from mmdet.models.detectors import TwoStageDetector
 from mmdet.registry import MODELS
 from mmengine.config import Config
-from mmengine.logging import MessageHub, print_log
+from mmengine.logging import print_log
 
-from ldrld_core import build_loss, load_teacher_checkpoint
+from ldrld_core import build_loss, load_checkpoint_into
+from ldrld_core.errors import ConfigError
+from ldrld_mm.pretrained import fetch_teacher
+from ldrld_mm.progress import training_progress
 
 from .renormalize import Renormalizer
 
@@ -29,38 +32,23 @@ LOG_NAMES = {"loss_local": "loss_ldrld_local", "loss_rntk": "loss_ldrld_rntk",
 def _teacher_model_cfg(teacher_config):
     if isinstance(teacher_config, (str, os.PathLike)):
         path = os.fspath(teacher_config)
-        if path.startswith("mmdet::"):  # a config packaged with MMDetection
-            import mmdet
-            path = os.path.join(os.path.dirname(mmdet.__file__), ".mim", "configs", path[len("mmdet::"):])
+        if "::" in path:  # a config packaged with a library, e.g. mmdet::faster_rcnn/...: MMEngine finds it
+            from mmengine.hub import get_config
+            try:
+                return get_config(path).model
+            except Exception as err:  # noqa: BLE001
+                raise ConfigError(f"teacher_config {path}: {type(err).__name__}: {err}") from None
         if not os.path.isfile(path):
-            raise FileNotFoundError(f"teacher_config: no such config file: {teacher_config}")
+            raise ConfigError(f"teacher_config {path}: no such config file")
         return Config.fromfile(path).model
     if isinstance(teacher_config, dict) and "model" in teacher_config:
         return teacher_config["model"]
-    raise ValueError(f"teacher_config must be a config file path or a dict with a 'model' key, "
-                     f"got {type(teacher_config).__name__}")
+    raise ConfigError(f"teacher_config must be a config file path or a dict with a 'model' key, "
+                      f"got {type(teacher_config).__name__}")
 
 
 def _num_classes(model):
     return model.roi_head.bbox_head.num_classes
-
-
-def resolve_checkpoint(path_or_url) -> str:
-    """A local file for ``path_or_url``: URLs are downloaded once into torch's hub cache."""
-    source = os.fspath(path_or_url)
-    if not source.startswith(("http://", "https://")):
-        return source
-    target = os.path.join(torch.hub.get_dir(), "checkpoints", os.path.basename(source.split("?")[0]))
-    if not os.path.isfile(target):
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        print_log(f"downloading teacher checkpoint {source} to {target}", logger="current")
-        try:
-            torch.hub.download_url_to_file(source, target, progress=False)
-        except Exception as err:
-            raise FileNotFoundError(
-                f"teacher_checkpoint: could not download {source} ({type(err).__name__}: {err}); "
-                f"download it yourself and pass --teacher-checkpoint PATH") from err
-    return target
 
 
 def without_ce(cfg, where="distill_loss"):
@@ -72,7 +60,7 @@ def without_ce(cfg, where="distill_loss"):
         cfg["losses"] = [without_ce(m, f"{where}.losses[{k}]") for k, m in enumerate(cfg.get("losses", []))]
         return cfg
     if float(cfg.setdefault("ce_weight", 0.0)) != 0.0:
-        raise ValueError(f"{where}.ce_weight must be 0 in detection: the RoI head's own classification loss "
+        raise ConfigError(f"{where}.ce_weight must be 0 in detection: the RoI head's own classification loss "
                          f"is the cross-entropy")
     return cfg
 
@@ -85,42 +73,67 @@ class RoIDistiller(TwoStageDetector):
     ``roi_head``, ``train_cfg``, ``test_cfg``, ``data_preprocessor``):
         teacher_config: path of the teacher's MMDetection config (``mmdet::``
             paths work) or a config dict with a ``model`` key.
-        teacher_checkpoint: path or URL of the teacher's weights, loaded when
-            training starts (the first training step), strictly. ``None`` keeps
-            a randomly initialised teacher and warns loudly: smoke runs only.
+        teacher_checkpoint: the teacher's weights: a path, an http(s) URL or
+            ``torchvision://NAME`` (downloaded once into torch's hub cache),
+            loaded strictly when the model is built. ``None`` keeps a randomly
+            initialised teacher and warns loudly: smoke runs only.
         distill_loss: a loss config for :func:`ldrld_core.build_loss`, e.g.
             ``dict(type='LDRLDLoss', alpha=1.0, beta=0.25, depth=7,
             temperature=1.0)``; KDLoss and DKDLoss work the same way. Its
             ``ce_weight`` is 0: the detector's classification loss is its own.
+            It is called with ``progress`` = epochs done so far (a float).
         trust_teacher_checkpoint: allow a checkpoint that needs full unpickling.
     """
+
+    TEACHER_KEYS = ("teacher_config", "teacher_checkpoint", "trust_teacher_checkpoint", "distill_loss")
 
     def __init__(self, teacher_config, distill_loss, teacher_checkpoint=None, trust_teacher_checkpoint=False,
                  roi_head=None, **student):
         roi_head = copy.deepcopy(dict(roi_head or {}))
         if roi_head.get("type", "StandardRoIHead") not in DISTILL_ROI_HEADS:
-            raise ValueError(f"model.roi_head.type must be one of {DISTILL_ROI_HEADS} for RoIDistiller, "
-                             f"got {roi_head.get('type')!r}")
+            raise ConfigError(f"model.roi_head.type must be one of {DISTILL_ROI_HEADS} for RoIDistiller, "
+                              f"got {roi_head.get('type')!r}")
         roi_head["type"] = "DistillRoIHead"
         super().__init__(roi_head=roi_head, **student)
 
         teacher = MODELS.build(_teacher_model_cfg(teacher_config))
         if _num_classes(teacher) != _num_classes(self):
-            raise ValueError(
+            raise ConfigError(
                 f"teacher_config {teacher_config}: the teacher's box head has {_num_classes(teacher)} classes "
                 f"but the student's has {_num_classes(self)}; teacher and student must share one class list")
+        self.teacher_checkpoint = teacher_checkpoint
+        self._load_teacher(teacher, teacher_checkpoint, trust_teacher_checkpoint)
         teacher.requires_grad_(False)
         teacher.eval()
         # Assigned past nn.Module so the teacher stays out of parameters(),
         # state_dict() and the optimizer; _apply() and train() handle it by hand.
         object.__setattr__(self, "teacher", teacher)
         self.teacher_config = teacher_config
-        self.teacher_checkpoint = teacher_checkpoint
-        self.trust_teacher_checkpoint = trust_teacher_checkpoint
-        self.teacher_loaded = False
         self.renormalize = Renormalizer(self.data_preprocessor, teacher.data_preprocessor)
 
         self.distill_loss = build_loss(without_ce(distill_loss))
+
+    @classmethod
+    def student_config(cls, model_cfg):
+        """The plain two-stage detector of the student (``ldrld_mm.student_model_cfg``)."""
+        for key in cls.TEACHER_KEYS:
+            model_cfg.pop(key, None)
+        model_cfg["type"] = "FasterRCNN"
+        if model_cfg.get("roi_head", {}).get("type") == "DistillRoIHead":
+            model_cfg["roi_head"]["type"] = "StandardRoIHead"
+        return model_cfg
+
+    @staticmethod
+    def _load_teacher(teacher, checkpoint, trust):
+        if checkpoint is None:
+            message = ("RoIDistiller: teacher_checkpoint is None, so the teacher keeps random weights and "
+                       "teaches nothing. Use this only for smoke runs; pass --teacher-checkpoint PATH.")
+            warnings.warn(message, UserWarning, stacklevel=3)
+            print_log(message, logger="current", level=logging.WARNING)
+            return
+        path = fetch_teacher(os.fspath(checkpoint))
+        load_checkpoint_into(teacher, path, strict=True, trust=trust)
+        print_log(f"RoIDistiller: loaded teacher weights from {path}", logger="current")
 
     # -- the teacher lives outside the module tree --------------------------
     def _apply(self, fn, *args, **kwargs):
@@ -133,32 +146,15 @@ class RoIDistiller(TwoStageDetector):
         self.teacher.train(False)
         return self
 
-    def load_teacher(self):
-        """Load ``teacher_checkpoint`` into the teacher (once)."""
-        if self.teacher_loaded:
-            return
-        if self.teacher_checkpoint is None:
-            message = ("RoIDistiller: teacher_checkpoint is None, so the teacher keeps random weights and "
-                       "teaches nothing. Use this only for smoke runs; pass --teacher-checkpoint PATH.")
-            warnings.warn(message, UserWarning, stacklevel=2)
-            print_log(message, logger="current", level=logging.WARNING)
-        else:
-            path = resolve_checkpoint(self.teacher_checkpoint)
-            load_teacher_checkpoint(self.teacher, path, strict=True, trust=self.trust_teacher_checkpoint)
-            print_log(f"RoIDistiller: loaded teacher weights from {path}", logger="current")
-        self.teacher_loaded = True
-
     # -- training -------------------------------------------------------------
     def loss(self, batch_inputs, batch_data_samples) -> dict:
-        self.load_teacher()
         losses = super().loss(batch_inputs, batch_data_samples)
         sampled, self.roi_head.last_sampled = self.roi_head.last_sampled, None
         with torch.no_grad():
             teacher_inputs = self.renormalize(batch_inputs, batch_data_samples)
             feats = self.teacher.extract_feat(teacher_inputs)
             teacher_scores = self.teacher.roi_head._bbox_forward(feats, sampled["rois"])["cls_score"]
-        step = MessageHub.get_current_instance().get_info("iter")
         terms = self.distill_loss(sampled["cls_score"], teacher_scores, target=sampled["labels"],
-                                  epoch=step)
+                                  progress=training_progress())
         losses.update({LOG_NAMES.get(name, name): value for name, value in terms.items()})
         return losses

@@ -8,7 +8,6 @@ its own features computed with its own data preprocessor. The result is one
 model, rows aligned across models.
 """
 import copy
-import os
 
 import torch
 
@@ -16,30 +15,23 @@ import torch
 def build_detector(config, checkpoint, trust=False):
     """The plain two-stage detector ``config`` describes (a distillation config
     gives its student, without a teacher), with ``checkpoint``'s weights, in eval mode."""
-    from mmengine.config import Config
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
 
     import ldrld_det  # noqa: F401
-    from ldrld_core import load_teacher_checkpoint
+    from ldrld_core import load_checkpoint_into
+    from ldrld_mm import student_model_cfg
+    from ldrld_mm.cli import read_config
+    from ldrld_mm.pretrained import drop_pretrained
 
-    if not os.path.isfile(config):
-        raise FileNotFoundError(f"config not found: {config}")
-    if not os.path.isfile(checkpoint):
-        raise FileNotFoundError(f"checkpoint not found: {checkpoint}")
+    from .cli import DETECTION
+
     register_all_modules(init_default_scope=True)
-    cfg = Config.fromfile(config)
-    model_cfg = copy.deepcopy(cfg.model)
-    if model_cfg.get("type") == "RoIDistiller":
-        for key in ("teacher_config", "distill_loss", "teacher_checkpoint", "trust_teacher_checkpoint"):
-            model_cfg.pop(key, None)
-        model_cfg["type"] = "FasterRCNN"
-    if model_cfg.get("roi_head", {}).get("type") == "DistillRoIHead":
-        model_cfg["roi_head"]["type"] = "StandardRoIHead"
-    if "backbone" in model_cfg:
-        model_cfg["backbone"]["init_cfg"] = None  # the checkpoint holds every weight; nothing downloads
+    cfg = read_config(config, DETECTION)
+    model_cfg = student_model_cfg(cfg.model)
+    drop_pretrained(model_cfg)  # the checkpoint holds every weight; nothing downloads
     model = MODELS.build(model_cfg)
-    load_teacher_checkpoint(model, checkpoint, strict=True, trust=trust)
+    load_checkpoint_into(model, checkpoint, strict=True, trust=trust)
     return model.eval(), cfg
 
 

@@ -1,10 +1,10 @@
-"""Checkpoints of a Re-ID run: written atomically, read with ``weights_only=True``.
+"""Checkpoints of a Re-ID run, read with ``weights_only=True`` (the engine writes
+them: ``ldrld_reid.engine.SoftmaxEngine.save_model``).
 
 A training checkpoint keeps torchreid's own keys (``state_dict``, ``epoch`` =
-epochs completed, ``optimizer``, ``scheduler``), so torchreid's tools read it
-too, plus ``meta`` (stage, architecture, class count, loss). Files are written
-to a temporary file in the same folder and moved into place with
-``os.replace``: a crash while saving leaves the previous file intact.
+epochs completed, ``rank1``, ``optimizer``, ``scheduler``), so torchreid's tools
+read it too, plus ``meta`` (stage, architecture, class count, loss) and ``rng``
+(the random-number states at the end of that epoch).
 
 torchreid's own checkpoints (``{'state_dict', 'epoch', 'rank1', 'optimizer',
 'scheduler'}``, with numpy scalars and ``collections.Counter`` milestones)
@@ -18,9 +18,9 @@ import os
 
 import torch
 
-from ldrld_core.atomic_io import atomic_torch_save, atomic_write_bytes
-from ldrld_core import CheckpointError, allow_in_weights_only, extract_state_dict, load_teacher_checkpoint, \
+from ldrld_core import CheckpointError, allow_in_weights_only, extract_state_dict, load_checkpoint_into, \
     read_checkpoint
+from ldrld_core.atomic_io import atomic_torch_save, atomic_write_bytes
 
 CLASSIFIER_KEY = "classifier.weight"  # torchreid's ResNets: the identity classifier
 
@@ -30,20 +30,15 @@ def allow_torchreid_checkpoints() -> None:
     allow_in_weights_only(collections.Counter)
 
 
-def save_atomic(obj, path) -> str:
-    """``torch.save(obj, path)`` through a temporary file and ``os.replace``."""
-    return atomic_torch_save(obj, path)
-
-
 def write_json_atomic(obj, path) -> str:
     text = json.dumps(obj, indent=2, sort_keys=True) + "\n"
     return atomic_write_bytes(text.encode("utf-8"), path)
 
 
-def training_state(model, optimizer, scheduler, epoch, meta) -> dict:
-    """What a training checkpoint holds; ``epoch`` counts completed epochs."""
-    return {"state_dict": model.state_dict(), "epoch": int(epoch), "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict() if scheduler is not None else None, "meta": dict(meta)}
+def save_weights(model, meta, path) -> str:
+    """The stage's final weights (what ``--teacher-checkpoint`` / ``--student-checkpoint`` take)."""
+    return atomic_torch_save({"state_dict": model.state_dict(), "epoch": int(meta.get("max_epoch", 0)),
+                              "meta": dict(meta)}, path)
 
 
 def num_classes_of(checkpoint, path) -> int:
@@ -76,22 +71,21 @@ def load_model_checkpoint(model, path, expected_classes=None, trust=False, role=
                 f"{role} checkpoint {path} classifies {found} identities but the training data has "
                 f"{expected_classes}: the {role} must be trained on the same training identities "
                 f"(the same --root)")
-    load_teacher_checkpoint(model, path, trust=trust)
+    load_checkpoint_into(model, path, trust=trust)
 
 
 def resume_training(path, model, optimizer, scheduler, meta, trust=False) -> int:
-    """Restore weights, optimizer and scheduler from ``path``; returns the epoch to start from.
-
-    ``meta`` describes the run being resumed: a checkpoint of another stage,
-    architecture or distillation loss is refused.
-    """
+    """Restore weights, optimizer, scheduler and random-number states from ``path``;
+    returns the epoch to start from. ``meta`` describes the run being resumed: a
+    checkpoint of another stage, architecture or distillation loss is refused."""
+    from .engine import set_random_states
     allow_torchreid_checkpoints()
     checkpoint = read_checkpoint(path, trust=trust)
     missing = [k for k in ("state_dict", "epoch", "optimizer") if k not in checkpoint] \
         if isinstance(checkpoint, dict) else ["state_dict", "epoch", "optimizer"]
     if missing:
         raise CheckpointError(f"--resume {path} is not a training checkpoint: it lacks {', '.join(missing)} "
-                              f"(expected the last.pth that a training run writes every epoch)")
+                              f"(expected a model/model.pth.tar-N that a training run writes)")
     saved = checkpoint.get("meta") or {}
     for key in ("stage", "arch", "loss"):
         if key in saved and key in meta and saved[key] != meta[key]:
@@ -103,4 +97,17 @@ def resume_training(path, model, optimizer, scheduler, meta, trust=False) -> int
             scheduler.load_state_dict(checkpoint["scheduler"])
     except (RuntimeError, ValueError, KeyError) as err:
         raise CheckpointError(f"--resume {path} does not fit this run's model or optimizer: {err}") from None
+    if checkpoint.get("rng"):
+        set_random_states(checkpoint["rng"])
     return int(checkpoint["epoch"])
+
+
+def latest_checkpoint(save_dir):
+    """The ``model/model.pth.tar-N`` with the largest N under ``save_dir``, or None."""
+    folder = os.path.join(save_dir, "model")
+    found = []
+    for name in os.listdir(folder) if os.path.isdir(folder) else []:
+        prefix, _, number = name.rpartition("-")
+        if prefix == "model.pth.tar" and number.isdigit():
+            found.append((int(number), os.path.join(folder, name)))
+    return max(found)[1] if found else None

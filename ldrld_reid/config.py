@@ -1,55 +1,51 @@
-"""The Re-ID run configuration: a YAML file over documented defaults, then the command line.
+"""The Re-ID run configuration: a YAML recipe over one set of defaults, then the command line.
 
-``DEFAULTS`` is the schema: a YAML file may set any of these keys and no
-others (a misspelt key is an error, not silently ignored). The values are the
-recipe of ``configs/reid/market1501_r50_r18_ldrld.yaml`` (torchreid's
-ResNet-50 softmax recipe for Market-1501; see docs/reid.md).
+The keys are torchreid's own (``scripts/default_config.py`` of deep-person-reid:
+``model.name``, ``data.root``, ``train.batch_size``, ``test.eval_freq`` ...) with
+their default values, so a torchreid recipe reads the same here; this toolkit
+adds ``teacher`` (the frozen teacher's architecture and weights), ``distill``
+(the loss added to the cross-entropy) and ``device``. ``DEFAULTS`` is also the
+schema: a YAML file may set these keys and no others (a misspelt key is an
+error, not silently ignored). A YAML file may start from another one with
+``_base_: other.yaml`` (a path relative to the file), as MMEngine configs do.
 """
 import copy
 import os
 
+from ldrld_core.errors import ConfigError
+
 DEFAULTS = {
+    "model": {"name": "resnet50", "pretrained": True},          # the network trained (the student)
+    "teacher": {"name": "resnet50", "pretrained": True},        # the frozen teacher (trained with --mode teacher)
     "data": {
-        "root": "data",                 # holds market1501/ as torchreid expects
-        "height": 256, "width": 128,    # input size
-        "transforms": ["random_flip"],  # torchreid's names
-        "batch_size_train": 32, "batch_size_test": 100,
-        "workers": 4,
+        "root": "reid-data", "sources": ["market1501"], "targets": ["market1501"], "workers": 4,
+        "height": 256, "width": 128, "transforms": ["random_flip"],
+        "norm_mean": [0.485, 0.456, 0.406], "norm_std": [0.229, 0.224, 0.225],
+        "save_dir": "log",
     },
-    "model": {
-        "teacher": "resnet50", "student": "resnet18",
-        "pretrained": True,             # ImageNet initialisation (torchreid downloads it once)
-    },
+    "sampler": {"train_sampler": "RandomSampler"},
     "train": {
-        "optim": "amsgrad", "lr": 0.0003, "weight_decay": 0.0005,
-        "max_epoch": 60,
+        "optim": "adam", "lr": 0.0003, "weight_decay": 5e-4, "max_epoch": 60, "batch_size": 32,
+        "fixbase_epoch": 0, "open_layers": ["classifier"],
         "lr_scheduler": "single_step", "stepsize": [20], "gamma": 0.1,
-        "fixbase_epoch": 5, "open_layers": ["classifier"],
-        "label_smooth": True,
-        "print_freq": 20,
-        "seed": 1,
+        "print_freq": 20, "seed": 1,
+    },
+    "loss": {"name": "softmax", "softmax": {"label_smooth": True}},
+    "test": {
+        "batch_size": 100, "dist_metric": "euclidean", "normalize_feature": False, "ranks": [1, 5, 10, 20],
+        "eval_freq": -1, "start_eval": 0, "rerank": False,
     },
     "distill": {
         "loss": "ldrld",                # ldrld | kd | dkd | none (student alone)
         "ldrld": {"alpha": 1.0, "beta": 1.0, "depth": 7, "temperature": 4.0},
         "kd": {"loss_weight": 1.0, "temperature": 4.0},
-        "dkd": {"alpha": 1.0, "beta": 8.0, "temperature": 4.0, "warmup": 5},
+        "dkd": {"alpha": 1.0, "beta": 8.0, "temperature": 4.0, "warmup": 5},  # warm-up in epochs
     },
-    "test": {
-        "dist_metric": "euclidean", "normalize_feature": False, "ranks": [1, 5, 10, 20],
-    },
-    "run": {
-        "save_dir": "work_dirs/reid_market1501_r50_r18",
-        "device": "auto",               # auto | cpu | cuda
-    },
+    "device": "auto",                   # auto | cpu | cuda
 }
 
 LOSS_CHOICES = ("ldrld", "kd", "dkd", "none")
 LOSS_TYPES = {"ldrld": "LDRLDLoss", "kd": "KDLoss", "dkd": "DKDLoss"}
-
-
-class ConfigError(ValueError):
-    """A configuration file or option that cannot be used."""
 
 
 def _merge(base, override, where):
@@ -65,15 +61,13 @@ def _merge(base, override, where):
             base[key] = value
 
 
-def load_config(path=None) -> dict:
-    """``DEFAULTS`` updated by the YAML file at ``path`` (when given)."""
-    cfg = copy.deepcopy(DEFAULTS)
-    if path is None:
-        return cfg
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"--config {path}: no such file (expected a YAML file like "
-                                f"configs/reid/market1501_r50_r18_ldrld.yaml)")
+def _read_yaml(path, seen):
     import yaml
+    if not os.path.isfile(path):
+        raise ConfigError(f"--config {path}: no such file (expected a YAML recipe such as "
+                          f"configs/reid/market1501_r50_r18_ldrld.yaml)")
+    if path in seen:
+        raise ConfigError(f"--config {path}: _base_ files include each other")
     with open(path, encoding="utf-8") as handle:
         try:
             loaded = yaml.safe_load(handle) or {}
@@ -81,11 +75,27 @@ def load_config(path=None) -> dict:
             raise ConfigError(f"--config {path} is not valid YAML: {err}") from None
     if not isinstance(loaded, dict):
         raise ConfigError(f"--config {path} must hold a mapping of sections ({', '.join(DEFAULTS)})")
-    _merge(cfg, loaded, "")
+    base = loaded.pop("_base_", None)
+    layers = []
+    if base is not None:
+        layers = _read_yaml(os.path.normpath(os.path.join(os.path.dirname(path), str(base))), seen | {path})
+    return layers + [(path, loaded)]
+
+
+def load_config(path=None) -> dict:
+    """``DEFAULTS`` updated by the YAML file at ``path`` (and its ``_base_`` chain)."""
+    cfg = copy.deepcopy(DEFAULTS)
+    if path is None:
+        return cfg
+    for source, layer in _read_yaml(os.path.abspath(path), frozenset()):
+        try:
+            _merge(cfg, layer, "")
+        except ConfigError as err:
+            raise ConfigError(f"--config {source}: {err}") from None
     return cfg
 
 
-def distill_loss_config(cfg) -> dict:
+def distill_loss_config(cfg):
     """``ldrld_core.build_loss`` config of the selected distillation loss, with
     ``ce_weight=0``: torchreid's label-smoothed cross-entropy is the CE term."""
     name = cfg["distill"]["loss"]
@@ -96,19 +106,25 @@ def distill_loss_config(cfg) -> dict:
     return dict(type=LOSS_TYPES[name], ce_weight=0.0, **cfg["distill"][name])
 
 
+OPTIONS = {  # command-line option -> (section, key)
+    "root": ("data", "root"), "batch_size": ("train", "batch_size"), "workers": ("data", "workers"),
+    "max_epoch": ("train", "max_epoch"), "lr": ("train", "lr"), "seed": ("train", "seed"),
+    "loss": ("distill", "loss"), "save_dir": ("data", "save_dir"), "pretrained": ("model", "pretrained"),
+    "eval_freq": ("test", "eval_freq"),
+}
+
+
 def apply_overrides(cfg, args) -> dict:
     """Command-line options over the config; each one names where it lands."""
     cfg = copy.deepcopy(cfg)
-    simple = {
-        "root": ("data", "root"), "batch_size": ("data", "batch_size_train"), "workers": ("data", "workers"),
-        "max_epoch": ("train", "max_epoch"), "lr": ("train", "lr"), "seed": ("train", "seed"),
-        "loss": ("distill", "loss"), "save_dir": ("run", "save_dir"), "device": ("run", "device"),
-        "pretrained": ("model", "pretrained"),
-    }
-    for option, (section, key) in simple.items():
+    for option, (section, key) in OPTIONS.items():
         value = getattr(args, option, None)
         if value is not None:
             cfg[section][key] = value
+    if getattr(args, "pretrained", None) is not None:
+        cfg["teacher"]["pretrained"] = args.pretrained
+    if getattr(args, "device", None) is not None:
+        cfg["device"] = args.device
     loss = cfg["distill"]["loss"]
     if loss not in LOSS_CHOICES:
         raise ConfigError(f"distill.loss must be one of {', '.join(LOSS_CHOICES)}, got {loss!r}")
@@ -126,3 +142,34 @@ def apply_overrides(cfg, args) -> dict:
                               f"{', '.join('--' + o for o in targets) or 'nothing, no distillation'})")
         cfg["distill"][loss][targets[option]] = value
     return cfg
+
+
+# ---- the keyword arguments of torchreid's own functions, as its scripts/default_config.py builds them ----
+def datamanager_kwargs(cfg, use_gpu) -> dict:
+    data = cfg["data"]
+    return dict(root=os.path.abspath(os.path.expanduser(data["root"])), sources=data["sources"],
+                targets=data["targets"], height=data["height"], width=data["width"],
+                transforms=list(data["transforms"]), norm_mean=data["norm_mean"], norm_std=data["norm_std"],
+                use_gpu=use_gpu, batch_size_train=cfg["train"]["batch_size"],
+                batch_size_test=cfg["test"]["batch_size"], workers=data["workers"],
+                train_sampler=cfg["sampler"]["train_sampler"])
+
+
+def optimizer_kwargs(cfg) -> dict:
+    train = cfg["train"]
+    return dict(optim=train["optim"], lr=train["lr"], weight_decay=train["weight_decay"])
+
+
+def scheduler_kwargs(cfg) -> dict:
+    train = cfg["train"]
+    return dict(lr_scheduler=train["lr_scheduler"], stepsize=train["stepsize"], gamma=train["gamma"],
+                max_epoch=train["max_epoch"])
+
+
+def run_kwargs(cfg, save_dir) -> dict:
+    """``Engine.run``'s arguments (``start_epoch`` comes from ``--resume``)."""
+    train, test = cfg["train"], cfg["test"]
+    return dict(save_dir=save_dir, max_epoch=train["max_epoch"], fixbase_epoch=train["fixbase_epoch"],
+                open_layers=train["open_layers"], start_eval=test["start_eval"], eval_freq=test["eval_freq"],
+                print_freq=train["print_freq"], dist_metric=test["dist_metric"],
+                normalize_feature=test["normalize_feature"], ranks=list(test["ranks"]), rerank=test["rerank"])

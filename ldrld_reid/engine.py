@@ -1,39 +1,54 @@
-"""torchreid's softmax engine with a frozen teacher and a logit-distillation loss.
+"""torchreid's softmax engine, with atomic checkpoints and a frozen teacher.
 
-The student trains exactly as torchreid's ``ImageSoftmaxEngine`` trains it
-(label-smoothed cross-entropy on the identity logits); each batch adds the
-distillation terms of an ``ldrld_core`` loss built with ``ce_weight=0``
-(LDRLD, KD or DKD), so the cross-entropy is counted once. The teacher:
+Training, evaluation and checkpointing are torchreid's own ``Engine.run``; the
+two subclasses here override what they must and nothing else:
 
-- is frozen (no gradients) and kept in eval mode on every batch;
-- is a plain attribute, not one of the engine's registered models, so
-  torchreid never switches it to train mode, never gives it an optimizer and
-  never saves it with the student;
-- gives logits as its ``classifier`` applied to its eval-mode features
-  (torchreid models return features, not logits, in eval mode).
+- :class:`SoftmaxEngine` (the teacher, and a student trained alone) overrides
+  ``save_model``: a checkpoint keeps torchreid's keys and place
+  (``<save_dir>/model/model.pth.tar-<epoch>``; ``state_dict``, ``epoch`` =
+  epochs done, ``rank1``, ``optimizer``, ``scheduler``), is written atomically
+  (a crash while saving leaves the previous file intact), loads with
+  ``weights_only=True``, and adds ``meta`` (stage, architecture, class count,
+  loss) and the random-number states, so that ``--resume`` continues exactly
+  where the uninterrupted run would have been.
+- :class:`DistillSoftmaxEngine` overrides ``forward_backward`` as well: the
+  label-smoothed cross-entropy of torchreid's ``ImageSoftmaxEngine`` plus an
+  ``ldrld_core`` loss built with ``ce_weight=0`` (LDRLD, KD or DKD) on the
+  student's and the frozen teacher's identity logits. The teacher is a plain
+  attribute, not a registered model: torchreid never switches it to train mode,
+  gives it an optimizer or saves it; its logits are its ``classifier`` applied to
+  its eval-mode features (torchreid models return features in eval mode).
 
 Each term is logged under its own name (``loss_ce``, ``loss_local``,
 ``loss_rntk`` / ``loss_kd`` / ``loss_tckd``, ``loss_nckd``) beside the total
-``loss`` and the batch accuracy.
+``loss`` and the batch accuracy; ``--mode eval`` and every evaluation record
+rank-1 and mAP through :class:`ResultsWriter`.
 """
+import os
+import random
+
+import numpy as np
 import torch
+from torch.utils.tensorboard import SummaryWriter
 
 from ldrld_core import build_loss
+from ldrld_core.atomic_io import atomic_torch_save
+from ldrld_core.errors import ConfigError
 
 from . import compat
 
 ImageSoftmaxEngine = compat.image_softmax_engine()
 
 
-def teacher_logits(teacher, imgs):
+def model_logits(model, imgs):
     """Identity logits of a torchreid model in eval mode: its classifier on its features."""
-    teacher.eval()
+    model.eval()
     with torch.no_grad():
-        features = teacher(imgs)
+        features = model(imgs)
         if isinstance(features, (tuple, list)):
-            raise ValueError(f"teacher {type(teacher).__name__} returned {len(features)} outputs in eval mode; "
-                             f"expected one feature tensor (a torchreid model built with loss='softmax')")
-        return teacher.classifier(features)
+            raise ConfigError(f"{type(model).__name__} returned {len(features)} outputs in eval mode; expected one "
+                              f"feature tensor (a torchreid model built with loss='softmax')")
+        return model.classifier(features)
 
 
 def freeze(model):
@@ -44,8 +59,43 @@ def freeze(model):
     return model
 
 
-class DistillSoftmaxEngine(ImageSoftmaxEngine):
-    """``ImageSoftmaxEngine`` plus ``distill_loss(student_logits, teacher_logits, pids)``.
+def random_states() -> dict:
+    states = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def set_random_states(states) -> None:
+    torch.set_rng_state(states["torch"])
+    np.random.set_state(states["numpy"])
+    random.setstate(states["python"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def checkpoint_path(save_dir, epoch) -> str:
+    """Where torchreid's ``save_checkpoint`` puts the checkpoint after ``epoch`` epochs."""
+    return os.path.join(save_dir, "model", f"model.pth.tar-{epoch}")
+
+
+class SoftmaxEngine(ImageSoftmaxEngine):
+    """``ImageSoftmaxEngine`` whose checkpoints are atomic, weights-only loadable and resumable.
+    ``meta`` describes the run and goes into every checkpoint."""
+
+    meta = {}
+
+    def save_model(self, epoch, rank1, save_dir, is_best=False):
+        state = {"state_dict": self.model.state_dict(), "epoch": epoch + 1, "rank1": float(rank1),
+                 "optimizer": self.optimizer.state_dict(),
+                 "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+                 "meta": dict(self.meta), "rng": random_states()}
+        path = atomic_torch_save(state, checkpoint_path(save_dir, epoch + 1))
+        print(f"Checkpoint saved to \"{path}\"")
+
+
+class DistillSoftmaxEngine(SoftmaxEngine):
+    """``SoftmaxEngine`` plus ``distill_loss(student_logits, teacher_logits, pids)``.
 
     ``distill_loss`` is an ``ldrld_core`` loss or its config dict, e.g.
     ``dict(type='LDRLDLoss', alpha=1, beta=1, depth=7, temperature=4, ce_weight=0)``.
@@ -56,15 +106,15 @@ class DistillSoftmaxEngine(ImageSoftmaxEngine):
         super().__init__(datamanager, model, optimizer, scheduler=scheduler, use_gpu=use_gpu,
                          label_smooth=label_smooth)
         if not isinstance(getattr(teacher, "classifier", None), torch.nn.Module):
-            raise ValueError(f"teacher {type(teacher).__name__} has no `classifier` layer: expected a torchreid "
-                             f"model built with loss='softmax'")
+            raise ConfigError(f"teacher {type(teacher).__name__} has no `classifier` layer: expected a torchreid "
+                              f"model built with loss='softmax'")
         if teacher is model:
-            raise ValueError("the teacher and the student are the same model object")
+            raise ConfigError("the teacher and the student are the same model object")
         self.teacher = freeze(teacher)
         self.distill_loss = build_loss(distill_loss)
         if getattr(self.distill_loss, "ce_weight", 0) > 0:
-            raise ValueError(f"{type(self.distill_loss).__name__} must have ce_weight=0: torchreid's "
-                             f"label-smoothed cross-entropy is already the CE term")
+            raise ConfigError(f"{type(self.distill_loss).__name__} must have ce_weight=0: torchreid's "
+                              f"label-smoothed cross-entropy is already the CE term")
 
     def forward_backward(self, data):
         imgs, pids = self.parse_data_for_train(data)
@@ -72,10 +122,9 @@ class DistillSoftmaxEngine(ImageSoftmaxEngine):
             imgs, pids = imgs.cuda(), pids.cuda()
         outputs = self.model(imgs)
         loss_ce = self.compute_loss(self.criterion, outputs, pids)
-        t_logits = teacher_logits(self.teacher, imgs)
-        # A fractional epoch drives DKD's linear warm-up smoothly within an epoch.
-        epoch = self.epoch + self.batch_idx / max(self.num_batches, 1)
-        terms = self.distill_loss(outputs, t_logits, pids, epoch=epoch)
+        t_logits = model_logits(self.teacher, imgs)
+        progress = self.epoch + (self.batch_idx + 1) / max(self.num_batches, 1)  # epochs done (ldrld_core)
+        terms = self.distill_loss(outputs, t_logits, pids, progress=progress)
         loss = loss_ce + sum(terms.values())
 
         self.optimizer.zero_grad()
@@ -86,3 +135,17 @@ class DistillSoftmaxEngine(ImageSoftmaxEngine):
         summary.update((name, value.item()) for name, value in terms.items())
         summary["acc"] = compat.metrics().accuracy(outputs, pids)[0].item()
         return summary
+
+
+class ResultsWriter(SummaryWriter):
+    """torchreid's TensorBoard writer that also keeps the last rank-1 and mAP it was given
+    (``Engine.test`` logs them as ``Test/<dataset>/rank1`` and ``.../mAP``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.results = {}
+
+    def add_scalar(self, tag, value, *args, **kwargs):
+        if tag.startswith("Test/"):
+            self.results[tag.rsplit("/", 1)[-1]] = float(value)
+        return super().add_scalar(tag, value, *args, **kwargs)

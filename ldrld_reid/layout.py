@@ -9,8 +9,11 @@ was expected.
 import os
 import re
 
-from .toy_data import DATASET_DIR, SPLITS
+from ldrld_core.errors import DatasetError
 
+
+DATASET_DIR = os.path.join("market1501", "Market-1501-v15.09.15")  # where torchreid looks under --root
+SPLITS = ("bounding_box_train", "bounding_box_test", "query")
 # PPPP_cCsS_FFFFFF_BB.jpg: person id (4 digits, or -1 for junk), camera 1-6,
 # sequence, frame, box. torchreid accepts person ids 0..1501 and cameras 1..6.
 NAME_PATTERN = re.compile(r"^(-1|\d{4})_c(\d)s(\d)_(\d{6})_(\d{2})\.jpg$")
@@ -28,11 +31,7 @@ EXPECTED_LAYOUT = (
     "`python tools/make_toy_data.py reid --out DIR`).")
 
 
-class DatasetError(ValueError):
-    """A Market-1501 folder whose files do not follow the data set's pattern."""
-
-
-class DatasetNotFoundError(FileNotFoundError):
+class DatasetNotFoundError(DatasetError):
     """A Market-1501 folder, or one of its splits, that is not there."""
 
 

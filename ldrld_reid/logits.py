@@ -7,18 +7,16 @@ import torch
 def reid_logits(cfg, checkpoint, trust=False):
     """``(N, num_train_ids)`` logits over the query then gallery images of
     ``cfg['data']['root']``, and the images' person ids. The architecture comes
-    from the checkpoint's meta (else the config's student)."""
-    from .engine import teacher_logits
-    from .evaluate import _fields
+    from the checkpoint's meta (else the config's model.name)."""
+    from .engine import model_logits
     from .runner import build_datamanager, load_for_eval, resolve_device
 
-    device = resolve_device(cfg["run"]["device"])
+    device = resolve_device(cfg["device"])
     model, _ = load_for_eval(cfg, checkpoint, device, trust)
     datamanager = build_datamanager(cfg, device)
     logits, pids = [], []
     for split in ("query", "gallery"):
         for data in datamanager.test_loader["market1501"][split]:
-            imgs, pid, _ = _fields(data)
-            logits.append(teacher_logits(model, imgs.to(device)).float().cpu())
-            pids.append(torch.as_tensor(pid))
+            logits.append(model_logits(model, data["img"].to(device)).float().cpu())
+            pids.append(torch.as_tensor(data["pid"]))
     return torch.cat(logits), torch.cat(pids)

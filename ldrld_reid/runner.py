@@ -1,29 +1,36 @@
-"""The Re-ID pipeline: teacher training, student distillation, evaluation.
+"""The Re-ID pipeline: teacher training, student distillation, evaluation, each one
+``Engine.run`` of torchreid.
 
-Layout of a run (``save_dir``, default ``work_dirs/reid_market1501_r50_r18``)::
+Layout of a run (``data.save_dir``)::
 
-    teacher/last.pth           resumable training state, rewritten every epoch
-    teacher/model.pth          the trained teacher (the default --teacher-checkpoint)
-    student_<loss>/last.pth    the same for the student (<loss>: ldrld, kd, dkd, none)
-    student_<loss>/model.pth
-    results_<what>.json        rank-1/5/10/20 and mAP of each evaluation
+    teacher/model/model.pth.tar-<epoch>          torchreid's checkpoints (resumable; every eval_freq epochs
+                                                 and at the end)
+    teacher/model.pth                            the trained teacher (the default --teacher-checkpoint)
+    teacher/train.log-<time>                     what the stage printed (torchreid's Logger)
+    student_<loss>/...                           the same for the student (<loss>: ldrld, kd, dkd, none)
+    results_<what>.json                          rank-1 and mAP of each evaluation
 
-Every file is written atomically (temporary file + ``os.replace``). torchreid
-is imported only once the inputs have been checked, so bad inputs fail fast.
+Every file is written atomically (temporary file + ``os.replace``). The data
+folder, checkpoints and downloads are checked before torchreid reads anything,
+so bad input fails fast, with nothing written.
 """
 import os
+import sys
 import time
 
 import torch
 
 from ldrld_core import CheckpointError, read_checkpoint
+from ldrld_core.downloads import fetch
+from ldrld_core.errors import ConfigError, DownloadError
 
 from . import compat
-from .checkpoint import (allow_torchreid_checkpoints, load_model_checkpoint, num_classes_of, resume_training,
-                         save_atomic, training_state, write_json_atomic)
-from .config import ConfigError, distill_loss_config
-from .evaluate import evaluate, format_results
+from .checkpoint import (allow_torchreid_checkpoints, latest_checkpoint, load_model_checkpoint, num_classes_of,
+                         resume_training, save_weights, write_json_atomic)
+from .config import (datamanager_kwargs, distill_loss_config, optimizer_kwargs, run_kwargs, scheduler_kwargs)
 from .layout import check_market1501
+
+NO_PRETRAINED = "pass --no-pretrained to start from random weights"
 
 
 def resolve_device(name) -> torch.device:
@@ -37,47 +44,62 @@ def resolve_device(name) -> torch.device:
 
 
 def stage_dir(cfg, stage) -> str:
-    return os.path.join(cfg["run"]["save_dir"], stage)
+    return os.path.join(cfg["data"]["save_dir"], stage)
 
 
 def student_stage(cfg) -> str:
     return f"student_{cfg['distill']['loss']}"
 
 
+def check_data(cfg) -> dict:
+    """Market-1501 where torchreid will look (never lets it start a download), big enough for a batch."""
+    data = cfg["data"]
+    unsupported = [s for s in list(data["sources"]) + list(data["targets"]) if s != "market1501"]
+    if unsupported:
+        raise ConfigError(f"data.sources/data.targets: this toolkit's Re-ID recipe reads market1501 only, got "
+                          f"{unsupported}")
+    info = check_market1501(data["root"])
+    if cfg["train"]["batch_size"] > info["num_train"]:
+        raise ConfigError(f"train.batch_size {cfg['train']['batch_size']} (--batch-size) is larger than the "
+                          f"{info['num_train']} training images in {info['data_dir']} (torchreid drops "
+                          f"incomplete batches, so nothing would train)")
+    return info
+
+
 def build_datamanager(cfg, device):
     """torchreid's ``ImageDataManager`` on Market-1501, after our own checks of the folder."""
-    data = cfg["data"]
-    info = check_market1501(data["root"])  # never lets torchreid start a download
-    if data["batch_size_train"] > info["num_train"]:
-        raise ConfigError(f"--batch-size {data['batch_size_train']} is larger than the {info['num_train']} "
-                          f"training images in {info['data_dir']} (torchreid drops incomplete batches)")
-    return compat.data().ImageDataManager(
-        root=os.path.abspath(os.path.expanduser(data["root"])), sources="market1501", targets="market1501",
-        height=data["height"], width=data["width"], transforms=list(data["transforms"]),
-        batch_size_train=data["batch_size_train"], batch_size_test=data["batch_size_test"],
-        workers=data["workers"], use_gpu=device.type == "cuda")
+    check_data(cfg)
+    return compat.data().ImageDataManager(**datamanager_kwargs(cfg, device.type == "cuda"))
 
 
-def build_model(arch, num_classes, pretrained, device):
+def _pretrained_url(arch):
+    """The URL torchreid's ``init_pretrained_weights`` reads for ``arch``, where it has one."""
     models = compat.models()
+    factory = vars(models).get("__model_factory", {}).get(arch)
+    module = sys.modules.get(getattr(factory, "__module__", ""), None)
+    return getattr(module, "model_urls", {}).get(arch)
+
+
+def build_model(arch, num_classes, pretrained, device, role="model.name"):
+    """A torchreid model; its ImageNet weights come through the hub cache (one sentence offline)."""
+    models = compat.models()
+    if arch not in vars(models).get("__model_factory", {}):
+        raise ConfigError(f"unknown torchreid model {arch!r} ({role}); e.g. resnet50, resnet18")
+    url = _pretrained_url(arch) if pretrained else None
+    if url:
+        fetch(url, f"the ImageNet initialisation of {role} {arch}", NO_PRETRAINED)
     try:
         model = models.build_model(name=arch, num_classes=num_classes, loss="softmax", pretrained=pretrained)
-    except KeyError:
-        raise ConfigError(f"unknown torchreid model {arch!r} (model.teacher / model.student); e.g. resnet50, "
-                          f"resnet18") from None
+    except (OSError, ConnectionError) as err:  # a model whose weights torchreid fetches another way (gdown)
+        raise DownloadError(f"the ImageNet initialisation of {role} {arch} could not be downloaded "
+                            f"({type(err).__name__}: {err}); {NO_PRETRAINED}") from err
     return model.to(device)
 
 
 def build_optimizer(cfg, model):
-    train, optim = cfg["train"], compat.optim()
-    optimizer = optim.build_optimizer(model, optim=train["optim"], lr=train["lr"],
-                                      weight_decay=train["weight_decay"])
-    stepsize = train["stepsize"]
-    if train["lr_scheduler"] == "single_step" and isinstance(stepsize, (list, tuple)):
-        stepsize = stepsize[0]
-    scheduler = optim.build_lr_scheduler(optimizer, lr_scheduler=train["lr_scheduler"], stepsize=stepsize,
-                                         gamma=train["gamma"], max_epoch=train["max_epoch"])
-    return optimizer, scheduler
+    optim = compat.optim()
+    optimizer = optim.build_optimizer(model, **optimizer_kwargs(cfg))
+    return optimizer, optim.build_lr_scheduler(optimizer, **scheduler_kwargs(cfg))
 
 
 def _meta(cfg, stage, arch, num_classes, teacher_checkpoint=None):
@@ -88,16 +110,47 @@ def _meta(cfg, stage, arch, num_classes, teacher_checkpoint=None):
     return meta
 
 
-def train_stage(cfg, stage, datamanager, device, teacher=None, teacher_checkpoint=None, resume=None,
-                output=None, trust=False):
-    """Train the teacher (``stage='teacher'``) or a student; returns ``(model, path of model.pth)``."""
-    from .engine import DistillSoftmaxEngine
+class _Tee:
+    """What a stage prints, also written to its log file (as torchreid's scripts keep
+    ``train.log-<time>``; torchreid's own ``Logger`` closes the console when it is
+    collected, so it cannot be used for one stage of several)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __enter__(self):
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        self.console, self.file = sys.stdout, open(self.path, "w", encoding="utf-8")
+        sys.stdout = self
+        return self
+
+    def write(self, text):
+        self.console.write(text)
+        self.file.write(text)
+
+    def flush(self):
+        self.console.flush()
+        self.file.flush()
+
+    def __exit__(self, *exc):
+        sys.stdout = self.console
+        self.file.close()
+        return False
+
+
+def _log_path(folder, kind="train"):
+    return os.path.join(folder, f"{kind}.log-" + time.strftime("%Y-%m-%d-%H-%M-%S"))
+
+
+def make_engine(cfg, stage, datamanager, device, teacher=None, teacher_checkpoint=None):
+    from .engine import DistillSoftmaxEngine, ResultsWriter, SoftmaxEngine
 
     train = cfg["train"]
     compat.set_random_seed(train["seed"])
-    arch = cfg["model"]["teacher"] if stage == "teacher" else cfg["model"]["student"]
+    arch = cfg["teacher"]["name"] if stage == "teacher" else cfg["model"]["name"]
+    pretrained = cfg["teacher" if stage == "teacher" else "model"]["pretrained"]
     num_classes = datamanager.num_train_pids
-    model = build_model(arch, num_classes, cfg["model"]["pretrained"], device)
+    model = build_model(arch, num_classes, pretrained, device, "teacher.name" if stage == "teacher" else "model.name")
     optimizer, scheduler = build_optimizer(cfg, model)
     if train["fixbase_epoch"] > 0:
         unknown = [name for name in train["open_layers"] or [] if not hasattr(model, name)]
@@ -106,140 +159,150 @@ def train_stage(cfg, stage, datamanager, device, teacher=None, teacher_checkpoin
                               f"{unknown or 'given'} to train alone during the {train['fixbase_epoch']} "
                               f"fixbase epoch(s)")
     use_gpu = device.type == "cuda"
+    smooth = cfg["loss"]["softmax"]["label_smooth"]
     loss_cfg = None if stage == "teacher" else distill_loss_config(cfg)
     if loss_cfg is None:
-        engine = compat.image_softmax_engine()(datamanager, model, optimizer, scheduler=scheduler,
-                                               use_gpu=use_gpu, label_smooth=train["label_smooth"])
+        engine = SoftmaxEngine(datamanager, model, optimizer, scheduler=scheduler, use_gpu=use_gpu,
+                               label_smooth=smooth)
     else:
         engine = DistillSoftmaxEngine(datamanager, model, optimizer, teacher, loss_cfg, scheduler=scheduler,
-                                      use_gpu=use_gpu, label_smooth=train["label_smooth"])
-        print(f"=> distilling {cfg['model']['teacher']} -> {arch} with {engine.distill_loss}")
+                                      use_gpu=use_gpu, label_smooth=smooth)
+    engine.meta = _meta(cfg, stage, arch, num_classes, teacher_checkpoint)
+    engine.writer = ResultsWriter(log_dir=stage_dir(cfg, stage))
+    return engine
+
+
+def train_stage(cfg, stage, datamanager, device, teacher=None, teacher_checkpoint=None, resume=None,
+                output=None, trust=False):
+    """Train the teacher (``stage='teacher'``) or a student with ``Engine.run``;
+    returns ``(engine, path of the final weights, rank-1 and mAP of the final test)``."""
     folder = stage_dir(cfg, stage)
-    last = os.path.join(folder, "last.pth")
+    engine = make_engine(cfg, stage, datamanager, device, teacher, teacher_checkpoint)
     start_epoch = 0
-    meta = _meta(cfg, stage, arch, num_classes, teacher_checkpoint)
     if resume is not None:
-        start_epoch = resume_training(resume, model, optimizer, scheduler, meta, trust)
-        print(f"=> resumed {stage} from {resume}: {start_epoch} epoch(s) done")
-    engine.max_epoch = max_epoch = train["max_epoch"]
-    print_freq = min(train["print_freq"], len(datamanager.train_loader))  # at least one line an epoch
-    began = time.time()
-    for epoch in range(start_epoch, max_epoch):
-        engine.epoch = epoch
-        engine.train(print_freq=print_freq, fixbase_epoch=train["fixbase_epoch"],
-                     open_layers=train["open_layers"])
-        save_atomic(training_state(model, optimizer, scheduler, epoch + 1, meta), last)
-        print(f"=> {stage}: epoch {epoch + 1}/{max_epoch} saved to {last}")
+        start_epoch = resume_training(resume, engine.model, engine.optimizer, engine.scheduler, engine.meta, trust)
+    with _Tee(_log_path(folder)):
+        if resume is not None:
+            print(f"=> resumed {stage} from {resume}: {start_epoch} epoch(s) done")
+        if teacher is not None:
+            print(f"=> distilling {cfg['teacher']['name']} -> {engine.meta['arch']} with {engine.distill_loss}")
+        engine.run(start_epoch=start_epoch, **run_kwargs(cfg, folder))
     output = output or os.path.join(folder, "model.pth")
-    save_atomic({"state_dict": model.state_dict(), "epoch": max(max_epoch, start_epoch), "meta": meta}, output)
-    print(f"=> {stage} trained in {time.time() - began:.0f} s; weights saved to {output}")
-    return model, output
+    save_weights(engine.model, engine.meta, output)
+    print(f"=> {stage} weights saved to {output}")
+    return engine, output
 
 
 def load_teacher(cfg, path, datamanager, device, trust=False):
     """The frozen teacher from ``path``; its class count must match the training identities."""
     from .engine import freeze
 
-    if not os.path.isfile(path):
-        raise CheckpointError(f"teacher checkpoint not found: {path} (train one with --mode teacher, or pass "
-                              f"--teacher-checkpoint PATH)")
-    teacher = build_model(cfg["model"]["teacher"], datamanager.num_train_pids, False, device)
+    teacher = build_model(cfg["teacher"]["name"], datamanager.num_train_pids, False, device, "teacher.name")
     load_model_checkpoint(teacher, path, expected_classes=datamanager.num_train_pids, trust=trust)
-    print(f"=> teacher {cfg['model']['teacher']} loaded from {path}")
+    print(f"=> teacher {cfg['teacher']['name']} loaded from {path}")
     return freeze(teacher)
 
 
 def load_for_eval(cfg, path, device, trust=False):
     """A model to evaluate from ``path``: architecture from the checkpoint's meta (else the
-    config's student), class count from its classifier (any training identities)."""
-    if not os.path.isfile(path):
-        raise CheckpointError(f"checkpoint to evaluate not found: {path} (pass --student-checkpoint PATH)")
+    config's model.name), class count from its classifier (any training identities)."""
     allow_torchreid_checkpoints()
     checkpoint = read_checkpoint(path, trust=trust)
     meta = checkpoint.get("meta") if isinstance(checkpoint, dict) else None
-    arch = (meta or {}).get("arch") or cfg["model"]["student"]
+    arch = (meta or {}).get("arch") or cfg["model"]["name"]
     model = build_model(arch, num_classes_of(checkpoint, path), False, device)
     load_model_checkpoint(model, path, trust=trust, role="evaluated")
     return model, arch
 
 
-def report(cfg, name, result, extra):
-    """Write ``results_<name>.json`` and print the metrics as the run's last lines."""
-    record = dict(result, **extra)
-    path = write_json_atomic(record, os.path.join(cfg["run"]["save_dir"], f"results_{name}.json"))
-    ranks = cfg["test"]["ranks"]
-    print(f"=> results written to {path}")
-    print(f"** Results: {extra.get('arch')} ({name}) on Market-1501, {result['num_query']} query / "
-          f"{result['num_gallery']} gallery images **")
-    for line in format_results(result, ranks):
-        print(line)
+def report(cfg, name, results, extra):
+    """Write ``results_<name>.json`` (rank-1 and mAP as fractions, as torchreid computes them)."""
+    if not {"rank1", "mAP"} <= set(results):
+        raise RuntimeError(f"torchreid's test logged no rank-1/mAP for {name} (got {sorted(results)})")
+    record = dict(rank1=results["rank1"], mAP=results["mAP"], **extra)
+    path = write_json_atomic(record, os.path.join(cfg["data"]["save_dir"], f"results_{name}.json"))
+    print(f"=> {name}: rank-1 {record['rank1']:.1%}, mAP {record['mAP']:.1%} (written to {path})")
     return record
 
 
 def run_eval(cfg, model, datamanager, device, name, extra):
-    test = cfg["test"]
-    result = evaluate(model, datamanager, device, test["dist_metric"], test["normalize_feature"],
-                      tuple(test["ranks"]))
-    return report(cfg, name, result, extra)
+    """``Engine.run(test_only=True)`` on ``model``, reported as ``results_<name>.json``."""
+    from .engine import ResultsWriter, SoftmaxEngine
+    optimizer, scheduler = build_optimizer(cfg, model)
+    engine = SoftmaxEngine(datamanager, model, optimizer, scheduler=scheduler, use_gpu=device.type == "cuda")
+    folder = os.path.join(cfg["data"]["save_dir"], name)
+    engine.writer = ResultsWriter(log_dir=folder)
+    with _Tee(_log_path(folder, "test")):
+        engine.run(test_only=True, **{k: v for k, v in run_kwargs(cfg, folder).items()
+                                      if k in ("save_dir", "dist_metric", "normalize_feature", "ranks", "rerank")})
+    engine.writer.close()
+    return report(cfg, name, engine.writer.results, extra)
+
+
+def _checked(path, option, hint):
+    if path is not None and not os.path.isfile(path):
+        raise CheckpointError(f"{option} {path}: no such file; expected {hint}")
+    return path
 
 
 def run(cfg, mode=None, teacher_checkpoint=None, student_checkpoint=None, resume=None, trust=False):
-    """``mode`` None: teacher when its checkpoint is absent, then student, then evaluation.
-    ``'teacher'`` / ``'student'``: train that one and evaluate it. ``'eval'``: evaluate a checkpoint."""
+    """``mode`` None: teacher when its checkpoint is absent, then student. ``'teacher'`` /
+    ``'student'``: train that one. ``'eval'``: evaluate a checkpoint. Training ends with
+    torchreid's final test, reported in ``results_<stage>.json``. ``resume``: a checkpoint
+    path, or ``'auto'`` for the stage's latest."""
     if mode not in (None, "teacher", "student", "eval"):
         raise ConfigError(f"--mode must be teacher, student or eval, got {mode!r}")
-    device = resolve_device(cfg["run"]["device"])
-    teacher_checkpoint, student_checkpoint, resume = (
-        os.path.abspath(p) if p is not None else None for p in (teacher_checkpoint, student_checkpoint, resume))
-    cfg["run"]["save_dir"] = os.path.abspath(os.path.expanduser(cfg["run"]["save_dir"]))
+    device = resolve_device(cfg["device"])
+    teacher_checkpoint, student_checkpoint = (os.path.abspath(p) if p is not None else None
+                                              for p in (teacher_checkpoint, student_checkpoint))
+    cfg["data"]["save_dir"] = os.path.abspath(os.path.expanduser(cfg["data"]["save_dir"]))
     loss = cfg["distill"]["loss"]
     distill_loss_config(cfg)  # a bad loss name fails before any data is read
     default_teacher = os.path.join(stage_dir(cfg, "teacher"), "model.pth")
     student_name = student_stage(cfg)
-    default_student = os.path.join(stage_dir(cfg, student_name), "model.pth")
-    needed = [(resume, "--resume", "a last.pth written by a training run")]
     if mode == "eval":
-        needed.append((student_checkpoint or default_student, "--student-checkpoint", "the weights to evaluate"))
-    if loss != "none" and (mode == "student" or (mode is None and teacher_checkpoint is not None)):
-        needed.append((teacher_checkpoint or default_teacher, "--teacher-checkpoint",
-                       "a trained teacher; train one with --mode teacher"))
-    for path, option, hint in needed:
-        if path is not None and not os.path.isfile(path):
-            raise CheckpointError(f"{option} {path}: checkpoint not found (no such file); expected {hint}")
-    datamanager = build_datamanager(cfg, device)
-
-    if mode == "eval":
-        path = student_checkpoint or default_student
+        path = _checked(student_checkpoint or os.path.join(stage_dir(cfg, student_name), "model.pth"),
+                        "--student-checkpoint", "the weights to evaluate")
+        datamanager = build_datamanager(cfg, device)
         model, arch = load_for_eval(cfg, path, device, trust)
         return run_eval(cfg, model, datamanager, device, "eval", {"arch": arch, "checkpoint": path})
 
-    if mode == "teacher":
-        model, path = train_stage(cfg, "teacher", datamanager, device, resume=resume,
-                                  output=teacher_checkpoint, trust=trust)
-        return run_eval(cfg, model, datamanager, device, "teacher",
-                        {"arch": cfg["model"]["teacher"], "checkpoint": path})
-
+    trains_teacher = mode == "teacher" or (mode is None and loss != "none" and teacher_checkpoint is None
+                                           and not os.path.isfile(default_teacher))
+    if mode == "student" and loss != "none":
+        _checked(teacher_checkpoint or default_teacher, "--teacher-checkpoint",
+                 "a trained teacher; train one with --mode teacher")
+    # --resume belongs to the stage asked for; the full pipeline (no --mode) resumes each stage it finds
+    teacher_resume = _resume_path(cfg, "teacher", resume if mode == "teacher" else "auto-quiet")
+    student_resume = _resume_path(cfg, student_name, resume if mode == "student" or resume else "auto-quiet") \
+        if mode != "teacher" else None
+    datamanager = build_datamanager(cfg, device)
     teacher, teacher_path = None, teacher_checkpoint or default_teacher
-    resume_student = resume
-    if mode is None and teacher_checkpoint is None and not os.path.isfile(default_teacher) and loss != "none":
-        last = os.path.join(stage_dir(cfg, "teacher"), "last.pth")
-        resume_teacher = resume or (last if os.path.isfile(last) else None)
-        print(f"=> no teacher checkpoint at {default_teacher}: training the teacher first")
-        teacher, teacher_path = train_stage(cfg, "teacher", datamanager, device, resume=resume_teacher,
-                                            trust=trust)
-        run_eval(cfg, teacher, datamanager, device, "teacher",
-                 {"arch": cfg["model"]["teacher"], "checkpoint": teacher_path})
+    if trains_teacher:
+        engine, teacher_path = train_stage(cfg, "teacher", datamanager, device, resume=teacher_resume,
+                                           output=teacher_checkpoint if mode == "teacher" else None, trust=trust)
+        results = report(cfg, "teacher", engine.writer.results,
+                         {"arch": cfg["teacher"]["name"], "checkpoint": teacher_path})
+        if mode == "teacher":
+            return results
         from .engine import freeze
-        freeze(teacher)
-        resume_student = None
+        teacher = freeze(engine.model)
     if loss != "none" and teacher is None:
         teacher = load_teacher(cfg, teacher_path, datamanager, device, trust)
-    if mode is None and resume_student is None:
-        last = os.path.join(stage_dir(cfg, student_name), "last.pth")
-        resume_student = last if os.path.isfile(last) else None
-    model, path = train_stage(cfg, student_name, datamanager, device, teacher=teacher,
-                              teacher_checkpoint=teacher_path if loss != "none" else None,
-                              resume=resume_student, output=student_checkpoint, trust=trust)
-    return run_eval(cfg, model, datamanager, device, student_name,
-                    {"arch": cfg["model"]["student"], "checkpoint": path, "loss": loss,
-                     "teacher_checkpoint": teacher_path if loss != "none" else None})
+    engine, path = train_stage(cfg, student_name, datamanager, device, teacher=teacher,
+                               teacher_checkpoint=teacher_path if loss != "none" else None,
+                               resume=student_resume, output=student_checkpoint, trust=trust)
+    return report(cfg, student_name, engine.writer.results,
+                  {"arch": cfg["model"]["name"], "checkpoint": path, "loss": loss,
+                   "teacher_checkpoint": teacher_path if loss != "none" else None})
+
+
+def _resume_path(cfg, stage, resume):
+    """``--resume PATH`` checked, ``--resume`` alone (``'auto'``) the stage's latest checkpoint."""
+    if resume in ("auto", "auto-quiet"):
+        found = latest_checkpoint(stage_dir(cfg, stage))
+        if found is None and resume == "auto":
+            print(f"=> --resume: no checkpoint in {stage_dir(cfg, stage)}/model/; starting from the beginning")
+        return found
+    return _checked(os.path.abspath(resume) if resume else None, "--resume",
+                    "a model/model.pth.tar-N written by a training run")

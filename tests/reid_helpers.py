@@ -1,27 +1,17 @@
-"""Shared pieces of the Re-ID tests: a tiny CPU recipe and an in-process tools/train_reid.py."""
-import contextlib
-import importlib.util
-import io
+"""Shared pieces of the Re-ID tests: the toy recipe (configs/toy/reid/) at one epoch, and
+tools/train_reid.py run in this process."""
 import os
 
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TOOL = os.path.join(ROOT, "tools", "train_reid.py")
+from tool_helpers import TOY, call_tool
 
-# The real recipe shrunk for 2 CPU cores: 64x32 input, batch 8, one epoch, no
-# ImageNet download, no data-loading processes, no frozen-base epochs.
-TINY = {
-    "data": {"height": 64, "width": 32, "batch_size_train": 8, "batch_size_test": 16, "workers": 0},
-    "model": {"pretrained": False},
-    "train": {"max_epoch": 1, "fixbase_epoch": 0, "print_freq": 2, "seed": 0},
-    "run": {"device": "cpu"},
-}
+TOY_CONFIG = os.path.join(TOY, "reid", "market1501_toy.yaml")
 
 
 def write_tiny_config(folder, **sections):
-    """A YAML recipe in ``folder``: TINY updated section by section with ``sections``."""
-    cfg = {name: dict(values) for name, values in TINY.items()}
+    """A YAML recipe in ``folder``: the toy recipe, one epoch, updated section by section with ``sections``."""
+    cfg = {"_base_": TOY_CONFIG, "train": {"max_epoch": 1, "seed": 0}}
     for name, values in sections.items():
         cfg.setdefault(name, {}).update(values)
     path = os.path.join(folder, "tiny_reid.yaml")
@@ -30,16 +20,6 @@ def write_tiny_config(folder, **sections):
     return path
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location("train_reid_tool", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def run_tool(*argv):
     """Run tools/train_reid.py's ``main`` in this process: ``(exit code, stdout, stderr)``."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = _load_tool().main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
+    return call_tool("train_reid.py", *argv)

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from ldrld_core import CheckpointError, load_teacher_checkpoint
+from ldrld_core import CheckpointError, load_checkpoint_into
 
 
 class Net(nn.Module):
@@ -44,20 +44,20 @@ def test_formats_load_strictly(tmp_path, wrap):
     path = tmp_path / "teacher.pth"
     torch.save(obj, path)
     dst = Net()
-    assert load_teacher_checkpoint(dst, path) == ([], [])
+    assert load_checkpoint_into(dst, path) == ([], [])
     assert _weights_equal(src, dst)
 
 
 def test_missing_file_names_the_path(tmp_path):
-    with pytest.raises(CheckpointError, match="not found: .*nowhere.pth"):
-        load_teacher_checkpoint(Net(), tmp_path / "nowhere.pth")
+    with pytest.raises(CheckpointError, match="nowhere.pth: no such file"):
+        load_checkpoint_into(Net(), tmp_path / "nowhere.pth")
 
 
 def test_other_architecture_lists_keys(tmp_path):
     path = tmp_path / "other.pth"
     torch.save({"model": nn.Sequential(nn.Linear(4, 4)).state_dict()}, path)
     with pytest.raises(CheckpointError) as err:
-        load_teacher_checkpoint(Net(), path)
+        load_checkpoint_into(Net(), path)
     text = str(err.value)
     assert str(path) in text and "missing keys (9)" in text and "unexpected keys (2): 0.weight, 0.bias" in text
 
@@ -66,7 +66,7 @@ def test_class_count_mismatch_is_a_shape_error_even_when_not_strict(tmp_path):
     path = tmp_path / "t.pth"
     torch.save(Net(classes=100).state_dict(), path)
     with pytest.raises(CheckpointError, match=r"fc.weight: checkpoint \(100, 4\) vs model \(10, 4\)"):
-        load_teacher_checkpoint(Net(classes=10), path, strict=False)
+        load_checkpoint_into(Net(classes=10), path, strict=False)
 
 
 def test_prefix_selects_a_submodule(tmp_path):
@@ -74,7 +74,7 @@ def test_prefix_selects_a_submodule(tmp_path):
     path = tmp_path / "t.pth"
     torch.save({"state_dict": {"teacher." + k: v for k, v in src.state_dict().items()}}, path)
     dst = Net()
-    load_teacher_checkpoint(dst, path, prefix="teacher.")
+    load_checkpoint_into(dst, path, prefix="teacher.")
     assert _weights_equal(src, dst)
 
 
@@ -83,10 +83,10 @@ def test_untrusted_pickle_is_refused_and_trust_opts_in(tmp_path):
     path = tmp_path / "pickled.pth"
     torch.save({"model": src.state_dict(), "extra": Opaque()}, path)
     with pytest.raises(CheckpointError, match="--trust-checkpoint") as err:
-        load_teacher_checkpoint(Net(), path)
+        load_checkpoint_into(Net(), path)
     assert str(path) in str(err.value) and "Opaque" in str(err.value)
     dst = Net()
-    load_teacher_checkpoint(dst, path, trust=True)
+    load_checkpoint_into(dst, path, trust=True)
     assert _weights_equal(src, dst)
 
 
@@ -95,11 +95,11 @@ def test_unreadable_and_empty_files(tmp_path):
     for content in (b"this is not a checkpoint", b"\x00 not a checkpoint", b"\x80\x02}q\x00"):
         garbage.write_bytes(content)
         with pytest.raises(CheckpointError, match="could not read checkpoint .*garbage.pth"):
-            load_teacher_checkpoint(Net(), garbage)
+            load_checkpoint_into(Net(), garbage)
     empty = tmp_path / "empty.pth"
     torch.save({"epoch": 3}, empty)
     with pytest.raises(CheckpointError, match="holds no weights"):
-        load_teacher_checkpoint(Net(), empty)
+        load_checkpoint_into(Net(), empty)
 
 
 def test_reading_a_checkpoint_keeps_process_wide_allowances(tmp_path):
@@ -108,7 +108,7 @@ def test_reading_a_checkpoint_keeps_process_wide_allowances(tmp_path):
     assert AllowedLater in torch.serialization.get_safe_globals()
     path = tmp_path / "t.pth"
     torch.save({"model": Net().state_dict(), "extra": AllowedLater()}, path)
-    load_teacher_checkpoint(Net(), path)  # allowed now, without trust
+    load_checkpoint_into(Net(), path)  # allowed now, without trust
     assert AllowedLater in torch.serialization.get_safe_globals()
     assert np.ndarray in torch.serialization.get_safe_globals()
 
@@ -129,9 +129,9 @@ def test_methods_pickled_through_getattr_load_only_for_allowed_classes(tmp_path)
     path = tmp_path / "t.pth"
     torch.save({"model": Net().state_dict(), "log": Tracker()}, path)
     with pytest.raises(CheckpointError, match="Tracker"):
-        load_teacher_checkpoint(Net(), path)
+        load_checkpoint_into(Net(), path)
     allow_methods_in_weights_only(Tracker)
-    load_teacher_checkpoint(Net(), path)
+    load_checkpoint_into(Net(), path)
     assert _owned_method(Tracker, "mean") is Tracker.mean
     with pytest.raises(pickle.UnpicklingError, match="only for public methods"):
         _owned_method(Tracker, "__class__")

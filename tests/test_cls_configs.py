@@ -11,7 +11,7 @@ import pytest
 
 import ldrld_cls.engine  # noqa: F401  (registers the modules the configs name)
 from ldrld_cls.engine.smoke import build_runner, smoke_config, write_random_teacher
-from ldrld_cls.toy_data import make_toy_dataset
+from toy.cls import make_toy_dataset
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG_ROOT = os.path.join(ROOT, "configs", "cls")

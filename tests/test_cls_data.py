@@ -12,7 +12,7 @@ import torch
 from ldrld_cls import DatasetError
 from ldrld_cls.datasets import CIFAR100, CUB200, ImageNetFolder, TinyImageNet
 from ldrld_cls.label_noise import symmetric_label_noise
-from ldrld_cls.toy_data import make_toy_dataset
+from toy.cls import make_toy_dataset
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -146,10 +146,10 @@ def test_noise_rate_option_of_the_datasets(toy):
 
 
 def test_pipeline_errors_name_the_step(toy):
-    from ldrld_cls import ClsInputError
-    with pytest.raises(ClsInputError, match=r"pipeline\[1\]: 'Blur' is not a torchvision.transforms transform"):
+    from ldrld_cls import InputError
+    with pytest.raises(InputError, match=r"pipeline\[1\]: 'Blur' is not a torchvision.transforms transform"):
         CUB200(toy["cub200"], "train", pipeline=[dict(type="Resize", size=8), dict(type="Blur")])
-    with pytest.raises(ClsInputError, match="leave out Normalize"):
+    with pytest.raises(InputError, match="leave out Normalize"):
         CUB200(toy["cub200"], "train", pipeline=[dict(type="Normalize", mean=0, std=1)])
 
 

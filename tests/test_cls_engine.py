@@ -9,9 +9,9 @@ import pytest
 import torch
 
 import ldrld_cls.engine  # noqa: F401  (registers the modules)
-from ldrld_cls import ClassCountError, ClsInputError
-from ldrld_cls.engine.checkpoint_io import (BACKEND_NAME, AtomicLocalBackend, atomic_write_bytes,
-                                            find_resume_checkpoint)
+from ldrld_cls import ClassCountError, InputError
+from ldrld_core.atomic_io import atomic_write_bytes
+from ldrld_mm.fileio import BACKEND_NAME, AtomicLocalBackend
 from ldrld_cls.engine.smoke import write_random_teacher
 from ldrld_core import CheckpointError, LDRLDLoss
 
@@ -90,21 +90,34 @@ def test_ldrld_terms_equal_the_core_loss_on_student_and_teacher_logits(teacher_c
         assert torch.allclose(ours[k], expected[k]), k
 
 
-def test_dkd_warmup_follows_the_runners_epoch(teacher_ckpt):
+def test_dkd_warmup_follows_the_runs_progress_in_epochs(teacher_ckpt):
     from mmengine.logging import MessageHub
     model = build(teacher_ckpt, dict(type="DKDLoss", alpha=1.0, beta=8.0, temperature=4.0, warmup=20)).eval()
     data = model.data_preprocessor(batch(), False)
     hub = MessageHub.get_instance("cls_engine_test_dkd")
-    hub.update_info("epoch", 0)  # the first epoch: weight 1/20
+    hub.update_info("max_epochs", 240)
+    hub.update_info("max_iters", 240 * 10)  # 10 iterations an epoch
+    hub.update_info("iter", 9)  # the last iteration of the first epoch: progress 1, weight 1/20
     first = model(**data, mode="loss")["loss_nckd"]
-    hub.update_info("epoch", 39)
+    hub.update_info("iter", 4)  # half-way through the first epoch: weight 1/40
+    half = model(**data, mode="loss")["loss_nckd"]
+    hub.update_info("iter", 399)  # epoch 40: warm-up over
     late = model(**data, mode="loss")["loss_nckd"]
-    assert torch.allclose(first * 20, late)
+    assert torch.allclose(first * 20, late) and torch.allclose(half * 40, late)
 
 
-def test_a_few_ldrld_iterations_lower_the_loss_on_a_learnable_set(tmp_path):
+# Measured under ATEN_CPU_CAPABILITY=default, avx2 and avx512 with 1 and 2 threads (docs/testing.md):
+# teacher accuracy 1.0 in all six; student accuracy 0.925-1.0, its loss at 0.012-0.036 of the first
+# step's and every term at most 0.095 of its own. The assertions leave a wide margin to those values.
+TEACHER_STEPS, STUDENT_STEPS = 30, 40
+
+
+@pytest.mark.learning
+def test_ldrld_training_fits_a_learnable_set(tmp_path):
+    """Full-batch steps on 40 images of 10 classes that differ in colour and stripes (toy.cls):
+    the teacher fits them with cross-entropy, then an LDRLD student fits them too."""
     from ldrld_cls.datasets import CIFAR100
-    from ldrld_cls.toy_data import make_toy_dataset
+    from toy.cls import make_toy_dataset
     root = make_toy_dataset("cifar100", str(tmp_path), seed=0, active_classes=10, train_per_class=4,
                             val_per_class=0)
     ds = CIFAR100(root, "train")
@@ -117,23 +130,23 @@ def test_a_few_ldrld_iterations_lower_the_loss_on_a_learnable_set(tmp_path):
         return float((logits.argmax(1) == data["data_samples"]).float().mean())
 
     torch.manual_seed(0)
-    teacher = build(None, None, student="resnet20")  # a teacher that has seen the labels
+    teacher = build(None, None, student="resnet20")
     teacher.train()
     wrapper = optim(teacher, lr=0.05)
-    for _ in range(12):
+    for _ in range(TEACHER_STEPS):
         teacher.train_step(data, wrapper)
-    assert accuracy(teacher) > 0.5
+    assert accuracy(teacher) >= 0.7
     path = tmp_path / "teacher.pth"
     torch.save({"model": teacher.student.state_dict()}, path)
 
     model = build(str(path), LDRLD)
     model.train()
-    wrapper = optim(model, lr=0.02)
-    logs = [{k: float(v.detach()) for k, v in model.train_step(data, wrapper).items()} for _ in range(8)]
-    assert logs[-1]["loss"] < 0.8 * logs[0]["loss"], [log["loss"] for log in logs]
+    wrapper = optim(model, lr=0.01)
+    logs = [{k: float(v.detach()) for k, v in model.train_step(data, wrapper).items()} for _ in range(STUDENT_STEPS)]
+    assert logs[-1]["loss"] < 0.25 * logs[0]["loss"], [log["loss"] for log in logs]
     for term in ("loss_ce", "loss_local", "loss_rntk"):  # the labels and the teacher are both being learnt
-        assert logs[-1][term] < logs[0][term], (term, [log[term] for log in logs])
-    assert accuracy(model) > 0.3  # ten classes: chance is 0.1
+        assert logs[-1][term] < 0.5 * logs[0][term], (term, [log[term] for log in logs])
+    assert accuracy(model) >= 0.6  # ten classes: chance is 0.1
 
 
 def test_predict_mode_gives_top5_and_labels(teacher_ckpt):
@@ -166,11 +179,11 @@ def test_teacher_checkpoint_errors_name_the_teacher(tmp_path, teacher_ckpt):
     fewer = write_random_teacher("resnet20", 5, "cifar", str(tmp_path / "resnet20_5.pth"))
     with pytest.raises(ClassCountError, match=r"trained for 5 classes .*built for 10"):
         build(None, LDRLD, teacher=dict(arch="resnet20", checkpoint=fewer))
-    with pytest.raises(CheckpointError, match="not found"):
+    with pytest.raises(CheckpointError, match="none.pth: no such file"):
         build(None, LDRLD, teacher=dict(arch="resnet20", checkpoint=str(tmp_path / "none.pth")))
-    with pytest.raises(ClsInputError, match="has no checkpoint: pass --teacher-checkpoint"):
+    with pytest.raises(InputError, match="has no checkpoint: pass --teacher-checkpoint"):
         build(None, LDRLD, teacher=dict(arch="resnet20", checkpoint=None))
-    with pytest.raises(ClsInputError, match="go together"):
+    with pytest.raises(InputError, match="go together"):
         build(None, None, teacher=dict(arch="resnet20", checkpoint=teacher_ckpt))
 
 
@@ -224,17 +237,6 @@ def test_atomic_write_keeps_the_old_file_when_saving_fails(tmp_path, monkeypatch
     assert isinstance(backend, AtomicLocalBackend)
     backend.put(b"new", str(target))
     assert target.read_bytes() == b"new"
-
-
-def test_find_resume_checkpoint(tmp_path):
-    assert find_resume_checkpoint(str(tmp_path)) is None
-    for n in (1, 2, 10):
-        (tmp_path / f"epoch_{n}.pth").write_bytes(b"x")
-    assert find_resume_checkpoint(str(tmp_path)).endswith("epoch_10.pth")
-    (tmp_path / "last_checkpoint").write_text(str(tmp_path / "epoch_2.pth"))
-    assert find_resume_checkpoint(str(tmp_path)).endswith("epoch_2.pth")
-    (tmp_path / "last_checkpoint").write_text("")  # a pointer file cut short falls back to the newest epoch
-    assert find_resume_checkpoint(str(tmp_path)).endswith("epoch_10.pth")
 
 
 @pytest.mark.parametrize("config,lr,warmup,milestones,epochs", [

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from ldrld_cls import UnknownModelError, build_classifier, list_models
-from ldrld_core import CheckpointError, load_teacher_checkpoint
+from ldrld_core import CheckpointError, load_checkpoint_into
 
 SHAPES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cls_model_shapes.json")
 NUM_CLASSES = {"cifar": 100, "imagenet": 1000}
@@ -135,7 +135,7 @@ def test_strict_load_of_kd_literature_teacher_file(tmp_path, name):
     path.parent.mkdir()
     torch.save({"model": source.state_dict(), "epoch": 240}, path)
     target = build_classifier(name, 100)
-    assert load_teacher_checkpoint(target, path) == ([], [])
+    assert load_checkpoint_into(target, path) == ([], [])
     for key, value in source.state_dict().items():
         assert torch.equal(target.state_dict()[key], value), key
 
@@ -143,9 +143,9 @@ def test_strict_load_of_kd_literature_teacher_file(tmp_path, name):
 def test_strict_load_of_torchvision_state_dict(tmp_path):
     path = tmp_path / "resnet34.pth"
     torch.save(build_classifier("ResNet34", 1000, "imagenet").state_dict(), path)
-    load_teacher_checkpoint(build_classifier("ResNet34", 1000, "imagenet"), path)
+    load_checkpoint_into(build_classifier("ResNet34", 1000, "imagenet"), path)
     with pytest.raises(CheckpointError, match="unexpected keys"):
-        load_teacher_checkpoint(build_classifier("ResNet18", 1000, "imagenet"), path)
+        load_checkpoint_into(build_classifier("ResNet18", 1000, "imagenet"), path)
 
 
 def test_unknown_model_names_fail_with_the_choices():

@@ -12,17 +12,15 @@ import pytest
 import torch
 
 from ldrld_cls.engine.smoke import write_random_teacher
-from ldrld_cls.engine.train_cli import main
-from ldrld_cls.toy_data import make_toy_dataset
+from tool_helpers import ROOT, load_tool
+from toy.cls import make_toy_dataset
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(ROOT, "configs", "cls", "cifar100", "resnet56_resnet20_ldrld.py")
 VANILLA = os.path.join(ROOT, "configs", "cls", "cifar100", "vanilla", "resnet20.py")
-QUICK = ["train_dataloader.batch_size=4", "val_dataloader.batch_size=8",
-         "train_dataloader.num_workers=0", "train_dataloader.persistent_workers=False",
-         "val_dataloader.num_workers=0", "val_dataloader.persistent_workers=False",
-         "train_dataloader.pin_memory=False", "val_dataloader.pin_memory=False",
-         "default_hooks.logger.interval=1", "randomness.seed=0"]
+# num_workers=0 alone: the tool turns the packaged persistent_workers off with it
+QUICK = ["train_dataloader.batch_size=4", "val_dataloader.batch_size=8", "train_dataloader.num_workers=0",
+         "val_dataloader.num_workers=0", "default_hooks.logger.interval=1", "randomness.seed=0"]
+main = load_tool("train_cls.py").main
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -91,6 +89,7 @@ def test_missing_dataset_root(assets, tmp_path, capsys):
                  "--cfg-options", *QUICK]) == 2
     line = _error_line(capsys)
     assert f"data root {missing} does not exist" in line and "cifar-100-python" in line
+    assert not (tmp_path / "w").exists()  # the run failed before training: nothing written
 
 
 def test_unknown_model_name(assets, tmp_path, capsys):
@@ -120,7 +119,7 @@ def test_class_count_mismatch(assets, tmp_path, capsys):
 
 
 def test_command_line_exit_status_without_traceback(tmp_path):
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=ROOT)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "train_cls.py"), VANILLA,
                            "--data-root", str(tmp_path / "missing"), "--work-dir", str(tmp_path / "w")],
                           capture_output=True, text=True, env=env, cwd=str(tmp_path), timeout=120)

@@ -1,17 +1,14 @@
 """Detection: teacher training, LDRLD distillation, evaluation and resume with the
-real MMDetection Runner, CocoDataset, pipeline and CocoMetric on toy COCO data."""
+real MMDetection Runner, CocoDataset, pipeline and CocoMetric on toy COCO data
+(the toy configs of configs/toy/det/, one epoch)."""
+import json
 import math
-import os
-import sys
 
 import pytest
 import torch
 
-from det_helpers import ROOT, run_tool, scalars, small_student_config, small_teacher_config
-from ldrld_det.toy_data import make_toy_coco
-
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import train_det  # noqa: E402
+from det_helpers import ONE_EPOCH, run_tool, scalars, toy_config
+from toy.det import make_toy_coco
 
 
 @pytest.fixture(scope="session")
@@ -21,28 +18,24 @@ def toy_coco(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def teacher(tmp_path_factory, toy_coco):
-    folder = tmp_path_factory.mktemp("teacher")
-    cfg = small_teacher_config(str(folder))
-    work = folder / "work"
-    run_tool("train_det.py", cfg, "--data-root", toy_coco, "--work-dir", work)
+    work = tmp_path_factory.mktemp("teacher") / "work"
+    run_tool("train_det.py", toy_config("teacher"), "--data-root", toy_coco, "--work-dir", work,
+             "--cfg-options", *ONE_EPOCH)
     ckpt = work / "epoch_1.pth"
     assert ckpt.is_file()
-    return cfg, ckpt
+    return ckpt
 
 
 @pytest.fixture(scope="module")
 def distilled(tmp_path_factory, toy_coco, teacher):
-    teacher_cfg, ckpt = teacher
-    folder = tmp_path_factory.mktemp("student")
-    cfg = small_student_config(str(folder), "frcnn_r101_r18_ldrld.py", teacher_cfg)
-    work = folder / "work"
-    proc = run_tool("train_det.py", cfg, "--data-root", toy_coco, "--teacher-checkpoint", ckpt,
-                    "--work-dir", work)
-    return cfg, work, proc
+    work = tmp_path_factory.mktemp("student") / "work"
+    proc = run_tool("train_det.py", toy_config("ldrld"), "--data-root", toy_coco, "--teacher-checkpoint", teacher,
+                    "--work-dir", work, "--cfg-options", *ONE_EPOCH)
+    return work, proc
 
 
 def test_distillation_logs_finite_losses_and_coco_metrics(distilled):
-    _, work, proc = distilled
+    work, proc = distilled
     records = scalars(work)
     train = [r for r in records if "loss" in r]
     assert len(train) == 2  # 4 images, batch 2, one epoch, logged every iteration
@@ -58,31 +51,48 @@ def test_distillation_logs_finite_losses_and_coco_metrics(distilled):
 
 
 def test_test_tool_reports_ap(distilled, toy_coco, tmp_path):
-    cfg, work, _ = distilled
-    proc = run_tool("test_det.py", cfg, work / "epoch_1.pth", "--data-root", toy_coco, "--work-dir", tmp_path)
-    import json
-    metrics = json.load(open(tmp_path / "metrics.json"))
+    work, _ = distilled
+    proc = run_tool("test_det.py", toy_config("ldrld"), work / "epoch_1.pth", "--data-root", toy_coco,
+                    "--work-dir", tmp_path)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert {"coco/bbox_mAP", "coco/bbox_mAP_50", "coco/bbox_mAP_75"} <= set(metrics)
-    assert "AP_50:" in proc.stdout and "AP_75:" in proc.stdout
+    for name in ("AP", "AP50", "AP75"):
+        assert f"{name}: " in proc.stdout
+    assert "note:" not in proc.stdout
+
+
+def test_test_tool_reports_zero_ap_when_nothing_is_detected(distilled, toy_coco, tmp_path):
+    work, _ = distilled
+    proc = run_tool("test_det.py", toy_config("ldrld"), work / "epoch_1.pth", "--data-root", toy_coco,
+                    "--work-dir", tmp_path, "--cfg-options", "model.test_cfg.rcnn.score_thr=1.0")
+    assert proc.returncode == 0
+    lines = proc.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines[-4:-1]] == ["AP:", "AP50:", "AP75:"]
+    assert all(line.split()[1] == "0.00" for line in lines[-4:-1])
+    assert lines[-1].startswith("note: the model detected nothing")
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["coco/bbox_mAP"] == metrics["coco/bbox_mAP_50"] == metrics["coco/bbox_mAP_75"] == 0.0
+    assert "detected nothing" in metrics["note"]
 
 
 def test_resume_continues_the_iteration_count(distilled, toy_coco, teacher):
-    cfg, work, _ = distilled
-    run_tool("train_det.py", cfg, "--data-root", toy_coco, "--teacher-checkpoint", teacher[1],
-             "--work-dir", work, "--resume", "--cfg-options", "train_cfg.max_epochs=2")
-    ckpt = torch.load(work / "epoch_2.pth", map_location="cpu", weights_only=False)
+    work, _ = distilled
+    run_tool("train_det.py", toy_config("ldrld"), "--data-root", toy_coco, "--teacher-checkpoint", teacher,
+             "--work-dir", work, "--resume", "--cfg-options", "train_cfg.max_epochs=2", "train_cfg.val_interval=2")
+    ckpt = torch.load(work / "epoch_2.pth", map_location="cpu", weights_only=True)
     assert ckpt["meta"]["epoch"] == 2 and ckpt["meta"]["iter"] == 4
     iters = [r["iter"] for r in scalars(work) if "loss" in r]
     assert sorted(iters) == [1, 2, 3, 4]
 
 
 def test_teacher_frozen_and_run_on_the_students_sampled_rois_under_cpu_amp(tmp_path, toy_coco, teacher):
-    teacher_cfg, ckpt = teacher
-    cfg = small_student_config(str(tmp_path), "frcnn_r101_r18_ldrld.py", teacher_cfg,
-                               extra="train_cfg = dict(max_epochs=1, val_interval=5)", rois_per_image=512)
-    args = train_det.parse_args([cfg, "--data-root", toy_coco, "--teacher-checkpoint", str(ckpt),
-                                 "--work-dir", str(tmp_path / "work"), "--amp"])
-    runner = train_det.build_runner(args)
+    from ldrld_det.cli import DETECTION
+    from ldrld_mm import cli
+    args = cli.parser("train_det.py", "").parse_args([
+        toy_config("ldrld"), "--data-root", toy_coco, "--teacher-checkpoint", str(teacher),
+        "--work-dir", str(tmp_path / "work"), "--amp", "--cfg-options", "train_cfg.max_epochs=1",
+        "train_cfg.val_interval=5", "model.train_cfg.rcnn.sampler.num=512"])
+    runner = cli.build_runner(cli.load_config(args, DETECTION))
     model = runner.model
     seen = {"student": [], "teacher": []}
     model.roi_head.bbox_roi_extractor.register_forward_hook(
@@ -102,7 +112,7 @@ def test_teacher_frozen_and_run_on_the_students_sampled_rois_under_cpu_amp(tmp_p
         assert torch.equal(s_rois, t_rois)
         assert t_rois.shape == (2 * 512, 5)  # 512 sampled RoIs per image, batch of 2
     # the teacher's weights are the checkpoint's, bit for bit, after training
-    reference = torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"]
+    reference = torch.load(teacher, map_location="cpu", weights_only=True)["state_dict"]
     for name, value in model.teacher.state_dict().items():
         assert torch.equal(value, reference[name]), name
     assert not model.teacher.training
@@ -115,13 +125,13 @@ def test_teacher_frozen_and_run_on_the_students_sampled_rois_under_cpu_amp(tmp_p
     assert all(math.isfinite(r["loss_ldrld_local"]) and math.isfinite(r["loss"]) for r in train)
 
 
-@pytest.mark.parametrize("config", ["frcnn_r101_r18_kd.py", "frcnn_r101_r18_dkd.py"])
-def test_kd_and_dkd_configs_build(tmp_path, teacher, config):
+@pytest.mark.parametrize("config,loss", [("kd", "KDLoss"), ("dkd", "DKDLoss")])
+def test_kd_and_dkd_configs_build(teacher, config, loss):
     from mmengine.config import Config
+    from mmdet.registry import MODELS
 
     import ldrld_det  # noqa: F401
-    from mmdet.registry import MODELS
-    cfg = Config.fromfile(small_student_config(str(tmp_path), config, teacher[0]))
+    cfg = Config.fromfile(toy_config(config))
+    cfg.model.teacher_checkpoint = str(teacher)
     model = MODELS.build(cfg.model)
-    expected = {"frcnn_r101_r18_kd.py": "KDLoss", "frcnn_r101_r18_dkd.py": "DKDLoss"}[config]
-    assert type(model.distill_loss).__name__ == expected
+    assert type(model.distill_loss).__name__ == loss

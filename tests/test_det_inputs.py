@@ -1,85 +1,22 @@
-"""Detection: bad inputs, teacher re-normalisation, toy data, atomic checkpoint
-writes and the student export."""
+"""Detection: teacher re-normalisation, toy data, atomic checkpoint writes, the
+student export, one visualizer per run, the packaged recipe. (Bad inputs:
+tests/test_bad_inputs.py.)"""
 import io
 import json
 import os
+import subprocess
 import sys
 
 import pytest
 import torch
 
-from det_helpers import CONFIGS, ROOT, run_tool, small_student_config, small_teacher_config, write_config
-from ldrld_det.toy_data import make_toy_coco
-
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import train_det  # noqa: E402
+from det_helpers import CONFIGS, run_tool, toy_config
+from toy.det import make_toy_coco
 
 
 @pytest.fixture(scope="module")
 def coco(tmp_path_factory):
     return make_toy_coco(str(tmp_path_factory.mktemp("coco_inputs")), num_train=2, num_val=2)
-
-
-@pytest.fixture
-def student_cfg(tmp_path):
-    teacher = small_teacher_config(str(tmp_path))
-    return small_student_config(str(tmp_path), "frcnn_r101_r18_ldrld.py", teacher,
-                                extra="train_cfg = dict(max_epochs=1, val_interval=5)")
-
-
-def _fails(capsys, argv, *messages):
-    with pytest.raises(SystemExit) as exit_info:
-        train_det.main(argv)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert "\nerror: " in "\n" + err and "Traceback" not in err
-    err = err[("\n" + err).index("\nerror: "):]
-    for message in messages:
-        assert message in err, err
-    return err
-
-
-def test_missing_teacher_checkpoint(capsys, tmp_path, coco, student_cfg):
-    _fails(capsys, [student_cfg, "--data-root", coco, "--teacher-checkpoint", str(tmp_path / "nope.pth"),
-                    "--work-dir", str(tmp_path / "w")], "teacher checkpoint not found", "nope.pth")
-
-
-def test_unreadable_teacher_checkpoint(capsys, tmp_path, coco, student_cfg):
-    bad = tmp_path / "broken.pth"
-    bad.write_bytes(b"\x00 not a checkpoint")
-    _fails(capsys, [student_cfg, "--data-root", coco, "--teacher-checkpoint", str(bad),
-                    "--work-dir", str(tmp_path / "w")], "could not read checkpoint", "broken.pth")
-
-
-def test_teacher_checkpoint_of_another_architecture(capsys, tmp_path, coco, student_cfg):
-    import torchvision
-    other = tmp_path / "resnet18_classifier.pth"
-    torch.save(torchvision.models.resnet18().state_dict(), other)
-    _fails(capsys, [student_cfg, "--data-root", coco, "--teacher-checkpoint", str(other),
-                    "--work-dir", str(tmp_path / "w")],
-           "resnet18_classifier.pth does not fit FasterRCNN", "missing keys", "unexpected keys")
-
-
-def test_teacher_and_student_class_counts_differ(capsys, tmp_path, coco):
-    teacher = small_teacher_config(str(tmp_path), extra="model.update(roi_head=dict(bbox_head=dict(num_classes=3)))")
-    cfg = small_student_config(str(tmp_path), "frcnn_r101_r18_ldrld.py", teacher)
-    _fails(capsys, [cfg, "--data-root", coco, "--work-dir", str(tmp_path / "w")],
-           "3 classes but the student's has 80")
-
-
-def test_missing_coco_folder_and_annotation(capsys, tmp_path, coco, student_cfg):
-    _fails(capsys, [student_cfg, "--data-root", str(tmp_path / "no_coco")],
-           "COCO data root not found", "annotations/instances_{train,val}2017.json")
-    partial = tmp_path / "partial"
-    (partial / "annotations").mkdir(parents=True)
-    (partial / "train2017").mkdir()
-    (partial / "val2017").mkdir()
-    (partial / "annotations" / "instances_val2017.json").write_text("{}")
-    _fails(capsys, [student_cfg, "--data-root", str(partial)], "missing:", "instances_train2017.json")
-
-
-def test_missing_config(capsys):
-    _fails(capsys, ["configs/nope.py"], "config file not found: configs/nope.py")
 
 
 def test_renormalizes_student_batch_for_a_caffe_teacher():
@@ -128,7 +65,7 @@ def test_toy_coco_is_valid_coco(tmp_path):
 
 
 def test_atomic_backend_keeps_the_previous_file_on_a_failed_write(tmp_path):
-    import ldrld_det  # noqa: F401
+    import ldrld_mm  # noqa: F401
     from mmengine.fileio import get_file_backend
     backend = get_file_backend(str(tmp_path), backend_args=dict(backend="local_atomic"))
     target = tmp_path / "epoch_1.pth"
@@ -142,37 +79,35 @@ def test_atomic_backend_keeps_the_previous_file_on_a_failed_write(tmp_path):
 
 
 def test_exported_student_loads_in_plain_mmdetection(tmp_path):
-    import ldrld_det  # noqa: F401
     from mmengine.config import Config
     from mmdet.registry import MODELS
-    cfg = Config.fromfile(small_student_config(str(tmp_path), "frcnn_r101_r18_ldrld.py",
-                                               small_teacher_config(str(tmp_path))))
-    distiller = MODELS.build(cfg.model)
+
+    import ldrld_det  # noqa: F401
+    distiller = MODELS.build(Config.fromfile(toy_config("ldrld")).model)
     buffer = io.BytesIO()
     torch.save({"state_dict": distiller.state_dict(), "meta": {"epoch": 1}}, buffer)
     (tmp_path / "train.pth").write_bytes(buffer.getvalue())
     run_tool("export_student.py", tmp_path / "train.pth", tmp_path / "student.pth")
     # A fresh interpreter that never imports this toolkit: MMDetection's packaged
-    # config at depth 18 loads the exported weights strictly.
+    # config at depth 18 with the toy heads loads the exported weights strictly.
     script = f"""
-import torch
-from mmengine.config import Config
+from mmengine.hub import get_config
 from mmengine.runner import load_checkpoint
 from mmdet.utils import register_all_modules
 from mmdet.registry import MODELS
 register_all_modules()
-import os, mmdet
-cfg = Config.fromfile(os.path.join(os.path.dirname(mmdet.__file__), '.mim', 'configs', 'faster_rcnn',
-                                   'faster-rcnn_r50_fpn_1x_coco.py'))
+cfg = get_config('mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py')
 cfg.model.backbone.update(depth=18, init_cfg=None)
-cfg.model.neck.in_channels = [64, 128, 256, 512]
+cfg.model.neck.update(in_channels=[64, 128, 256, 512], out_channels=128)
+cfg.model.rpn_head.update(in_channels=128, feat_channels=128)
+cfg.model.roi_head.bbox_roi_extractor.out_channels = 128
+cfg.model.roi_head.bbox_head.update(in_channels=128, fc_out_channels=256)
 model = MODELS.build(cfg.model)
 load_checkpoint(model, {str(tmp_path / 'student.pth')!r}, strict=True)
 import sys
 assert 'ldrld_det' not in sys.modules and 'ldrld_core' not in sys.modules
 print('loaded', len(model.state_dict()))
 """
-    import subprocess
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "loaded" in proc.stdout
@@ -181,13 +116,14 @@ print('loaded', len(model.state_dict()))
 def test_two_runners_in_one_process_log_into_their_own_folders(tmp_path, coco):
     """MMDetection's configs name every visualizer 'visualizer' and MMEngine keeps
     one instance per name: without a name per run, the second runner built in a
-    process (the demo, a notebook) would write its logs into the first's folder."""
+    process (a notebook, the tests) would write its logs into the first's folder."""
+    from ldrld_det.cli import DETECTION
+    from ldrld_mm import cli
     visualizers = []
     for run in ("first", "second"):
-        cfg = write_config(str(tmp_path), f"{run}.py", [os.path.join(CONFIGS, "frcnn_r18_fpn_1x_coco.py")],
-                           "model = dict(backbone=dict(init_cfg=None))")
-        runner = train_det.build_runner(train_det.parse_args([cfg, "--data-root", coco,
-                                                              "--work-dir", str(tmp_path / run)]))
+        args = cli.parser("train_det.py", "").parse_args([toy_config("student"), "--data-root", coco,
+                                                          "--work-dir", str(tmp_path / run)])
+        runner = cli.build_runner(cli.load_config(args, DETECTION))
         visualizers.append(runner.visualizer)
         backend = runner.visualizer.get_backend("LocalVisBackend")
         assert backend._save_dir.startswith(str(tmp_path / run)), backend._save_dir

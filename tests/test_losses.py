@@ -41,9 +41,9 @@ def test_dkd_matches_textbook_and_warms_up():
     loss = DKDLoss(alpha=1.0, beta=8.0, temperature=4.0, warmup=20, ce_weight=0.0)
     full = sum(loss(s, t, y).values())
     assert full.item() == pytest.approx(_dkd_textbook(s, t, y, 1.0, 8.0, 4.0).item(), rel=1e-8)
-    half = sum(loss(s, t, y, epoch=10).values())
+    half = sum(loss(s, t, y, progress=10).values())
     assert half.item() == pytest.approx(0.5 * full.item(), rel=1e-12)
-    assert sum(loss(s, t, y, epoch=35).values()).item() == pytest.approx(full.item(), rel=1e-12)
+    assert sum(loss(s, t, y, progress=35).values()).item() == pytest.approx(full.item(), rel=1e-12)
 
 
 def test_dkd_large_logits_finite():
@@ -115,7 +115,7 @@ def test_losses_are_differentiable_in_student_only_use():
     s = s.float().requires_grad_(True)
     for loss in (LDRLDLoss(9.5, 1.0), KDLoss(), DKDLoss()):
         s.grad = None
-        sum(loss(s, t.float(), y, epoch=5).values()).backward()
+        sum(loss(s, t.float(), y, progress=5).values()).backward()
         assert torch.isfinite(s.grad).all() and s.grad.abs().sum() > 0
 
 

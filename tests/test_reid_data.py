@@ -7,10 +7,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reid_helpers import ROOT, TOOL, run_tool
 from ldrld_reid import compat
-from ldrld_reid.layout import NAME_PATTERN, DatasetError, DatasetNotFoundError, check_market1501
-from ldrld_reid.toy_data import DATASET_DIR, SPLITS, make_toy_market1501
+from ldrld_reid.layout import DATASET_DIR, NAME_PATTERN, SPLITS, DatasetError, DatasetNotFoundError, check_market1501
+from reid_helpers import run_tool
+from tool_helpers import ROOT, TOOLS
+from toy.reid import make_toy_market1501
+
+TOOL = os.path.join(TOOLS, "train_reid.py")
 
 
 @pytest.fixture(scope="module")

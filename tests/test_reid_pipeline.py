@@ -1,8 +1,9 @@
-"""tools/train_reid.py end to end on toy Market-1501 with torchreid's own data manager, models and evaluator (CPU).
+"""tools/train_reid.py end to end on toy Market-1501 with torchreid's own data manager, models, engine
+and evaluator (CPU).
 
 One full run (no --mode: the teacher is absent, so it trains the teacher, then
-the student, then evaluates) is shared by the module; the other tests reuse its
-checkpoints.
+the student, each ending in torchreid's test) is shared by the module; the other
+tests reuse its checkpoints.
 """
 import argparse
 import contextlib
@@ -17,9 +18,8 @@ import torch
 from reid_helpers import run_tool, write_tiny_config
 from ldrld_reid import compat
 from ldrld_reid.config import apply_overrides, load_config
-from ldrld_reid.evaluate import evaluate
 from ldrld_reid.runner import build_datamanager, build_model, load_teacher
-from ldrld_reid.toy_data import make_toy_market1501
+from toy.reid import make_toy_market1501
 
 CPU = torch.device("cpu")
 NUM_IDS, IMAGES_PER_ID, BATCH = 6, 4, 8  # the toy training set: 24 images, 3 batches an epoch
@@ -49,7 +49,7 @@ def full_run(workdir, config):
         code, out, err = run_tool("--config", config)
     finally:
         os.chdir(cwd)
-    save_dir = workdir / "work_dirs" / "reid_market1501_r50_r18"
+    save_dir = workdir / "work_dirs" / "reid_toy"
     return {"code": code, "out": out, "err": err, "save_dir": save_dir, "root": workdir / "data",
             "teacher": save_dir / "teacher" / "model.pth", "student": save_dir / "student_ldrld" / "model.pth"}
 
@@ -74,24 +74,28 @@ def _fresh(arch, seed=0):
 def test_full_run_trains_teacher_then_student_then_evaluates(full_run):
     assert full_run["code"] == 0, full_run["err"]
     out = full_run["out"]
-    assert out.index("training the teacher first") < out.index("teacher trained") < out.index("distilling")
-    last_lines = out.strip().splitlines()[-5:]
-    assert [line.split(":")[0].strip() for line in last_lines] == ["mAP", "Rank-1", "Rank-5", "Rank-10", "Rank-20"]
+    assert out.index("teacher weights saved") < out.index("distilling") < out.index("student_ldrld weights saved")
+    assert out.count("=> Final test") == 2 and out.count("** Results **") == 2  # torchreid's own test, each stage
     result = json.loads((full_run["save_dir"] / "results_student_ldrld.json").read_text())
-    assert set(result) >= {"rank1", "rank5", "rank10", "rank20", "mAP"}
-    assert last_lines[1].endswith(f"{result['rank1']:.1%}") and last_lines[0].endswith(f"{result['mAP']:.1%}")
+    assert {"rank1", "mAP"} <= set(result) and 0 <= result["rank1"] <= 1 and 0 <= result["mAP"] <= 1
+    last = out.strip().splitlines()[-1]
+    assert f"rank-1 {result['rank1']:.1%}, mAP {result['mAP']:.1%}" in last
+    printed = out[out.rindex("** Results **"):]  # torchreid's printed CMC agrees with the record
+    assert f"mAP: {result['mAP']:.1%}" in printed and f"Rank-1  : {result['rank1']:.1%}" in printed
     assert result["teacher_checkpoint"] == str(full_run["teacher"])
 
 
 def test_teacher_trained_one_epoch_and_saved(full_run):
     checkpoint = _load(full_run["teacher"])
-    assert checkpoint["epoch"] == 1 and checkpoint["meta"]["arch"] == "resnet50"
-    assert checkpoint["state_dict"]["classifier.weight"].shape == (NUM_IDS, 2048)
-    initial = _fresh("resnet50").state_dict()
+    assert checkpoint["epoch"] == 1 and checkpoint["meta"]["arch"] == "resnet18"
+    assert checkpoint["state_dict"]["classifier.weight"].shape == (NUM_IDS, 512)
+    initial = _fresh("resnet18").state_dict()
     assert not torch.equal(checkpoint["state_dict"]["conv1.weight"], initial["conv1.weight"])  # it trained
-    last = _load(full_run["save_dir"] / "teacher" / "last.pth")
-    assert last["epoch"] == 1 and last["optimizer"]["state"]  # resumable: optimizer state saved
-    assert not [n for n in os.listdir(full_run["save_dir"] / "teacher") if n.endswith(".tmp")]
+    folder = full_run["save_dir"] / "teacher" / "model"
+    last = _load(folder / "model.pth.tar-1")  # torchreid's checkpoint, where torchreid writes it
+    assert last["epoch"] == 1 and last["optimizer"]["state"] and set(last["rng"]) >= {"torch", "numpy", "python"}
+    assert not [n for n in os.listdir(folder) if n.endswith(".tmp")]
+    assert [n for n in os.listdir(full_run["save_dir"] / "teacher") if n.startswith("train.log-")]
 
 
 def test_student_distilled_one_epoch_with_every_term_logged(full_run):
@@ -127,12 +131,10 @@ def test_eval_reports_what_torchreid_evaluate_rank_gives(full_run, config, cfg_a
     (qf, q_pids, q_cams), (gf, g_pids, g_cams) = feats["query"], feats["gallery"]
     distmat = compat.metrics().compute_distance_matrix(qf, gf, "euclidean").numpy()
     cmc, mean_ap = compat.metrics().evaluate_rank(distmat, q_pids, g_pids, q_cams, g_cams)
-    assert reported["mAP"] == pytest.approx(float(mean_ap), abs=1e-9)
+    assert reported["mAP"] == pytest.approx(float(mean_ap), abs=1e-6)
+    assert reported["rank1"] == pytest.approx(float(cmc[0]), abs=1e-6)
     for r in RANKS:
-        assert reported[f"rank{r}"] == pytest.approx(float(cmc[r - 1]), abs=1e-9)
-    assert reported["num_query"] == len(q_pids) and reported["num_gallery"] == len(g_pids)
-    _, (ours, *_ids) = evaluate(model, datamanager, CPU, return_distmat=True)
-    np.testing.assert_allclose(ours, distmat, rtol=1e-5, atol=1e-4)
+        assert f"Rank-{r:<3}: {cmc[r - 1]:.1%}" in out
 
 
 def test_engine_keeps_teacher_frozen_unregistered_and_bit_identical(full_run, cfg_and_data):
@@ -186,13 +188,13 @@ def test_ce_counted_twice_is_refused(cfg_and_data):
 
 
 def test_resume_continues_from_the_saved_epoch(full_run, config, workdir):
-    last = full_run["save_dir"] / "teacher" / "last.pth"
+    last = full_run["save_dir"] / "teacher" / "model" / "model.pth.tar-1"
     save_dir = workdir / "resumed"
     code, out, err = run_tool("--config", config, "--root", full_run["root"], "--save-dir", save_dir,
                               "--mode", "teacher", "--max-epoch", 2, "--resume", last)
     assert code == 0, err
     assert "1 epoch(s) done" in out and "epoch: [2/2]" in out and "epoch: [1/2]" not in out
-    resumed = _load(save_dir / "teacher" / "last.pth")
+    resumed = _load(save_dir / "teacher" / "model" / "model.pth.tar-2")
     batches = NUM_IDS * IMAGES_PER_ID // BATCH
     assert resumed["epoch"] == 2 and resumed["scheduler"]["last_epoch"] == 2
     steps = {float(s["step"]) for s in resumed["optimizer"]["state"].values()}
@@ -214,9 +216,9 @@ def test_teacher_of_other_identities_is_one_clear_error(full_run, config, workdi
 @pytest.mark.parametrize("args, option", [
     (["--mode", "student", "--teacher-checkpoint", "nowhere/teacher.pth"], "--teacher-checkpoint"),
     (["--mode", "eval", "--student-checkpoint", "nowhere/student.pth"], "--student-checkpoint"),
-    (["--mode", "teacher", "--resume", "nowhere/last.pth"], "--resume"),
+    (["--mode", "teacher", "--resume", "nowhere/model.pth.tar-1"], "--resume"),
 ])
 def test_missing_checkpoint_is_one_clear_error(full_run, config, workdir, args, option):
     code, out, err = run_tool("--config", config, "--root", full_run["root"], "--save-dir", workdir / "x", *args)
     assert code == 2 and "Traceback" not in err
-    assert err.count("error:") == 1 and option in err and "nowhere" in err and "not found" in err
+    assert err.count("error:") == 1 and option in err and "nowhere" in err and "no such file" in err

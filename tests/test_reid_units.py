@@ -1,4 +1,4 @@
-"""Re-ID pieces on their own: CMC/mAP mapping, atomic checkpoints, torchreid's checkpoints, the config."""
+"""Re-ID pieces on their own: atomic checkpoints, torchreid's checkpoints, the config."""
 import argparse
 import os
 import stat
@@ -9,38 +9,18 @@ import torch
 
 from ldrld_core import CheckpointError
 from ldrld_reid import compat
-from ldrld_reid.checkpoint import load_model_checkpoint, save_atomic, write_json_atomic
+from ldrld_core.atomic_io import atomic_torch_save
+from ldrld_reid.checkpoint import load_model_checkpoint, write_json_atomic
 from ldrld_reid.config import ConfigError, apply_overrides, distill_loss_config, load_config
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def test_rank_metrics_pick_the_right_cmc_points():
-    """Three queries whose first true match sits at rank 1, 7 and 15 of a 30-image gallery."""
-    from ldrld_reid.evaluate import rank_metrics
-
-    g_pids = np.arange(100, 130)
-    g_cams = np.ones(30, dtype=int)
-    q_pids = np.array([101, 102, 103])
-    q_cams = np.zeros(3, dtype=int)
-    distmat = np.zeros((3, 30), np.float32)
-    for q, rank in enumerate((1, 7, 15)):  # non-matches at distances 1..29, the match just before `rank`
-        match = int(np.where(g_pids == q_pids[q])[0][0])
-        distmat[q, [j for j in range(30) if j != match]] = np.arange(1, 30)
-        distmat[q, match] = rank - 0.5
-    result = rank_metrics(distmat, q_pids, g_pids, q_cams, g_cams)
-    assert result["rank1"] == pytest.approx(1 / 3) and result["rank5"] == pytest.approx(1 / 3)
-    assert result["rank10"] == pytest.approx(2 / 3) and result["rank20"] == pytest.approx(1.0)
-    assert result["mAP"] == pytest.approx((1 + 1 / 7 + 1 / 15) / 3)
-    small = rank_metrics(distmat[:, :12], q_pids, g_pids[:12], q_cams, g_cams[:12])  # gallery < 20
-    assert small["rank10"] == pytest.approx(2 / 3) and small["rank20"] == 1.0  # flat past rank 12
-
-
 def test_atomic_save_keeps_the_previous_file_when_saving_fails(tmp_path):
     path = tmp_path / "ckpt" / "last.pth"
-    save_atomic({"epoch": 1, "w": torch.ones(3)}, path)
+    atomic_torch_save({"epoch": 1, "w": torch.ones(3)}, path)
     with pytest.raises(Exception):
-        save_atomic({"epoch": 2, "w": torch.zeros(3), "bad": lambda: None}, path)  # pickling fails midway
+        atomic_torch_save({"epoch": 2, "w": torch.zeros(3), "bad": lambda: None}, path)  # pickling fails midway
     assert torch.load(path, weights_only=True)["epoch"] == 1
     assert os.listdir(path.parent) == ["last.pth"]  # no temporary file left behind
     mask = os.umask(0)
@@ -72,17 +52,32 @@ def test_torchreid_checkpoints_load_as_teachers_under_weights_only(tmp_path, cap
 
 def test_missing_teacher_file_names_it(tmp_path):
     model = compat.models().build_model("resnet18", 6, loss="softmax", pretrained=False)
-    with pytest.raises(CheckpointError, match="not found: .*nowhere.pth"):
+    with pytest.raises(CheckpointError, match="nowhere.pth: no such file"):
         load_model_checkpoint(model, tmp_path / "nowhere.pth", expected_classes=6)
 
 
 def test_shipped_config_is_the_documented_recipe():
     cfg = load_config(os.path.join(REPO, "configs", "reid", "market1501_r50_r18_ldrld.yaml"))
-    assert (cfg["data"]["height"], cfg["data"]["width"], cfg["data"]["batch_size_train"]) == (256, 128, 32)
-    assert (cfg["model"]["teacher"], cfg["model"]["student"]) == ("resnet50", "resnet18")
-    assert cfg["train"]["optim"] == "amsgrad" and cfg["train"]["max_epoch"] == 60 and cfg["train"]["label_smooth"]
+    assert (cfg["data"]["height"], cfg["data"]["width"], cfg["train"]["batch_size"]) == (256, 128, 32)
+    assert (cfg["teacher"]["name"], cfg["model"]["name"]) == ("resnet50", "resnet18")
+    assert cfg["train"]["optim"] == "amsgrad" and cfg["train"]["max_epoch"] == 60
+    assert cfg["train"]["fixbase_epoch"] == 5 and cfg["loss"]["softmax"]["label_smooth"]
     assert distill_loss_config(cfg) == dict(type="LDRLDLoss", ce_weight=0.0, alpha=1.0, beta=1.0, depth=7,
                                             temperature=4.0)
+
+
+def test_yaml_keys_are_torchreids_own_and_files_inherit_with_base(tmp_path):
+    """The defaults are torchreid's (scripts/default_config.py); a recipe states only what differs."""
+    from ldrld_reid.config import DEFAULTS, run_kwargs
+    assert DEFAULTS["train"]["batch_size"] == 32 and DEFAULTS["test"]["eval_freq"] == -1
+    assert DEFAULTS["model"]["name"] == "resnet50" and DEFAULTS["train"]["optim"] == "adam"
+    shipped = open(os.path.join(REPO, "configs", "reid", "market1501_r50_r18_ldrld.yaml")).read()
+    assert "lr:" not in shipped and "max_epoch:" not in shipped  # torchreid's defaults, not repeated
+    (tmp_path / "child.yaml").write_text(f"_base_: {os.path.join(REPO, 'configs', 'reid', 'market1501_r50_r18_ldrld.yaml')}\n"
+                                         "train: {max_epoch: 3}\n")
+    cfg = load_config(str(tmp_path / "child.yaml"))
+    assert cfg["train"]["max_epoch"] == 3 and cfg["train"]["optim"] == "amsgrad"
+    assert run_kwargs(cfg, "x")["max_epoch"] == 3 and run_kwargs(cfg, "x")["eval_freq"] == 5
 
 
 def test_config_rejects_unknown_keys(tmp_path):

@@ -26,7 +26,6 @@ import time
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 CIFAR_TRAIN_IMAGES = 50000
 

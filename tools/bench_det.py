@@ -22,7 +22,6 @@ import time
 import warnings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 VARIANTS = {  # name: config
     "student alone": "frcnn_{s}_fpn_1x_coco.py",
@@ -100,7 +99,7 @@ def main(argv=None):
     import torch
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: no CUDA device is visible to torch on this machine")
-    from ldrld_det.toy_data import make_toy_coco
+    from toy.det import make_toy_coco
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         make_toy_coco(tmp, num_train=max(2, args.batch), num_val=1, image_size=(640, 480))

@@ -18,13 +18,22 @@ import time
 
 import torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "tests"))
+from ldrld_core import functional as LF
+from ldrld_core.compiled import compiled
 
-from literal_ldrld import literal_ldrld  # noqa: E402
-from ldrld_core import functional as LF  # noqa: E402
-from ldrld_core.compiled import compiled  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _reference_forms():
+    """The tests' reference forms (tests/literal_ldrld.py): the loss written literally as defined."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("literal_ldrld", os.path.join(ROOT, "tests", "literal_ldrld.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+literal_ldrld = _reference_forms().literal_ldrld
 
 SHAPES = [  # task, N, C, depth, temperature
     ("CIFAR-100", 64, 100, 7, 4.0),

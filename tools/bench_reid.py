@@ -27,7 +27,6 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 ROWS = ("student alone", "LDRLD", "KD")
 NUM_CLASSES = 751
@@ -49,7 +48,7 @@ class Row:
 
         from ldrld_core import build_loss
         from ldrld_reid import compat
-        from ldrld_reid.engine import teacher_logits
+        from ldrld_reid.engine import model_logits
 
         self.name, self.device, self.imgs, self.pids = row, device, imgs, pids
         compat.set_random_seed(0)
@@ -61,13 +60,13 @@ class Row:
         loss_cfg = _loss(row)
         self.teacher = teacher if loss_cfg is not None else None
         self.distill = build_loss(loss_cfg).to(device) if loss_cfg is not None else None
-        self._teacher_logits, self._torch = teacher_logits, torch
+        self._model_logits, self._torch = model_logits, torch
 
     def step(self):
         logits = self.student(self.imgs)
         loss = self.criterion(logits, self.pids)
         if self.teacher is not None:
-            terms = self.distill(logits, self._teacher_logits(self.teacher, self.imgs), self.pids)
+            terms = self.distill(logits, self._model_logits(self.teacher, self.imgs), self.pids)
             loss = loss + sum(terms.values())
         self.optimizer.zero_grad()
         loss.backward()

@@ -8,21 +8,18 @@ optimizer, no MMEngine log buffers), so any MMDetection 3.x tool loads the file
 with the student's own config, e.g. configs/frcnn_r18_fpn_1x_coco.py.
 """
 import argparse
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from ldrld_det.cli import friendly_errors  # noqa: E402
+from ldrld_core.errors import cli_boundary
 
 
-@friendly_errors
+@cli_boundary("export_student.py")
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", help="a checkpoint written by tools/train_det.py")
     parser.add_argument("out", help="where to write the student checkpoint")
     args = parser.parse_args(argv)
-    import ldrld_det  # noqa: F401  (lets weights_only loading read numpy metadata)
+    import ldrld_mm  # noqa: F401  (lets weights_only loading read MMEngine's metadata)
     from ldrld_core import extract_state_dict, read_checkpoint
     from ldrld_core.atomic_io import atomic_torch_save
 
@@ -35,4 +32,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -8,7 +8,6 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 CLS_KINDS = ("cifar100", "imagenet", "tiny-imagenet", "cub200")
 
@@ -20,13 +19,13 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.kind == "det":
-        from ldrld_det.toy_data import make_toy_coco
+        from toy.det import make_toy_coco
         path = make_toy_coco(args.out, seed=args.seed)
     elif args.kind == "reid":
-        from ldrld_reid.toy_data import make_toy_market1501
+        from toy.reid import make_toy_market1501
         path = make_toy_market1501(args.out, seed=args.seed)
     else:
-        from ldrld_cls.toy_data import make_toy_dataset
+        from toy.cls import make_toy_dataset
         path = make_toy_dataset(args.kind, args.out, seed=args.seed)
     print(f"wrote toy {args.kind} data to {path}")
 

@@ -21,14 +21,10 @@ import argparse
 import os
 import sys
 
+from ldrld_core.errors import InputError, cli_boundary
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
 FIG_HEIGHT, PANEL_WIDTH, DPI = 4.6, 5.2, 100  # a PNG of (PANEL_WIDTH * panels * DPI) x (FIG_HEIGHT * DPI) pixels
-
-
-class InputError(ValueError):
-    pass
 
 
 def parse_args(argv=None):
@@ -162,16 +158,9 @@ def plot_corr(args):
     return means
 
 
+@cli_boundary("plot_corr.py")
 def main(argv=None):
-    args = parse_args(argv)
-    try:
-        plot_corr(args)
-    except (InputError, ValueError, FileNotFoundError) as err:  # CheckpointError is a ValueError
-        if os.environ.get("LDRLD_DEBUG"):
-            raise
-        print(f"plot_corr.py: error: {err}", file=sys.stderr)
-        return 2
-    return 0
+    plot_corr(parse_args(argv))
 
 
 if __name__ == "__main__":

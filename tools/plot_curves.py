@@ -10,10 +10,10 @@ Reads, under the folder given:
   ``<timestamp>/vis_data/scalars.json`` (JSON lines; a resumed run's folders are
   joined in step order); losses are the ``loss*`` keys, the metric the
   validation keys (``accuracy/top1``, ``coco/bbox_mAP``, ...);
-- tools/train_reid.py runs: a ``*.log`` file (or the file given) holding what the
-  run printed (``python tools/train_reid.py ... | tee run.log``): torchreid's
-  ``epoch: [e/E][i/N] ... loss x (avg) loss_ce ...`` lines and the evaluation
-  (``mAP``, ``Rank-1``) printed at the end of each stage.
+- tools/train_reid.py runs: a stage folder's ``train.log-<time>`` files (one per
+  start, joined in time order; also any ``*.log``), or the file given, holding
+  what the run printed: torchreid's ``epoch: [e/E][i/N] ... loss x (avg)
+  loss_ce ...`` lines and its evaluations (``mAP``, ``Rank-1``).
 """
 import argparse
 import glob
@@ -22,18 +22,14 @@ import os
 import re
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ldrld_core.run_logs import read_scalars  # noqa: E402
+from ldrld_core.errors import InputError, cli_boundary
+from ldrld_core.run_logs import read_scalars
 
 WIDTH, HEIGHT, DPI = 11.0, 4.2, 100  # a 1100 x 420 PNG
 PREFERRED_METRICS = ("accuracy/top1", "accuracy/top5", "coco/bbox_mAP", "coco/bbox_mAP_50", "coco/bbox_mAP_75")
 REID_LINE = re.compile(r"epoch: \[(\d+)/(\d+)\]\[(\d+)/(\d+)\](.*)")
 REID_VALUE = re.compile(r"([A-Za-z_]\w*) (-?\d+(?:\.\d+)?(?:e[-+]?\d+)?) \(")
 REID_RESULT = re.compile(r"^(mAP|Rank-(\d+))\s*:\s*(-?[\d.]+)%")
-
-
-class InputError(ValueError):
-    pass
 
 
 def read_mmengine(folder):
@@ -60,33 +56,38 @@ def read_mmengine(folder):
             {k: sorted(v.items()) for k, v in metrics.items()}, "epoch")
 
 
-def read_reid_log(path):
+def read_reid_log(*paths):
     losses, metrics = {}, {}
     last_epoch, in_results = 0, False
-    with open(path, errors="replace") as f:
-        for line in f:
-            line = line.strip()
-            match = REID_LINE.search(line)
-            if match:
-                epoch, _, batch, batches = (int(v) for v in match.groups()[:4])
-                step = (epoch - 1) * batches + batch
-                last_epoch = epoch
-                for key, value in REID_VALUE.findall(match.group(5)):
-                    if key.startswith("loss"):
-                        losses.setdefault(key, {})[step] = float(value)
-                continue
-            if line.startswith("** Results:"):
-                in_results = True
-                continue
-            result = REID_RESULT.match(line) if in_results else None
-            if result:
-                name = "mAP" if result.group(1) == "mAP" else f"rank{result.group(2)}"
-                if name in ("mAP", "rank1"):
-                    metrics.setdefault(name, {})[last_epoch] = float(result.group(3))
+    for line in _lines(paths):
+        line = line.strip()
+        match = REID_LINE.search(line)
+        if match:
+            epoch, _, batch, batches = (int(v) for v in match.groups()[:4])
+            step = (epoch - 1) * batches + batch
+            last_epoch = epoch
+            for key, value in REID_VALUE.findall(match.group(5)):
+                if key.startswith("loss"):
+                    losses.setdefault(key, {})[step] = float(value)
+            continue
+        if line.startswith("** Results"):
+            in_results = True
+            continue
+        result = REID_RESULT.match(line) if in_results else None
+        if result:
+            name = "mAP" if result.group(1) == "mAP" else f"rank{result.group(2)}"
+            if name in ("mAP", "rank1"):
+                metrics.setdefault(name, {})[last_epoch] = float(result.group(3))
     if not losses and not metrics:
         return None
     return ({k: sorted(v.items()) for k, v in losses.items()},
-            {k: sorted(v.items()) for k, v in metrics.items()}, "epoch (evaluated after training)")
+            {k: sorted(v.items()) for k, v in metrics.items()}, "epoch (evaluations)")
+
+
+def _lines(paths):
+    for path in paths:
+        with open(path, errors="replace") as f:
+            yield from f
 
 
 def read_run(path):
@@ -100,10 +101,10 @@ def read_run(path):
     found = read_mmengine(path)
     if found is not None:
         return found
-    for log in sorted(glob.glob(os.path.join(path, "*.log"))):
-        found = read_reid_log(log)
-        if found is not None:
-            return found
+    logs = sorted(glob.glob(os.path.join(path, "train.log-*"))) or sorted(glob.glob(os.path.join(path, "*.log")))
+    found = read_reid_log(*logs) if logs else None
+    if found is not None:
+        return found
     raise InputError(f"{path}: no run logs found (expected <timestamp>/vis_data/scalars.json of an MMEngine run, "
                      f"or a *.log holding what tools/train_reid.py printed)")
 
@@ -142,6 +143,7 @@ def plot_curves(path, out, title=None):
     return losses, metrics
 
 
+@cli_boundary("plot_curves.py")
 def main(argv=None):
     p = argparse.ArgumentParser(prog="plot_curves.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -151,16 +153,11 @@ def main(argv=None):
     args = p.parse_args(argv)
     out = args.out or (os.path.join(args.run, "curves.png") if os.path.isdir(args.run)
                        else os.path.splitext(args.run)[0] + ".png")
-    try:
-        losses, metrics = plot_curves(args.run, out, args.title)
-    except (InputError, ValueError, OSError) as err:
-        print(f"plot_curves.py: error: {err}", file=sys.stderr)
-        return 2
+    losses, metrics = plot_curves(args.run, out, args.title)
     for key, points in sorted(metrics.items()):
         finite = [v for _, v in points if math.isfinite(v)]
         print(f"{key}: last {finite[-1]:.4f}" if finite else f"{key}: no finite value")
     print(f"{len(losses)} loss term(s), {len(metrics)} metric(s); wrote {out}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,53 +1,63 @@
 """Evaluate a detector checkpoint: COCO AP, AP50 and AP75 with pycocotools.
 
-    python tools/test_det.py configs/frcnn_r101_r18_ldrld.py work_dirs/frcnn_r101_r18_ldrld/epoch_12.pth \
+    python tools/test_det.py configs/frcnn_r101_r18_ldrld.py work_dirs/frcnn_r101_r18_ldrld/epoch_12.pth \\
         --data-root data/coco
 
-The metrics are printed and written to WORK_DIR/metrics.json. A distillation
-config evaluates its student; the teacher is not loaded.
+The metrics are printed and written to WORK_DIR/metrics.json; a model that
+detects nothing scores AP 0.00 (said so in a note). A distillation config
+evaluates its student; the teacher is neither built nor loaded. The checkpoint
+must fit the model exactly (strict loading).
 """
-import argparse
 import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from ldrld_core.errors import cli_boundary
 
-from ldrld_det.cli import (InputError, add_common_args, apply_data_root, friendly_errors,  # noqa: E402
-                           load_config)
-
-REPORTED = ("coco/bbox_mAP", "coco/bbox_mAP_50", "coco/bbox_mAP_75")
+REPORTED = (("AP", "coco/bbox_mAP"), ("AP50", "coco/bbox_mAP_50"), ("AP75", "coco/bbox_mAP_75"))
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("config", help="config file")
-    parser.add_argument("checkpoint", help="checkpoint file to evaluate")
-    add_common_args(parser)
-    return parser.parse_args(argv)
+def evaluate(args):
+    """``(metrics, note)``: the COCO metrics of ``args.checkpoint`` on the config's val split."""
+    from mmengine.registry import init_default_scope
+
+    from ldrld_core import load_checkpoint_into
+    from ldrld_det.cli import DETECTION
+    from ldrld_mm import cli, student_model_cfg
+    from ldrld_mm.workdir import WorkDirGuard
+
+    cfg = cli.load_config(args, DETECTION, training=False)
+    init_default_scope(cfg.get("default_scope", "mmdet"))
+    cfg.model = student_model_cfg(cfg.model)
+    with WorkDirGuard(cfg.work_dir):  # a checkpoint that does not fit leaves no trace
+        runner = cli.build_runner(cfg)
+        load_checkpoint_into(runner.model, args.checkpoint, strict=True, trust=args.trust_checkpoint)
+    metrics = {k: float(v) for k, v in runner.test().items()}
+    note = None
+    if not any(key in metrics for _, key in REPORTED):
+        note = "the model detected nothing on the validation images, so every AP is 0"
+        metrics.update({key: 0.0 for _, key in REPORTED})
+    return metrics, note, cfg.work_dir
 
 
-@friendly_errors
+@cli_boundary("test_det.py")
 def main(argv=None):
-    args = parse_args(argv)
-    from mmengine.runner import Runner
-
+    from ldrld_core.errors import CheckpointError
+    from ldrld_mm import cli
+    args = cli.parser("test_det.py", __doc__, training=False).parse_args(argv)
     if not os.path.isfile(args.checkpoint):
-        raise InputError(f"checkpoint not found: {args.checkpoint}")
-    cfg = load_config(args.config, args)
-    apply_data_root(cfg, args.data_root, splits=("val",))
-    cfg.load_from = args.checkpoint
-    runner = Runner.from_cfg(cfg)
-    metrics = runner.test()
-    metrics = {k: float(v) for k, v in metrics.items()}
-    os.makedirs(cfg.work_dir, exist_ok=True)
-    with open(os.path.join(cfg.work_dir, "metrics.json"), "w") as f:
-        json.dump(metrics, f, indent=2)
-    for key in REPORTED:
-        if key in metrics:
-            print(f"{key.split('/')[-1].replace('bbox_mAP', 'AP'):>6}: {100 * metrics[key]:.2f}")
-    return metrics
+        raise CheckpointError(f"checkpoint {args.checkpoint}: no such file; expected a checkpoint written by "
+                              f"tools/train_det.py (or any MMDetection checkpoint of this config's model)")
+    metrics, note, work_dir = evaluate(args)
+    record = dict(metrics, note=note) if note else metrics
+    os.makedirs(work_dir, exist_ok=True)
+    with open(os.path.join(work_dir, "metrics.json"), "w") as f:
+        json.dump(record, f, indent=2)
+    for name, key in REPORTED:
+        print(f"{name:>6}: {100 * metrics[key]:.2f}")
+    if note:
+        print(f"note: {note}")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,12 +1,12 @@
 """MMEngine integration: importing this package registers the distiller, the
-data preprocessor, the data sets, the metric, the hooks, the student-only
-optimizer constructor and the atomic checkpoint backend (configs name it in
-``custom_imports``)."""
+data preprocessor, the data sets, the metric, the hooks and the student-only
+optimizer constructor, and the shared MMEngine layer (``ldrld_mm``: the atomic
+checkpoint backend, weights-only MMEngine checkpoints, CPU ``--amp``); configs
+name it in ``custom_imports``."""
 from mmengine.registry import DATASETS
 
 from ..datasets import CIFAR100, CUB200, ImageNetFolder, TinyImageNet
-from . import checkpoint_io  # noqa: F401  (atomic backend, weights-only types)
-from .checkpoint_io import BACKEND_NAME, find_resume_checkpoint
+import ldrld_mm  # noqa: F401  (registrations)
 from .distiller import ClsDistiller
 from .hooks import AccuracyReportHook, ClassCountCheckHook, EfficiencyReportHook
 from .metric import TopKAccuracy
@@ -16,5 +16,5 @@ from .preprocessor import ClsDataPreprocessor
 for _dataset in (CIFAR100, ImageNetFolder, TinyImageNet, CUB200):
     DATASETS.register_module(module=_dataset, force=True)
 
-__all__ = ["AccuracyReportHook", "BACKEND_NAME", "ClassCountCheckHook", "ClsDataPreprocessor", "ClsDistiller",
-           "EfficiencyReportHook", "StudentOptimWrapperConstructor", "TopKAccuracy", "find_resume_checkpoint"]
+__all__ = ["AccuracyReportHook", "ClassCountCheckHook", "ClsDataPreprocessor", "ClsDistiller", "EfficiencyReportHook",
+           "StudentOptimWrapperConstructor", "TopKAccuracy"]

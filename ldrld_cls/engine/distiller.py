@@ -5,8 +5,9 @@ checkpoint=...), distill_loss=dict(type='LDRLDLoss', ...))``
 
 - ``mode='loss'``: the student's logits and the teacher's (run under no-grad,
   the teacher always in eval mode) go into the ``ldrld_core`` loss; returns its
-  dict of terms (``loss_ce``, ``loss_local``, ``loss_rntk``, ...). DKD's
-  warm-up is driven by the current epoch (1-based, as the DKD code counts).
+  dict of terms (``loss_ce``, ``loss_local``, ``loss_rntk``, ...), called with
+  ``progress`` = epochs done so far (``ldrld_mm.progress``), which drives DKD's
+  warm-up (and ``kd_warmup_epochs``).
 - ``mode='predict'``: per image, the student's top-5 classes and the label,
   for ``TopKAccuracy``.
 - ``mode='tensor'``: the student's logits.
@@ -20,13 +21,14 @@ import os
 
 import torch
 import torch.nn.functional as F
-from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
 from mmengine.registry import MODELS
 
-from ldrld_core import CheckpointError, build_loss, extract_state_dict, load_teacher_checkpoint, read_checkpoint
+from ldrld_core import CheckpointError, build_loss, extract_state_dict, load_checkpoint_into, read_checkpoint
+from ldrld_mm.pretrained import fetch_teacher
+from ldrld_mm.progress import training_progress
 
-from ..errors import ClassCountError, ClsInputError
+from ..errors import ClassCountError, InputError
 from ..models import build_classifier, classifier_layer
 
 OWN_PREFIX = "student."  # where this trainer's own checkpoints keep the trained network
@@ -34,7 +36,7 @@ OWN_PREFIX = "student."  # where this trainer's own checkpoints keep the trained
 
 def _arch_cfg(cfg, role, default_family):
     if not isinstance(cfg, dict) or "arch" not in cfg:
-        raise ClsInputError(f"model.{role} must be a dict with an 'arch' key, e.g. dict(arch='resnet8x4'), "
+        raise InputError(f"model.{role} must be a dict with an 'arch' key, e.g. dict(arch='resnet8x4'), "
                             f"got {cfg!r}")
     return cfg["arch"], cfg.get("family", default_family)
 
@@ -50,7 +52,7 @@ class ClsDistiller(BaseModel):
         arch, fam = _arch_cfg(student, "student", family)
         self.student = build_classifier(arch, num_classes, fam)
         if (teacher is None) != (distill_loss is None):
-            raise ClsInputError(
+            raise InputError(
                 "model.teacher and model.distill_loss go together: set both to distil, or neither to train "
                 f"with cross-entropy alone (got teacher={teacher!r}, distill_loss={distill_loss!r})")
         self.teacher = None
@@ -59,7 +61,7 @@ class ClsDistiller(BaseModel):
             self.teacher = self._build_teacher(teacher, num_classes, family)
             self.distill_loss = build_loss(distill_loss)
         if kd_warmup_epochs < 0:
-            raise ClsInputError(f"model.kd_warmup_epochs must be >= 0, got {kd_warmup_epochs!r}")
+            raise InputError(f"model.kd_warmup_epochs must be >= 0, got {kd_warmup_epochs!r}")
         self.kd_warmup_epochs = kd_warmup_epochs
 
     # ---- teacher --------------------------------------------------------------------------------------------
@@ -68,11 +70,11 @@ class ClsDistiller(BaseModel):
         model = build_classifier(arch, num_classes, fam)
         path = cfg.get("checkpoint")
         if not path:
-            raise ClsInputError(
+            raise InputError(
                 f"model.teacher ({arch!r}) has no checkpoint: pass --teacher-checkpoint PATH (a "
                 f"{{'model': state_dict}} file of the KD literature, a torchvision state dict, or a checkpoint "
                 f"written by tools/train_cls.py)")
-        self._load_teacher(model, os.path.expanduser(str(path)), cfg, arch, fam, num_classes)
+        self._load_teacher(model, os.path.expanduser(fetch_teacher(str(path))), cfg, arch, fam, num_classes)
         for p in model.parameters():
             p.requires_grad_(False)
         return model.eval()
@@ -81,7 +83,7 @@ class ClsDistiller(BaseModel):
         trust, key, prefix = bool(cfg.get("trust", False)), cfg.get("key"), cfg.get("prefix")
         what = f"model.teacher (arch={arch!r}, family={family!r}, num_classes={num_classes})"
         try:
-            load_teacher_checkpoint(model, path, trust=trust, key=key, prefix=prefix)
+            load_checkpoint_into(model, path, trust=trust, key=key, prefix=prefix)
             return
         except CheckpointError as err:
             first = err
@@ -94,7 +96,7 @@ class ClsDistiller(BaseModel):
         if prefix is None and state and all(k.startswith(OWN_PREFIX) for k in state
                                             if not k.startswith(("teacher.", "data_preprocessor."))):
             try:  # a checkpoint of this trainer: the network sits under 'student.'
-                load_teacher_checkpoint(model, path, trust=trust, key=key, prefix=OWN_PREFIX)
+                load_checkpoint_into(model, path, trust=trust, key=key, prefix=OWN_PREFIX)
                 return
             except CheckpointError as err:
                 first = err
@@ -134,11 +136,12 @@ class ClsDistiller(BaseModel):
             return self.student(inputs)
         raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got {mode!r}")
 
-    @staticmethod
-    def current_epoch():
-        """The running epoch, 1-based (DKD's warm-up counts so), or None outside a run."""
-        epoch = MessageHub.get_current_instance().get_info("epoch")
-        return None if epoch is None else int(epoch) + 1
+    @classmethod
+    def student_config(cls, model_cfg):
+        """The network alone, without teacher and loss (``ldrld_mm.student_model_cfg``)."""
+        model_cfg.pop("teacher", None)
+        model_cfg.pop("distill_loss", None)
+        return model_cfg
 
     def loss(self, inputs, labels):
         if labels is None:
@@ -148,10 +151,10 @@ class ClsDistiller(BaseModel):
             return {"loss_ce": F.cross_entropy(logits.float(), labels)}
         with torch.no_grad():
             teacher_logits = self.teacher(inputs)
-        epoch = self.current_epoch()
-        losses = self.distill_loss(logits, teacher_logits.detach(), labels, epoch=epoch)
-        if self.kd_warmup_epochs and epoch is not None:
-            factor = min(epoch / self.kd_warmup_epochs, 1.0)
+        progress = training_progress()
+        losses = self.distill_loss(logits, teacher_logits.detach(), labels, progress=progress)
+        if self.kd_warmup_epochs and progress is not None:
+            factor = min(progress / self.kd_warmup_epochs, 1.0)
             losses = {k: v if k == "loss_ce" else v * factor for k, v in losses.items()}
         return losses
 

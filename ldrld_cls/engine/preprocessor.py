@@ -17,7 +17,7 @@ from mmengine.dist import get_rank
 from mmengine.model import BaseDataPreprocessor
 from mmengine.registry import MODELS
 
-from ..errors import ClsInputError
+from ..errors import InputError
 
 
 @MODELS.register_module()
@@ -26,10 +26,10 @@ class ClsDataPreprocessor(BaseDataPreprocessor):
                  non_blocking=True):
         super().__init__(non_blocking)
         if len(mean) != 3 or len(std) != 3 or min(std) <= 0:
-            raise ClsInputError(f"data_preprocessor mean and std must be 3 values (std > 0) on the [0, 1] "
+            raise InputError(f"data_preprocessor mean and std must be 3 values (std > 0) on the [0, 1] "
                                 f"scale, got mean={mean!r}, std={std!r}")
         if isinstance(pad, bool) or not isinstance(pad, int) or pad < 0:
-            raise ClsInputError(f"data_preprocessor pad must be an integer >= 0, got {pad!r}")
+            raise InputError(f"data_preprocessor pad must be an integer >= 0, got {pad!r}")
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
         self.pad, self.flip, self.channels_last = pad, bool(flip), bool(channels_last)

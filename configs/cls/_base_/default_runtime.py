@@ -13,7 +13,7 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2, save_last=True,
                     save_best='accuracy/top1', rule='greater',
-                    backend_args=dict(backend='local_atomic_cls')),
+                    backend_args=dict(backend='local_atomic')),
     sampler_seed=dict(type='DistSamplerSeedHook'))
 custom_hooks = [
     dict(type='ClassCountCheckHook'),

@@ -21,8 +21,8 @@ import os
 import numpy as np
 from PIL import Image
 
-DATASET_DIR = os.path.join("market1501", "Market-1501-v15.09.15")
-SPLITS = ("bounding_box_train", "bounding_box_test", "query")
+from ldrld_reid.layout import DATASET_DIR, SPLITS
+
 IMAGE_HEIGHT, IMAGE_WIDTH = 128, 64  # the size of Market-1501's crops
 NUM_CAMERAS = 6
 

@@ -1,4 +1,4 @@
-"""Mixed precision on the CPU for ``--amp``.
+"""Mixed precision on the CPU for ``--amp`` (every MMEngine tool of this project).
 
 MMEngine's ``AmpOptimWrapper`` needs a GPU. On a machine without one, ``--amp``
 uses this wrapper instead: bfloat16 autocast (which needs no loss scaling) for

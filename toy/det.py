@@ -4,7 +4,8 @@ Images of simple coloured shapes with exact boxes, written in COCO 2017's folder
 layout and JSON format. The categories are COCO's own 80 (real ids and names),
 so an unmodified COCO config reads the data and its label indices mean what they
 mean on COCO; the images use three of them: 'person' (a tall red box), 'car' (a
-wide blue box) and 'sports ball' (a green disc).
+wide blue box) and 'sports ball' (a green disc). ``configs/toy/det/`` trains on
+them at toy scale.
 """
 import json
 import os
@@ -14,24 +15,6 @@ from PIL import Image, ImageDraw
 
 COCO_IDS = (list(range(1, 12)) + list(range(13, 26)) + [27, 28] + list(range(31, 45)) + list(range(46, 66))
             + [67, 70] + list(range(72, 83)) + list(range(84, 91)))
-# Config text for the toy images (160x128): the train and test pipelines that
-# the tests and the demo put into their small configs.
-TOY_PIPELINES = """
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='RandomChoiceResize', scales=[(160, 128), (192, 144)], keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(160, 128), keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
-]
-"""
-
 SHAPES = {  # name: (colour, aspect w/h, disc?)
     "person": ((220, 40, 40), 0.45, False),
     "car": ((40, 70, 220), 2.0, False),

@@ -1,0 +1,4 @@
+# Toy scale of configs/frcnn_r101_r18_kd.py.
+_base_ = './ldrld.py'
+
+model = dict(distill_loss=dict(_delete_=True, type='KDLoss', loss_weight=1.0, temperature=1.0))

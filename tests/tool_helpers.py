@@ -1,0 +1,66 @@
+"""Running the command-line tools as a user does: in a fresh interpreter, or (for speed) their
+``main`` in this process; and running one until a line appears, then killing it with SIGKILL."""
+import contextlib
+import importlib.util
+import io
+import os
+import signal
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOOLS = os.path.join(ROOT, "tools")
+CONFIGS = os.path.join(ROOT, "configs")
+TOY = os.path.join(CONFIGS, "toy")
+
+
+def tool_command(tool, *args):
+    return [sys.executable, os.path.join(TOOLS, tool), *map(str, args)]
+
+
+def run_tool(tool, *args, check=True, timeout=600, env=None, cwd=ROOT):
+    """``tools/<tool> ARGS`` in a fresh interpreter; ``check``: fail with its output unless it exits 0."""
+    proc = subprocess.run(tool_command(tool, *args), cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env=None if env is None else dict(os.environ, **env))
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{tool} exited {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\n"
+                             f"stderr:\n{proc.stderr[-6000:]}")
+    return proc
+
+
+def load_tool(tool):
+    """The module of ``tools/<tool>``."""
+    name = "tool_" + os.path.splitext(tool)[0]
+    spec = importlib.util.spec_from_file_location(name, os.path.join(TOOLS, tool))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def call_tool(tool, *args):
+    """``tools/<tool>``'s ``main`` in this process: ``(exit status, stdout, stderr)``."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = load_tool(tool).main([str(a) for a in args])
+    return code, out.getvalue(), err.getvalue()
+
+
+def kill_when(tool, *args, line, timeout=600):
+    """Run ``tools/<tool> ARGS`` until it prints a line containing ``line``, then SIGKILL it.
+    Returns everything it printed; fails if it ends before printing that line."""
+    proc = subprocess.Popen(tool_command(tool, *args), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    seen = []
+    try:
+        for text in proc.stdout:
+            seen.append(text)
+            if line in text:
+                proc.send_signal(signal.SIGKILL)
+                break
+        proc.wait(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL, f"{tool} ended ({proc.returncode}) before printing {line!r}:\n" + \
+        "".join(seen[-40:])
+    return "".join(seen)
