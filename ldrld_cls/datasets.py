@@ -24,7 +24,6 @@ import numpy as np
 import torch
 from PIL import Image
 from torch.utils.data import Dataset
-from torchvision.transforms.functional import pil_to_tensor
 
 from .errors import DatasetError
 from .label_noise import symmetric_label_noise
@@ -94,6 +93,7 @@ class ClsDataset(Dataset):
     def _to_tensor(self, image):
         if self.pipeline is not None:
             image = self.pipeline(image)
+        from torchvision.transforms.functional import pil_to_tensor  # torchvision only for image files
         return pil_to_tensor(image)
 
     def _item(self, inputs, index):

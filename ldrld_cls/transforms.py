@@ -7,8 +7,6 @@ turns the result into a ``uint8`` tensor (C, H, W). Conversion to float,
 normalisation and the CIFAR-style pad-crop-flip run later, batched, on the
 training device (``ClsDataPreprocessor``).
 """
-import torchvision.transforms as T
-
 from .errors import InputError
 
 
@@ -16,6 +14,7 @@ def build_pipeline(steps):
     """A callable PIL -> PIL from a list of ``dict(type=<torchvision transform>, **kwargs)``."""
     if steps is None or len(steps) == 0:
         return None
+    import torchvision.transforms as T  # here: CIFAR-100 runs never need torchvision
     built = []
     for i, step in enumerate(steps):
         if not isinstance(step, dict) or "type" not in step:

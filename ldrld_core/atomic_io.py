@@ -5,8 +5,6 @@ are written this way, so a crash while saving leaves the previous one intact."""
 import os
 import tempfile
 
-import torch
-
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -40,4 +38,5 @@ def atomic_write_bytes(data: bytes, path) -> str:
 
 def atomic_torch_save(obj, path) -> str:
     """``torch.save(obj, path)``, atomically."""
+    import torch  # here, so that the writers of plain files start without torch
     return atomic_write(path, lambda handle: torch.save(obj, handle))

@@ -81,7 +81,7 @@ def cli_boundary(prog):
 
 
 def _one_line(err) -> str:
-    text = str(err).strip()
+    text = " ".join(part.strip() for part in str(err).strip().splitlines() if part.strip())
     if isinstance(err, (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)) \
             and err.filename and err.strerror:
         text = f"{err.filename}: {err.strerror}"

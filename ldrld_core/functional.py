@@ -10,15 +10,24 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
+from . import fused
+from .kd_function import KDRows
 from .ldrld_function import DROPPED, LDRLDRows, pair_operators
-from .validation import check_choice, check_depth, check_logits, check_target, check_temperature
+from .validation import ValueChecks, check_choice, check_depth, check_logits, check_target, check_temperature
 
 RANK_BY = ("student", "teacher")
 REDUCTIONS = ("mean", "none")
+_CHECKS = ValueChecks()  # the functions' value checks (ldrld_core.validation), shared by all calls
 
 
 def _full_precision(x: torch.Tensor) -> torch.Tensor:
     return x if x.dtype in (torch.float32, torch.float64) else x.float()
+
+
+def full_precision_pair(student_logits, teacher_logits):
+    """Both logits in float32 (float64 stays float64), of one dtype."""
+    s = _full_precision(student_logits)
+    return s, teacher_logits if teacher_logits.dtype == s.dtype else teacher_logits.to(s.dtype)
 
 
 def _reduce(rows: torch.Tensor, reduction: str) -> torch.Tensor:
@@ -49,6 +58,11 @@ def _pair_operators(depth: int, adw: bool, device: torch.device, dtype: torch.dt
     return tuple(x.to(device=device, dtype=dtype) for x in pair_operators(adw_weights(depth, adw), depth))
 
 
+@lru_cache(maxsize=64)
+def _cpu_weights(depth: int, adw: bool):
+    return adw_weights(depth, adw).contiguous()
+
+
 def masked_kl(teacher_scaled: torch.Tensor, student_scaled: torch.Tensor, drop: torch.Tensor) -> torch.Tensor:
     """Per-row ``KL(teacher || student)`` of the softmaxes restricted to the
     columns where ``drop`` is False. Inputs are logits already divided by T.
@@ -62,15 +76,24 @@ def ldrld_rows(student_logits, teacher_logits, depth, temperature, rank_by="stud
     """Per-row ``(local, rntk)`` of SPEC §1 without validation; both ``(N,)``.
 
     The pair terms use that a two-class softmax is a sigmoid of the logit gap,
-    so they come from the ``N x d`` gathered logits; see
-    :class:`~ldrld_core.ldrld_function.LDRLDRows` for the closed-form backward.
+    so they come from the ``N x d`` gathered logits. On a CPU one C kernel does
+    each direction (:mod:`ldrld_core.fused`); elsewhere torch ops with a
+    closed-form backward (:class:`~ldrld_core.ldrld_function.LDRLDRows`).
     """
     device_type = student_logits.device.type
     if torch.is_autocast_enabled(device_type):
         with torch.autocast(device_type, enabled=False):
             return ldrld_rows(student_logits, teacher_logits, depth, temperature, rank_by, adw)
-    s = _full_precision(student_logits)
-    t = teacher_logits if teacher_logits.dtype == s.dtype else teacher_logits.to(s.dtype)
+    s, t = full_precision_pair(student_logits, teacher_logits)
+    if fused.usable(s, t, depth):  # one C kernel per direction (ldrld_core.fused)
+        return fused.FusedLDRLDRows.apply(s, t, depth, float(temperature), rank_by == "teacher",
+                                          _cpu_weights(depth, bool(adw)))
+    return torch_ldrld_rows(s, t, depth, temperature, rank_by, adw)
+
+
+def torch_ldrld_rows(s, t, depth, temperature, rank_by="student", adw=True):
+    """:func:`ldrld_rows` in torch ops (``ldrld_function.LDRLDRows``): every device, and the CPU
+    where the fused kernel is unavailable; ``s``, ``t`` float32/float64 of one dtype."""
     ranking = s if rank_by == "student" else t
     top = ranking.detach().topk(depth, dim=1, sorted=True).indices  # N, d; rank 1 first
     D, Dw, w = _pair_operators(depth, bool(adw), s.device, s.dtype)
@@ -87,13 +110,15 @@ def ldrld_terms(student_logits, teacher_logits, depth=7, temperature=4.0, rank_b
     ``rntk``: ``T^2 * mean_rows(KL over the C - depth other classes)``.
     Costs O(N * (C + depth^2)).
     """
-    check_logits(student_logits, teacher_logits)
+    check_logits(student_logits, teacher_logits, values=False)
     check_depth(depth, student_logits.shape[1])
     T = check_temperature(temperature)
     check_choice("rank_by", rank_by, RANK_BY)
     check_choice("reduction", reduction, REDUCTIONS)
     local, rntk = ldrld_rows(student_logits, teacher_logits, depth, T, rank_by, adw)
-    return _reduce(local, reduction), _reduce(rntk, reduction)
+    out = _reduce(local, reduction), _reduce(rntk, reduction)
+    _CHECKS.after({"local": out[0].sum(), "rntk": out[1].sum()}, student_logits, teacher_logits)
+    return out
 
 
 def nckd_rows(student_logits, teacher_logits, target, temperature):
@@ -125,29 +150,36 @@ def tckd_rows(student_logits, teacher_logits, target, temperature):
 
 
 def kd_rows(student_logits, teacher_logits, temperature):
-    """Hinton's KD per row: ``T^2 * KL(softmax(t/T) || softmax(s/T))``."""
-    T = float(temperature)
-    with torch.autocast(student_logits.device.type, enabled=False):
-        s = _full_precision(student_logits)
-        t = _full_precision(teacher_logits).to(s.dtype)
-        log_t, log_s = F.log_softmax(torch.stack((t, s)) / T, dim=-1)
-        return (T * T) * (log_t.exp() * (log_t - log_s)).sum(-1)
+    """Hinton's KD per row: ``T^2 * KL(softmax(t/T) || softmax(s/T))`` (one autograd
+    Function with a closed-form backward: ``ldrld_core.kd_function``)."""
+    device_type = student_logits.device.type
+    if torch.is_autocast_enabled(device_type):
+        with torch.autocast(device_type, enabled=False):
+            return kd_rows(student_logits, teacher_logits, temperature)
+    s, t = full_precision_pair(student_logits, teacher_logits)
+    return KDRows.apply(s, t, float(temperature))
 
 
 def kd_loss(student_logits, teacher_logits, temperature=4.0, reduction="mean"):
-    check_logits(student_logits, teacher_logits)
+    check_logits(student_logits, teacher_logits, values=False)
     check_choice("reduction", reduction, REDUCTIONS)
-    return _reduce(kd_rows(student_logits, teacher_logits, check_temperature(temperature)), reduction)
+    out = _reduce(kd_rows(student_logits, teacher_logits, check_temperature(temperature)), reduction)
+    _CHECKS.after({"kd": out.sum() if reduction == "none" else out}, student_logits, teacher_logits)
+    return out
 
 
 def dkd_terms(student_logits, teacher_logits, target, temperature=4.0, reduction="mean"):
     """DKD's ``(tckd, nckd)``, each already multiplied by ``T^2``, before its
     ``alpha``/``beta`` and warm-up."""
-    check_logits(student_logits, teacher_logits)
-    check_target(target, *student_logits.shape)
+    check_logits(student_logits, teacher_logits, values=False)
+    check_target(target, *student_logits.shape, values=False)
     T = check_temperature(temperature)
     check_choice("reduction", reduction, REDUCTIONS)
-    return (_reduce(tckd_rows(student_logits, teacher_logits, target, T), reduction),
-            _reduce(nckd_rows(student_logits, teacher_logits, target, T), reduction))
-
-
+    try:
+        out = (_reduce(tckd_rows(student_logits, teacher_logits, target, T), reduction),
+               _reduce(nckd_rows(student_logits, teacher_logits, target, T), reduction))
+    except (IndexError, RuntimeError):
+        _CHECKS.explain(target, student_logits.shape[1])
+        raise
+    _CHECKS.after({"tckd": out[0].sum(), "nckd": out[1].sum()}, student_logits, teacher_logits, target)
+    return out

@@ -4,7 +4,10 @@ Every loss takes ``forward(student_logits, teacher_logits, target=None,
 weight=None, progress=None)`` and returns ``{'loss_...': scalar}``; the terms
 are already multiplied by their weights, so a trainer sums the dict's values.
 ``weight`` is an optional per-row weight or bool mask (e.g. detection RoIs to
-ignore); rows are averaged with it. ``progress`` is how far training has come,
+ignore); rows are averaged with it. The values of the inputs (finite logits,
+labels within the classes) are checked off the hot path: on a CPU through the
+output, elsewhere on the first and every ``check_every``-th call
+(``ldrld_core.validation.ValueChecks``). ``progress`` is how far training has come,
 in epochs as a float (every integration passes the epochs done so far,
 counting the current iteration: the last iteration of epoch ``e`` passes
 ``e``); it drives DKD's warm-up and is ignored by the others.
@@ -16,8 +19,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import functional as LF
+from . import fused
 from .compiled import compiled
-from .validation import (check_choice, check_depth, check_logits, check_target, check_temperature,
+from .validation import (ValueChecks, check_choice, check_depth, check_logits, check_target, check_temperature,
                          check_weight)
 
 NON_TARGET = ("rntk", "nckd")
@@ -31,12 +35,13 @@ def _weighted_mean(rows: torch.Tensor, weight) -> torch.Tensor:
 
 
 def _check_call(student_logits, teacher_logits, target, weight, need_target, owner):
-    check_logits(student_logits, teacher_logits)
+    """Shapes, types and options (host-side metadata only; the values: ``ValueChecks``)."""
+    check_logits(student_logits, teacher_logits, values=False)
     n, c = student_logits.shape
     if target is None and need_target:
         raise ValueError(f"{owner} needs `target` (class indices of shape ({n},)); got None")
     if target is not None:
-        check_target(target, n, c)
+        check_target(target, n, c, values=False)
     if weight is not None:
         check_weight(weight, n)
 
@@ -52,9 +57,24 @@ def _check_weight_value(name, value) -> float:
 
 
 class _DistillLoss(nn.Module):
-    def __init__(self, ce_weight: float = 1.0):
+    """``forward`` checks the call, computes ``_terms`` and checks the values (``ValueChecks``)."""
+
+    needs_target = False
+
+    def __init__(self, ce_weight: float = 1.0, check_every: int = 100):
         super().__init__()
         self.ce_weight = _check_weight_value("ce_weight", ce_weight)
+        self.checks = ValueChecks(check_every)
+
+    def forward(self, student_logits, teacher_logits, target=None, weight=None, progress=None) -> dict:
+        _check_call(student_logits, teacher_logits, target, weight, self.needs_target, type(self).__name__)
+        try:
+            out = self._terms(student_logits, teacher_logits, target, weight, progress)
+        except (IndexError, RuntimeError):  # torch's own words for a label out of range: ours first
+            self.checks.explain(target, student_logits.shape[1])
+            raise
+        self.checks.after(out, student_logits, teacher_logits, target)
+        return out
 
     def _ce(self, student_logits, target, weight, out: dict) -> None:
         if target is not None and self.ce_weight > 0:
@@ -74,10 +94,12 @@ class LDRLDLoss(_DistillLoss):
 
     def __init__(self, alpha: float = 1.0, beta: float = 1.0, depth: int = 7, temperature: float = 4.0,
                  ce_weight: float = 1.0, rank_by: str = "student", use_local: bool = True,
-                 use_rntk: bool = True, adw: bool = True, non_target: str = "rntk", compile: bool = False):
-        super().__init__(ce_weight)
-        # compile=True runs the loss kernels through torch.compile (eager fallback when unavailable)
-        self._rows = compiled(LF.ldrld_rows) if compile else LF.ldrld_rows
+                 use_rntk: bool = True, adw: bool = True, non_target: str = "rntk", compile: bool = False,
+                 check_every: int = 100):
+        super().__init__(ce_weight, check_every)
+        # compile=True compiles the torch-op kernels (eager fallback when unavailable); a CPU input
+        # that the fused kernel takes runs that instead, already one kernel each way
+        self._compiled = compiled(LF.torch_ldrld_rows) if compile else None
         self.alpha = _check_weight_value("alpha", alpha)
         self.beta = _check_weight_value("beta", beta)
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 2:
@@ -88,21 +110,30 @@ class LDRLDLoss(_DistillLoss):
         check_choice("non_target", non_target, NON_TARGET)
         self.rank_by, self.non_target = rank_by, non_target
         self.use_local, self.use_rntk, self.adw = bool(use_local), bool(use_rntk), bool(adw)
+        self.needs_target = self.use_rntk and self.non_target == "nckd"
+
+    def _rows(self, student_logits, teacher_logits):
+        args = (self.depth, self.temperature, self.rank_by, self.adw)
+        if self._compiled is None:
+            return LF.ldrld_rows(student_logits, teacher_logits, *args)
+        s, t = LF.full_precision_pair(student_logits, teacher_logits)
+        if fused.usable(s, t, self.depth):
+            return LF.ldrld_rows(s, t, *args)
+        device_type = s.device.type
+        with torch.autocast(device_type, enabled=False):
+            return self._compiled(s, t, *args)
 
     def extra_repr(self) -> str:
         return (f"alpha={self.alpha}, beta={self.beta}, depth={self.depth}, temperature={self.temperature}, "
                 f"ce_weight={self.ce_weight}, rank_by={self.rank_by!r}, use_local={self.use_local}, "
                 f"use_rntk={self.use_rntk}, adw={self.adw}, non_target={self.non_target!r}")
 
-    def forward(self, student_logits, teacher_logits, target=None, weight=None, progress=None) -> dict:
-        need_target = self.use_rntk and self.non_target == "nckd"
-        _check_call(student_logits, teacher_logits, target, weight, need_target, "LDRLDLoss(non_target='nckd')")
+    def _terms(self, student_logits, teacher_logits, target, weight, progress) -> dict:
         check_depth(self.depth, student_logits.shape[1])
         out = {}
         self._ce(student_logits, target, weight, out)
         if self.use_local or (self.use_rntk and self.non_target == "rntk"):
-            local, rntk = self._rows(student_logits, teacher_logits, self.depth, self.temperature,
-                                        self.rank_by, self.adw)
+            local, rntk = self._rows(student_logits, teacher_logits)
             if self.use_local:
                 out["loss_local"] = self.alpha * _weighted_mean(local, weight)
             if self.use_rntk and self.non_target == "rntk":
@@ -116,20 +147,20 @@ class LDRLDLoss(_DistillLoss):
 class KDLoss(_DistillLoss):
     """Hinton's KD: ``ce_weight * CE + loss_weight * T^2 KL(p_t || p_s)``."""
 
-    def __init__(self, loss_weight: float = 1.0, temperature: float = 4.0, ce_weight: float = 1.0):
-        super().__init__(ce_weight)
+    def __init__(self, loss_weight: float = 1.0, temperature: float = 4.0, ce_weight: float = 1.0,
+                 check_every: int = 100):
+        super().__init__(ce_weight, check_every)
         self.loss_weight = _check_weight_value("loss_weight", loss_weight)
         self.temperature = check_temperature(temperature)
 
     def extra_repr(self) -> str:
         return f"loss_weight={self.loss_weight}, temperature={self.temperature}, ce_weight={self.ce_weight}"
 
-    def forward(self, student_logits, teacher_logits, target=None, weight=None, progress=None) -> dict:
-        _check_call(student_logits, teacher_logits, target, weight, False, "KDLoss")
+    def _terms(self, student_logits, teacher_logits, target, weight, progress) -> dict:
         out = {}
         self._ce(student_logits, target, weight, out)
-        rows = LF.kd_rows(student_logits, teacher_logits, self.temperature)
-        out["loss_kd"] = self.loss_weight * _weighted_mean(rows, weight)
+        kd = _weighted_mean(LF.kd_rows(student_logits, teacher_logits, self.temperature), weight)
+        out["loss_kd"] = kd if self.loss_weight == 1.0 else self.loss_weight * kd
         return out
 
 
@@ -139,9 +170,11 @@ class DKDLoss(_DistillLoss):
     ``progress=None`` means warm-up done.
     """
 
+    needs_target = True
+
     def __init__(self, alpha: float = 1.0, beta: float = 8.0, temperature: float = 4.0, warmup: float = 20,
-                 ce_weight: float = 1.0):
-        super().__init__(ce_weight)
+                 ce_weight: float = 1.0, check_every: int = 100):
+        super().__init__(ce_weight, check_every)
         self.alpha = _check_weight_value("alpha", alpha)
         self.beta = _check_weight_value("beta", beta)
         self.temperature = check_temperature(temperature)
@@ -156,8 +189,7 @@ class DKDLoss(_DistillLoss):
             return 1.0
         return min(float(progress) / self.warmup, 1.0)
 
-    def forward(self, student_logits, teacher_logits, target=None, weight=None, progress=None) -> dict:
-        _check_call(student_logits, teacher_logits, target, weight, True, "DKDLoss")
+    def _terms(self, student_logits, teacher_logits, target, weight, progress) -> dict:
         out = {}
         self._ce(student_logits, target, weight, out)
         factor = self.warmup_factor(progress)

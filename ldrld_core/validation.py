@@ -2,7 +2,17 @@
 
 Each check raises one ``ValueError`` that names the argument, what it was and
 what was expected, so a wrong call fails at the loss and not deep inside torch.
+
+Shapes, types and options are checked on every call: that reads only host-side
+metadata. The *values* — finite logits, labels within the classes — cost device
+work, and on a GPU a host read (a synchronisation) each, so they are checked
+off the hot path (:class:`ValueChecks`): on a CPU from the loss's own output
+(non-finite logits make a non-finite loss, and an out-of-range label makes torch
+raise, both then explained by the full checks), on other devices on the first
+call and every ``every``-th call after it.
 """
+import math
+
 import torch
 
 
@@ -11,8 +21,8 @@ def _compiling() -> bool:
     return bool(compiler is not None and compiler.is_compiling())
 
 
-def check_logits(student_logits, teacher_logits) -> None:
-    """Both logits are 2-D tensors of one shape with only finite values."""
+def check_logits(student_logits, teacher_logits, values=True) -> None:
+    """Both logits are 2-D tensors of one shape (and, with ``values``, only finite values)."""
     for name, x in (("student_logits", student_logits), ("teacher_logits", teacher_logits)):
         if not isinstance(x, torch.Tensor):
             raise ValueError(f"{name} must be a torch.Tensor of shape (N, C), got {type(x).__name__}")
@@ -24,6 +34,12 @@ def check_logits(student_logits, teacher_logits) -> None:
             f"{tuple(student_logits.shape)} and {tuple(teacher_logits.shape)}")
     if student_logits.shape[1] < 2:
         raise ValueError(f"logits need at least 2 classes (columns), got shape {tuple(student_logits.shape)}")
+    if values:
+        check_finite(student_logits, teacher_logits)
+
+
+def check_finite(student_logits, teacher_logits) -> None:
+    """Only finite values in both logits (a host read per tensor)."""
     if _compiling():  # a data-dependent check would break the compiled graph
         return
     for name, x in (("student_logits", student_logits), ("teacher_logits", teacher_logits)):
@@ -56,12 +72,18 @@ def check_choice(name: str, value, choices) -> None:
         raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
 
 
-def check_target(target, num_rows: int, num_classes: int) -> None:
+def check_target(target, num_rows: int, num_classes: int, values=True) -> None:
     if not isinstance(target, torch.Tensor) or target.dim() != 1 or target.shape[0] != num_rows:
         shape = tuple(target.shape) if isinstance(target, torch.Tensor) else type(target).__name__
         raise ValueError(f"target must be a 1-D tensor of {num_rows} class indices, got {shape}")
     if target.dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.bool):
         raise ValueError(f"target must hold integer class indices, got dtype {target.dtype}")
+    if values:
+        check_target_values(target, num_classes)
+
+
+def check_target_values(target, num_classes: int) -> None:
+    """Class indices within ``[0, num_classes)`` (two host reads)."""
     if not _compiling() and target.numel():
         lo, hi = int(target.min()), int(target.max())
         if lo < 0 or hi >= num_classes:
@@ -72,3 +94,38 @@ def check_weight(weight, num_rows: int) -> None:
     if not isinstance(weight, torch.Tensor) or weight.dim() != 1 or weight.shape[0] != num_rows:
         shape = tuple(weight.shape) if isinstance(weight, torch.Tensor) else type(weight).__name__
         raise ValueError(f"weight must be a 1-D tensor of {num_rows} per-row weights (or a bool mask), got {shape}")
+
+
+class ValueChecks:
+    """When a loss checks the values of its inputs (see the module's docstring).
+
+    ``with checks.run(student, teacher, target): out = ...`` explains an error torch
+    raises on out-of-range labels; ``checks.after(out, student, teacher, target)``
+    checks the output on a CPU, the inputs on the first and every ``every``-th call
+    elsewhere (``every=0``: never)."""
+
+    def __init__(self, every=100):
+        if isinstance(every, bool) or not isinstance(every, int) or every < 0:
+            raise ValueError(f"check_every must be an integer >= 0 (0: never), got {every!r}")
+        self.every, self.calls = every, 0
+
+    def explain(self, target, num_classes) -> None:
+        """Called when the loss raised: a bad label gets its own message."""
+        if target is not None:
+            check_target_values(target, num_classes)
+
+    def after(self, terms, student, teacher, target=None) -> None:
+        if _compiling() or not terms:
+            return
+        if student.device.type == "cpu":
+            total = sum(terms.values())
+            if math.isfinite(float(total.detach())):
+                return
+            check_finite(student, teacher)
+            raise ValueError("the loss is not finite although its inputs are: logits too large for float32? "
+                             f"(largest magnitude {float(student.detach().abs().max()):.3g})")
+        self.calls += 1
+        if self.every and (self.calls - 1) % self.every == 0:
+            check_finite(student, teacher)
+            if target is not None:
+                check_target_values(target, student.shape[1])

@@ -221,7 +221,10 @@ def train(cfg):
     from .workdir import WorkDirGuard
     setup_cpu_distributed(cfg)
     with WorkDirGuard(cfg.work_dir) as guard:
-        runner = build_runner(cfg)
+        try:
+            runner = build_runner(cfg)
+        except TypeError as err:  # a component given an argument it does not take: a config problem
+            raise ConfigError(f"config {cfg.filename}: {err}; check the config and --cfg-options") from err
         runner.register_hook(RunStartHook(guard))
         runner.train()
     return runner

@@ -16,10 +16,7 @@ import collections
 import json
 import os
 
-import torch
-
-from ldrld_core import CheckpointError, allow_in_weights_only, extract_state_dict, load_checkpoint_into, \
-    read_checkpoint
+from ldrld_core import CheckpointError, allow_in_weights_only, extract_state_dict, load_checkpoint_into, read_checkpoint
 from ldrld_core.atomic_io import atomic_torch_save, atomic_write_bytes
 
 CLASSIFIER_KEY = "classifier.weight"  # torchreid's ResNets: the identity classifier

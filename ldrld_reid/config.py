@@ -114,9 +114,32 @@ OPTIONS = {  # command-line option -> (section, key)
 }
 
 
+def apply_cfg_options(cfg, options) -> dict:
+    """``--cfg-options KEY=VALUE ...`` (dotted keys of the YAML, values read as YAML), as in the
+    MMEngine tools."""
+    import yaml
+    cfg = copy.deepcopy(cfg)
+    for option in options or ():
+        key, sep, text = option.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--cfg-options {option!r}: expected KEY=VALUE, e.g. distill.ldrld.alpha=2.0")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise ConfigError(f"--cfg-options {option!r}: the value is not YAML ({err})") from None
+        override = value
+        for part in reversed(key.split(".")):
+            override = {part: override}
+        try:
+            _merge(cfg, override, "")
+        except ConfigError as err:
+            raise ConfigError(f"--cfg-options {option!r}: {err}") from None
+    return cfg
+
+
 def apply_overrides(cfg, args) -> dict:
     """Command-line options over the config; each one names where it lands."""
-    cfg = copy.deepcopy(cfg)
+    cfg = apply_cfg_options(cfg, getattr(args, "cfg_options", None))
     for option, (section, key) in OPTIONS.items():
         value = getattr(args, option, None)
         if value is not None:

@@ -138,14 +138,23 @@ class DistillSoftmaxEngine(SoftmaxEngine):
 
 
 class ResultsWriter(SummaryWriter):
-    """torchreid's TensorBoard writer that also keeps the last rank-1 and mAP it was given
-    (``Engine.test`` logs them as ``Test/<dataset>/rank1`` and ``.../mAP``)."""
+    """torchreid's TensorBoard writer that also keeps the rank-1 and mAP of every test
+    (``Engine.test`` logs them as ``Test/<dataset>/rank1`` and ``.../mAP`` at its epoch)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.results = {}
+        self.history = {}  # epoch (0-based, as torchreid logs it) -> {'rank1': ..., 'mAP': ...}
 
-    def add_scalar(self, tag, value, *args, **kwargs):
+    def add_scalar(self, tag, value, global_step=None, *args, **kwargs):
         if tag.startswith("Test/"):
-            self.results[tag.rsplit("/", 1)[-1]] = float(value)
-        return super().add_scalar(tag, value, *args, **kwargs)
+            self.history.setdefault(global_step, {})[tag.rsplit("/", 1)[-1]] = float(value)
+        return super().add_scalar(tag, value, global_step, *args, **kwargs)
+
+    @property
+    def results(self) -> dict:
+        """The last test's ``{'rank1', 'mAP'}`` (empty before any test)."""
+        return self.history[max(self.history, key=lambda k: -1 if k is None else k)] if self.history else {}
+
+    def tests(self) -> list:
+        """``[{'epoch': epochs done, 'rank1', 'mAP'}]`` in order."""
+        return [dict(epoch=(k or 0) + 1, **v) for k, v in sorted(self.history.items(), key=lambda kv: kv[0] or 0)]

@@ -11,7 +11,6 @@ import re
 
 from ldrld_core.errors import DatasetError
 
-
 DATASET_DIR = os.path.join("market1501", "Market-1501-v15.09.15")  # where torchreid looks under --root
 SPLITS = ("bounding_box_train", "bounding_box_test", "query")
 # PPPP_cCsS_FFFFFF_BB.jpg: person id (4 digits, or -1 for junk), camera 1-6,

@@ -13,7 +13,7 @@ def reid_logits(cfg, checkpoint, trust=False):
 
     device = resolve_device(cfg["device"])
     model, _ = load_for_eval(cfg, checkpoint, device, trust)
-    datamanager = build_datamanager(cfg, device)
+    datamanager = build_datamanager(cfg, device, training=False)
     logits, pids = [], []
     for split in ("query", "gallery"):
         for data in datamanager.test_loader["market1501"][split]:

@@ -25,9 +25,16 @@ from ldrld_core.downloads import fetch
 from ldrld_core.errors import ConfigError, DownloadError
 
 from . import compat
-from .checkpoint import (allow_torchreid_checkpoints, latest_checkpoint, load_model_checkpoint, num_classes_of,
-                         resume_training, save_weights, write_json_atomic)
-from .config import (datamanager_kwargs, distill_loss_config, optimizer_kwargs, run_kwargs, scheduler_kwargs)
+from .checkpoint import (
+    allow_torchreid_checkpoints,
+    latest_checkpoint,
+    load_model_checkpoint,
+    num_classes_of,
+    resume_training,
+    save_weights,
+    write_json_atomic,
+)
+from .config import datamanager_kwargs, distill_loss_config, optimizer_kwargs, run_kwargs, scheduler_kwargs
 from .layout import check_market1501
 
 NO_PRETRAINED = "pass --no-pretrained to start from random weights"
@@ -51,24 +58,25 @@ def student_stage(cfg) -> str:
     return f"student_{cfg['distill']['loss']}"
 
 
-def check_data(cfg) -> dict:
-    """Market-1501 where torchreid will look (never lets it start a download), big enough for a batch."""
+def check_data(cfg, training=True) -> dict:
+    """Market-1501 where torchreid will look (never lets it start a download), with at least one
+    training batch when it trains."""
     data = cfg["data"]
     unsupported = [s for s in list(data["sources"]) + list(data["targets"]) if s != "market1501"]
     if unsupported:
         raise ConfigError(f"data.sources/data.targets: this toolkit's Re-ID recipe reads market1501 only, got "
                           f"{unsupported}")
     info = check_market1501(data["root"])
-    if cfg["train"]["batch_size"] > info["num_train"]:
+    if training and cfg["train"]["batch_size"] > info["num_train"]:
         raise ConfigError(f"train.batch_size {cfg['train']['batch_size']} (--batch-size) is larger than the "
                           f"{info['num_train']} training images in {info['data_dir']} (torchreid drops "
                           f"incomplete batches, so nothing would train)")
     return info
 
 
-def build_datamanager(cfg, device):
+def build_datamanager(cfg, device, training=True):
     """torchreid's ``ImageDataManager`` on Market-1501, after our own checks of the folder."""
-    check_data(cfg)
+    check_data(cfg, training)
     return compat.data().ImageDataManager(**datamanager_kwargs(cfg, device.type == "cuda"))
 
 
@@ -186,7 +194,9 @@ def train_stage(cfg, stage, datamanager, device, teacher=None, teacher_checkpoin
             print(f"=> resumed {stage} from {resume}: {start_epoch} epoch(s) done")
         if teacher is not None:
             print(f"=> distilling {cfg['teacher']['name']} -> {engine.meta['arch']} with {engine.distill_loss}")
-        engine.run(start_epoch=start_epoch, **run_kwargs(cfg, folder))
+        kwargs = run_kwargs(cfg, folder)
+        kwargs["print_freq"] = min(kwargs["print_freq"], len(datamanager.train_loader))  # a line every epoch at least
+        engine.run(start_epoch=start_epoch, **kwargs)
     output = output or os.path.join(folder, "model.pth")
     save_weights(engine.model, engine.meta, output)
     print(f"=> {stage} weights saved to {output}")
@@ -215,11 +225,13 @@ def load_for_eval(cfg, path, device, trust=False):
     return model, arch
 
 
-def report(cfg, name, results, extra):
-    """Write ``results_<name>.json`` (rank-1 and mAP as fractions, as torchreid computes them)."""
+def report(cfg, name, writer, extra):
+    """Write ``results_<name>.json``: rank-1 and mAP (fractions, as torchreid computes them) of the
+    last test, and every test of the run under ``tests``."""
+    results = writer.results
     if not {"rank1", "mAP"} <= set(results):
         raise RuntimeError(f"torchreid's test logged no rank-1/mAP for {name} (got {sorted(results)})")
-    record = dict(rank1=results["rank1"], mAP=results["mAP"], **extra)
+    record = dict(rank1=results["rank1"], mAP=results["mAP"], tests=writer.tests(), **extra)
     path = write_json_atomic(record, os.path.join(cfg["data"]["save_dir"], f"results_{name}.json"))
     print(f"=> {name}: rank-1 {record['rank1']:.1%}, mAP {record['mAP']:.1%} (written to {path})")
     return record
@@ -236,7 +248,7 @@ def run_eval(cfg, model, datamanager, device, name, extra):
         engine.run(test_only=True, **{k: v for k, v in run_kwargs(cfg, folder).items()
                                       if k in ("save_dir", "dist_metric", "normalize_feature", "ranks", "rerank")})
     engine.writer.close()
-    return report(cfg, name, engine.writer.results, extra)
+    return report(cfg, name, engine.writer, extra)
 
 
 def _checked(path, option, hint):
@@ -263,7 +275,7 @@ def run(cfg, mode=None, teacher_checkpoint=None, student_checkpoint=None, resume
     if mode == "eval":
         path = _checked(student_checkpoint or os.path.join(stage_dir(cfg, student_name), "model.pth"),
                         "--student-checkpoint", "the weights to evaluate")
-        datamanager = build_datamanager(cfg, device)
+        datamanager = build_datamanager(cfg, device, training=False)
         model, arch = load_for_eval(cfg, path, device, trust)
         return run_eval(cfg, model, datamanager, device, "eval", {"arch": arch, "checkpoint": path})
 
@@ -281,7 +293,7 @@ def run(cfg, mode=None, teacher_checkpoint=None, student_checkpoint=None, resume
     if trains_teacher:
         engine, teacher_path = train_stage(cfg, "teacher", datamanager, device, resume=teacher_resume,
                                            output=teacher_checkpoint if mode == "teacher" else None, trust=trust)
-        results = report(cfg, "teacher", engine.writer.results,
+        results = report(cfg, "teacher", engine.writer,
                          {"arch": cfg["teacher"]["name"], "checkpoint": teacher_path})
         if mode == "teacher":
             return results
@@ -292,7 +304,7 @@ def run(cfg, mode=None, teacher_checkpoint=None, student_checkpoint=None, resume
     engine, path = train_stage(cfg, student_name, datamanager, device, teacher=teacher,
                                teacher_checkpoint=teacher_path if loss != "none" else None,
                                resume=student_resume, output=student_checkpoint, trust=trust)
-    return report(cfg, student_name, engine.writer.results,
+    return report(cfg, student_name, engine.writer,
                   {"arch": cfg["model"]["name"], "checkpoint": path, "loss": loss,
                    "teacher_checkpoint": teacher_path if loss != "none" else None})
 

@@ -2,9 +2,10 @@
 import os
 
 from ldrld_core.run_logs import read_scalars
+
 from tool_helpers import CONFIGS, ROOT, TOY, run_tool  # noqa: F401  (re-exported for the tests)
 
-ONE_EPOCH = ("train_cfg.max_epochs=1", "train_cfg.val_interval=1")
+ONE_EPOCH = ("train_cfg.max_epochs=1", "train_cfg.val_interval=1", "default_hooks.logger.interval=1")
 
 
 def toy_config(name):

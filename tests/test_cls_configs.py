@@ -62,7 +62,7 @@ def teachers(tmp_path_factory):
     return get
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load(rel):
     """A config as read from disk (shared: callers must not modify it)."""
     from mmengine.config import Config

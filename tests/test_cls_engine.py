@@ -10,11 +10,10 @@ import torch
 
 import ldrld_cls.engine  # noqa: F401  (registers the modules)
 from ldrld_cls import ClassCountError, InputError
-from ldrld_core.atomic_io import atomic_write_bytes
-from ldrld_mm.fileio import BACKEND_NAME, AtomicLocalBackend
 from ldrld_cls.engine.smoke import write_random_teacher
 from ldrld_core import CheckpointError, LDRLDLoss
-
+from ldrld_core.atomic_io import atomic_write_bytes
+from ldrld_mm.fileio import BACKEND_NAME, AtomicLocalBackend
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -12,8 +12,9 @@ import pytest
 import torch
 
 from ldrld_cls.engine.smoke import write_random_teacher
-from tool_helpers import ROOT, load_tool
 from toy.cls import make_toy_dataset
+
+from tool_helpers import ROOT, load_tool
 
 CONFIG = os.path.join(ROOT, "configs", "cls", "cifar100", "resnet56_resnet20_ldrld.py")
 VANILLA = os.path.join(ROOT, "configs", "cls", "cifar100", "vanilla", "resnet20.py")

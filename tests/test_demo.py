@@ -1,86 +1,114 @@
-"""tools/demo.py --task all --quick end to end (real training of every row on
-toy data, CPU), its tables and pictures; tools/plot_corr.py and
-tools/plot_curves.py on its output and on bad input."""
+"""tools/demo.py --task all --quick end to end (real training of every row on the demo's data:
+real MNIST digits, toy COCO and toy Market-1501, one epoch, two seeds), its tables (mean,
+std, n), its pictures, and the commands it leaves beside every run; tools/plot_corr.py and
+tools/plot_curves.py on its output."""
 import csv
 import json
 import math
-import os
+import shlex
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TOOLS = os.path.join(ROOT, "tools")
-STAGES = {"cls": ["teacher", "student", "kd", "dkd", "ldrld"],
-          "det": ["teacher", "student", "kd", "ldrld"],  # quick mode leaves DKD out of detection
-          "reid": ["teacher", "student", "kd", "dkd", "ldrld"]}
-METRICS = {"cls": ["top1"], "det": ["AP", "AP50", "AP75"], "reid": ["rank1", "mAP"]}
-COLUMN = {"teacher": "Teacher", "student": "Student", "kd": "KD", "dkd": "DKD", "ldrld": "LDRLD"}
+from tool_helpers import ROOT, load_tool, run_tool
 
-
-def tool(name, *args, timeout=120):
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    return subprocess.run([sys.executable, os.path.join(TOOLS, name), *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+ROWS = ["Teacher", "Student", "KD", "DKD", "LDRLD"]
+METRICS = {"cls": ["top1"], "det": ["AP", "AP50", "AP75"], "reid": ["mAP", "rank1"]}
+SEEDS = [0, 1]
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    proc = tool("demo.py", "--task", "all", "--quick", "--threads", "1", "--out", out, timeout=900)
+    proc = run_tool("demo.py", "--quick", "--seeds", *SEEDS, "--out", out, timeout=1500, check=False)
     assert proc.returncode == 0, f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}"
     return out, proc
 
 
-def test_last_line_is_every_models_metrics(demo):
-    out, proc = demo
+def test_last_line_holds_mean_std_and_n_of_every_row(demo):
+    _, proc = demo
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     assert sorted(summary) == ["cls", "det", "reid"]
-    for task, stages in STAGES.items():
-        metrics = summary[task]["metrics"]
-        assert sorted(metrics) == sorted(stages), task
-        for stage in stages:
-            assert sorted(metrics[stage]) == sorted(METRICS[task]), (task, stage)
-            for value in metrics[stage].values():
-                assert isinstance(value, float) and math.isfinite(value) and 0.0 <= value <= 100.0
+    for task, metrics in METRICS.items():
+        rows = summary[task]["rows"]
+        assert list(rows) == ROWS or sorted(rows) == sorted(ROWS)
+        for row, values in rows.items():
+            assert sorted(values) == sorted(metrics), (task, row)
+            for stats in values.values():
+                assert stats["n"] == (1 if row == "Teacher" else len(SEEDS))
+                assert math.isfinite(stats["mean"]) and 0.0 <= stats["mean"] <= 100.0 and stats["std"] >= 0.0
         gaps = summary[task]["corr_gap"]
-        assert sorted(gaps) == ["kd", "ldrld"]
-        assert all(math.isfinite(v) and 0.0 <= v <= 2.0 for v in gaps.values())
-    # a progress line with the elapsed time for every stage, the printed tables
-    for task, stages in STAGES.items():
-        for stage in stages + ["corr", "curves"]:
-            assert any(line.startswith("[") and f"{task}: {stage:<8} done in" in line
-                       for line in proc.stdout.splitlines()), (task, stage)
-        header = "| metric | " + " | ".join(COLUMN[s] for s in stages) + " |"
-        assert header in proc.stdout
+        assert sorted(gaps) == ["KD", "LDRLD"] and all(g["n"] == len(SEEDS) for g in gaps.values())
+        assert all(0.0 <= g["mean"] <= 2.0 for g in gaps.values())
+    progress = [line for line in proc.stdout.splitlines() if line.startswith("[") and "] done" in line]
+    assert len(progress) == 3 + 3 * 4 * len(SEEDS) + 3 * 2  # teachers, students, pictures: one line each
+    assert progress[-1].startswith(f"[{len(progress)}/{len(progress)}] done") and "ETA" in progress[-1]
 
 
 def test_table_files_agree_with_the_summary(demo):
     out, proc = demo
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
-    for task, stages in STAGES.items():
+    for task, metrics in METRICS.items():
         folder = out / task
         table = json.loads((folder / "table.json").read_text())
-        assert table["columns"] == stages
-        assert table["metrics"] == summary[task]["metrics"]
+        assert table["rows"] == summary[task]["rows"] and table["corr_gap"] == summary[task]["corr_gap"]
         with open(folder / "table.csv", newline="") as f:
             rows = list(csv.reader(f))
-        assert rows[0] == ["metric"] + [COLUMN[s] for s in stages]
-        assert len(rows) == 1 + len(METRICS[task]) + 1  # the metrics, then the correlation gap
-        for row, metric in zip(rows[1:], METRICS[task]):
-            assert [float(v) for v in row[1:]] == [round(summary[task]["metrics"][s][metric], 2) for s in stages]
-        md = (folder / "table.md").read_text().splitlines()
-        assert md[2] == "| " + " | ".join(rows[0]) + " |"
-        assert len([line for line in md if line.startswith("| ")]) == len(rows) + 1  # + the --- row
+        assert rows[0] == ["row", "metric", "mean", "std", "n"]
+        for row, metric, mean, std, n in rows[1:]:
+            if metric == "corr_gap":
+                continue
+            stats = summary[task]["rows"][row][metric]
+            assert (float(mean), float(std), int(n)) == (pytest.approx(stats["mean"]), pytest.approx(stats["std"]),
+                                                         stats["n"])
+        md = (folder / "table.md").read_text()
+        assert "| metric | Teacher | Student | KD | DKD | LDRLD |" in md and " ± " in md
+        assert md.splitlines()[0].startswith(f"**{task}:") and "mean ± std over seeds 0, 1" in md
 
 
-def test_pictures_are_pngs_of_the_expected_size(demo):
+def _row(run):
+    """The demo row a run belongs to: the config name (cls, det) or the Re-ID loss."""
+    if run.point:
+        return {"none": "Student", "kd": "KD", "dkd": "DKD", "ldrld": "LDRLD"}[run.point["distill.loss"]]
+    name = run.name.split("/")[1]
+    return {"teacher": "Teacher", "student": "Student", "kd": "KD", "dkd": "DKD", "ldrld": "LDRLD"}.get(name, "Teacher")
+
+
+def test_the_rows_are_the_runs_own_numbers(demo):
+    """Every row's mean is the mean of what its runs logged (ldrld_runs.results)."""
+    from ldrld_runs.plan import read_plan
+    from ldrld_runs.results import run_result
+    out, proc = demo
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    for task, key in (("cls", "top1"), ("det", "AP"), ("reid", "mAP")):
+        runs = read_plan(out / task / "runs")
+        for row in ROWS:
+            values = [run_result(task, r.work_dir)["last"] for r in runs if _row(r) == row]
+            assert len(values) == (1 if row == "Teacher" else len(SEEDS)), (task, row)
+            assert summary[task]["rows"][row][key]["mean"] == pytest.approx(sum(values) / len(values))
+
+
+def test_every_run_can_be_run_again_by_hand_from_its_command(demo):
     out, _ = demo
-    for task in STAGES:
-        for name, size in (("corr.png", (1040, 460)), ("curves_ldrld.png", (1100, 420))):
+    commands = sorted(out.glob("*/runs/**/command.sh"))
+    assert len(commands) == 3 * (1 + 4 * len(SEEDS))
+    for path in commands:
+        line = path.read_text().strip().splitlines()[-1]
+        words = shlex.split(line.split("&&", 1)[1])
+        assert words[1].endswith(("train_cls.py", "train_det.py", "train_reid.py")) and str(path.parent) in words
+    first = shlex.split((out / "cls" / "runs" / "ldrld" / "default" / "seed0" / "command.sh").read_text()
+                        .strip().splitlines()[-1].split("&&", 1)[1])
+    help_ = subprocess.run(first[:2] + ["--help"], capture_output=True, text=True, cwd=ROOT)
+    assert help_.returncode == 0 and "--teacher-checkpoint" in help_.stdout
+
+
+def test_pictures_are_pngs(demo):
+    out, _ = demo
+    for task in METRICS:
+        for name, size in (("corr.png", (1040, 460)), ("curves_ldrld.png", (1100, 420)),
+                           ("summary.png", (1500, 460))):
             path = out / task / name
             with Image.open(path) as image:
                 assert image.format == "PNG" and image.size == size, (path, image.format, image.size)
@@ -90,57 +118,40 @@ def test_pictures_are_pngs_of_the_expected_size(demo):
 
 def test_plot_curves_reads_every_tasks_logs(demo, tmp_path):
     out, _ = demo
-    runs = {"cls": out / "cls" / "work" / "ldrld", "det": out / "det" / "work" / "ldrld",
-            "reid": out / "reid" / "work" / "student_ldrld"}
+    runs = {"cls": out / "cls" / "runs" / "ldrld" / "default" / "seed0",
+            "det": out / "det" / "runs" / "ldrld" / "default" / "seed0",
+            "reid": out / "reid" / "runs" / "market1501_toy" / "loss=ldrld" / "seed0" / "student_ldrld"}
     expected = {"cls": ("loss_local", "accuracy/top1"), "det": ("loss_ldrld_local", "coco/bbox_mAP"),
                 "reid": ("loss_local", "rank1")}
-    sys.path.insert(0, TOOLS)
-    import plot_curves
+    plot_curves = load_tool("plot_curves.py")
     for task, run in runs.items():
         losses, metrics = plot_curves.plot_curves(str(run), str(tmp_path / f"{task}.png"))[:2]
         loss, metric = expected[task]
         assert loss in losses and len(losses[loss]) >= 1 and all(math.isfinite(v) for _, v in losses[loss])
         assert metric in metrics, (task, sorted(metrics))
-    # the demo's reid metric in the curves is the one the run reported
-    table = json.loads((out / "reid" / "table.json").read_text())
-    reid = plot_curves.read_run(str(runs["reid"]))[1]
-    assert reid["rank1"][-1][1] == pytest.approx(table["metrics"]["ldrld"]["rank1"], abs=0.05)
 
 
 def test_plot_corr_prints_the_mean_difference(demo, tmp_path):
     out, _ = demo
-    folder = out / "reid"
+    runs = out / "reid" / "runs" / "market1501_toy"
     png = tmp_path / "corr.png"
-    proc = tool("plot_corr.py", "--task", "reid", "--teacher", folder / "work" / "teacher" / "model.pth",
-                "--student", folder / "work" / "student_ldrld" / "model.pth", "--labels", "LDRLD",
-                "--config", folder / "configs" / "reid.yaml", "--out", png)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    teacher = out / "reid" / "runs" / "teacher" / "market1501_toy" / "default" / "seed0" / "teacher" / "model.pth"
+    proc = run_tool("plot_corr.py", "--task", "reid", "--teacher", teacher,
+                    "--student", runs / "loss=ldrld" / "seed0" / "student_ldrld" / "model.pth", "--labels", "LDRLD",
+                    "--config", f"{ROOT}/configs/toy/reid/market1501_toy.yaml", "--data-root",
+                    out / "reid" / "data" / "students", "--out", png)
     line = [x for x in proc.stdout.splitlines() if x.startswith("LDRLD: mean absolute difference")]
-    table = json.loads((folder / "table.json").read_text())
-    assert float(line[0].split()[-1]) == pytest.approx(table["corr_gap"]["ldrld"], rel=1e-4)
+    picture_log = (out / "reid" / "pictures" / "corr" / "sweep.log").read_text()
+    seed0 = [x for x in picture_log.splitlines() if x.startswith("LDRLD seed 0: mean absolute difference")]
+    assert float(line[0].split()[-1]) == pytest.approx(float(seed0[0].split()[-1]), rel=1e-6)
     with Image.open(png) as image:
         assert image.size == (520, 460)
 
 
-def _one_error_line(proc, prefix):
-    assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr + proc.stdout
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(prefix), proc.stderr
-    return lines[0]
-
-
-def test_bad_input_gives_one_error_line(tmp_path):
-    afile = tmp_path / "a_file"
-    afile.write_text("x")
-    line = _one_error_line(tool("demo.py", "--task", "cls", "--out", afile), "demo.py: error:")
-    assert "not a folder" in line
-    missing = tmp_path / "missing.pth"
-    line = _one_error_line(tool("plot_corr.py", "--task", "cls", "--teacher", missing, "--student", missing,
-                                "--out", tmp_path / "x.png"), "plot_corr.py: error:")
-    assert f"checkpoint not found: {missing}" in line
+def test_plot_curves_bad_input_gives_one_error_line(tmp_path):
     (tmp_path / "empty").mkdir()
-    line = _one_error_line(tool("plot_curves.py", tmp_path / "empty"), "plot_curves.py: error:")
-    assert "no run logs found" in line
-    line = _one_error_line(tool("plot_curves.py", tmp_path / "nowhere"), "plot_curves.py: error:")
-    assert "no such folder or file" in line
+    for folder, message in ((tmp_path / "empty", "no run logs found"), (tmp_path / "nowhere", "no such folder")):
+        proc = run_tool("plot_curves.py", folder, check=False)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr + proc.stdout
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("plot_curves.py: error:") and message in lines[0]

@@ -7,8 +7,9 @@ import math
 import pytest
 import torch
 
-from det_helpers import ONE_EPOCH, run_tool, scalars, toy_config
 from toy.det import make_toy_coco
+
+from det_helpers import ONE_EPOCH, run_tool, scalars, toy_config
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +79,8 @@ def test_test_tool_reports_zero_ap_when_nothing_is_detected(distilled, toy_coco,
 def test_resume_continues_the_iteration_count(distilled, toy_coco, teacher):
     work, _ = distilled
     run_tool("train_det.py", toy_config("ldrld"), "--data-root", toy_coco, "--teacher-checkpoint", teacher,
-             "--work-dir", work, "--resume", "--cfg-options", "train_cfg.max_epochs=2", "train_cfg.val_interval=2")
+             "--work-dir", work, "--resume", "--cfg-options", "train_cfg.max_epochs=2", "train_cfg.val_interval=2",
+             "default_hooks.logger.interval=1")
     ckpt = torch.load(work / "epoch_2.pth", map_location="cpu", weights_only=True)
     assert ckpt["meta"]["epoch"] == 2 and ckpt["meta"]["iter"] == 4
     iters = [r["iter"] for r in scalars(work) if "loss" in r]
@@ -91,7 +93,7 @@ def test_teacher_frozen_and_run_on_the_students_sampled_rois_under_cpu_amp(tmp_p
     args = cli.parser("train_det.py", "").parse_args([
         toy_config("ldrld"), "--data-root", toy_coco, "--teacher-checkpoint", str(teacher),
         "--work-dir", str(tmp_path / "work"), "--amp", "--cfg-options", "train_cfg.max_epochs=1",
-        "train_cfg.val_interval=5", "model.train_cfg.rcnn.sampler.num=512"])
+        "train_cfg.val_interval=5", "default_hooks.logger.interval=1"])
     runner = cli.build_runner(cli.load_config(args, DETECTION))
     model = runner.model
     seen = {"student": [], "teacher": []}
@@ -110,7 +112,7 @@ def test_teacher_frozen_and_run_on_the_students_sampled_rois_under_cpu_amp(tmp_p
     assert len(seen["teacher"]) == len(seen["student"]) == 2
     for s_rois, t_rois in zip(seen["student"], seen["teacher"]):
         assert torch.equal(s_rois, t_rois)
-        assert t_rois.shape == (2 * 512, 5)  # 512 sampled RoIs per image, batch of 2
+        assert t_rois.shape == (2 * 64, 5)  # the toy config's 64 sampled RoIs per image, batch of 2
     # the teacher's weights are the checkpoint's, bit for bit, after training
     reference = torch.load(teacher, map_location="cpu", weights_only=True)["state_dict"]
     for name, value in model.teacher.state_dict().items():
@@ -127,8 +129,8 @@ def test_teacher_frozen_and_run_on_the_students_sampled_rois_under_cpu_amp(tmp_p
 
 @pytest.mark.parametrize("config,loss", [("kd", "KDLoss"), ("dkd", "DKDLoss")])
 def test_kd_and_dkd_configs_build(teacher, config, loss):
-    from mmengine.config import Config
     from mmdet.registry import MODELS
+    from mmengine.config import Config
 
     import ldrld_det  # noqa: F401
     cfg = Config.fromfile(toy_config(config))

@@ -10,8 +10,9 @@ import sys
 import pytest
 import torch
 
-from det_helpers import CONFIGS, run_tool, toy_config
 from toy.det import make_toy_coco
+
+from det_helpers import CONFIGS, run_tool, toy_config
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def test_toy_coco_is_valid_coco(tmp_path):
     coco = COCO(os.path.join(root, "annotations", "instances_train2017.json"))
     assert len(coco.getCatIds()) == 80 and len(coco.getImgIds()) == 3
     names = {coco.loadCats(a["category_id"])[0]["name"] for a in coco.dataset["annotations"]}
-    assert names <= {"person", "car", "sports ball"} and names
+    assert names <= {"person", "bottle", "bus", "car", "sports ball", "frisbee"} and names
     for ann in coco.dataset["annotations"]:
         x, y, w, h = ann["bbox"]
         assert x >= 0 and y >= 0 and x + w <= 96 and y + h <= 80
@@ -65,8 +66,9 @@ def test_toy_coco_is_valid_coco(tmp_path):
 
 
 def test_atomic_backend_keeps_the_previous_file_on_a_failed_write(tmp_path):
-    import ldrld_mm  # noqa: F401
     from mmengine.fileio import get_file_backend
+
+    import ldrld_mm  # noqa: F401
     backend = get_file_backend(str(tmp_path), backend_args=dict(backend="local_atomic"))
     target = tmp_path / "epoch_1.pth"
     backend.put(b"first", target)
@@ -79,8 +81,8 @@ def test_atomic_backend_keeps_the_previous_file_on_a_failed_write(tmp_path):
 
 
 def test_exported_student_loads_in_plain_mmdetection(tmp_path):
-    from mmengine.config import Config
     from mmdet.registry import MODELS
+    from mmengine.config import Config
 
     import ldrld_det  # noqa: F401
     distiller = MODELS.build(Config.fromfile(toy_config("ldrld")).model)
@@ -89,7 +91,7 @@ def test_exported_student_loads_in_plain_mmdetection(tmp_path):
     (tmp_path / "train.pth").write_bytes(buffer.getvalue())
     run_tool("export_student.py", tmp_path / "train.pth", tmp_path / "student.pth")
     # A fresh interpreter that never imports this toolkit: MMDetection's packaged
-    # config at depth 18 with the toy heads loads the exported weights strictly.
+    # config at the toy widths loads the exported weights strictly.
     script = f"""
 from mmengine.hub import get_config
 from mmengine.runner import load_checkpoint
@@ -97,11 +99,11 @@ from mmdet.utils import register_all_modules
 from mmdet.registry import MODELS
 register_all_modules()
 cfg = get_config('mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py')
-cfg.model.backbone.update(depth=18, init_cfg=None)
-cfg.model.neck.update(in_channels=[64, 128, 256, 512], out_channels=128)
-cfg.model.rpn_head.update(in_channels=128, feat_channels=128)
-cfg.model.roi_head.bbox_roi_extractor.out_channels = 128
-cfg.model.roi_head.bbox_head.update(in_channels=128, fc_out_channels=256)
+cfg.model.backbone.update(depth=18, base_channels=32, init_cfg=None)
+cfg.model.neck.update(in_channels=[32, 64, 128, 256], out_channels=64)
+cfg.model.rpn_head.update(in_channels=64, feat_channels=64)
+cfg.model.roi_head.bbox_roi_extractor.out_channels = 64
+cfg.model.roi_head.bbox_head.update(in_channels=64, fc_out_channels=128)
 model = MODELS.build(cfg.model)
 load_checkpoint(model, {str(tmp_path / 'student.pth')!r}, strict=True)
 import sys

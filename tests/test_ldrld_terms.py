@@ -5,8 +5,9 @@ import random
 import pytest
 import torch
 
-from literal_ldrld import literal_ldrld
 from ldrld_core import ldrld_terms
+
+from reference_forms import literal_ldrld
 
 
 def _random_cases(count, seed=1234):

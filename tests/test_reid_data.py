@@ -9,9 +9,10 @@ from PIL import Image
 
 from ldrld_reid import compat
 from ldrld_reid.layout import DATASET_DIR, NAME_PATTERN, SPLITS, DatasetError, DatasetNotFoundError, check_market1501
+from toy.reid import make_toy_market1501
+
 from reid_helpers import run_tool
 from tool_helpers import ROOT, TOOLS
-from toy.reid import make_toy_market1501
 
 TOOL = os.path.join(TOOLS, "train_reid.py")
 

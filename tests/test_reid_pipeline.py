@@ -15,11 +15,12 @@ import numpy as np
 import pytest
 import torch
 
-from reid_helpers import run_tool, write_tiny_config
 from ldrld_reid import compat
 from ldrld_reid.config import apply_overrides, load_config
 from ldrld_reid.runner import build_datamanager, build_model, load_teacher
 from toy.reid import make_toy_market1501
+
+from reid_helpers import run_tool, write_tiny_config
 
 CPU = torch.device("cpu")
 NUM_IDS, IMAGES_PER_ID, BATCH = 6, 4, 8  # the toy training set: 24 images, 3 batches an epoch

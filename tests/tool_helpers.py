@@ -45,11 +45,11 @@ def call_tool(tool, *args):
     return code, out.getvalue(), err.getvalue()
 
 
-def kill_when(tool, *args, line, timeout=600):
+def kill_when(tool, *args, line, timeout=600, env=None):
     """Run ``tools/<tool> ARGS`` until it prints a line containing ``line``, then SIGKILL it.
     Returns everything it printed; fails if it ends before printing that line."""
     proc = subprocess.Popen(tool_command(tool, *args), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+                            text=True, env=None if env is None else dict(os.environ, **env))
     seen = []
     try:
         for text in proc.stdout:

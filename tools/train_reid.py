@@ -55,6 +55,8 @@ def parse_args(argv=None):
     p.add_argument("--pretrained", action=argparse.BooleanOptionalAction, default=None,
                    help="start from ImageNet weights (downloaded once into torch's hub cache); --no-pretrained: "
                         "random weights, nothing downloads")
+    p.add_argument("--cfg-options", nargs="+", metavar="KEY=VALUE",
+                   help="override config entries (dotted keys of the YAML), e.g. distill.ldrld.alpha=2.0")
     p.add_argument("--trust-checkpoint", action="store_true",
                    help="load checkpoints that need full unpickling (only files you trust)")
     return p.parse_args(argv)

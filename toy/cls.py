@@ -55,29 +55,36 @@ def _size(rng, base, jitter):
     return tuple(int(v) for v in rng.integers(base - jitter, base + jitter + 1, size=2))
 
 
-def make_cifar100(out_dir, seed=0, active_classes=10, train_per_class=10, val_per_class=4):
-    rng = np.random.default_rng(seed)
+def write_cifar(out_dir, splits, fine_names, coarse_of=lambda label: label % 20, what="toy"):
+    """``<out_dir>/cifar-100-python/{meta, train, test}`` in torchvision's CIFAR-100 pickle format;
+    ``splits`` maps ``train``/``test`` to ``(uint8 images (N, 3, 32, 32), labels)``."""
     root = os.path.join(out_dir, "cifar-100-python")
     os.makedirs(root, exist_ok=True)
-    fine = [f"class_{i:03d}" for i in range(100)]
-    coarse = [f"superclass_{i:02d}" for i in range(20)]
+    coarse = sorted({coarse_of(i) for i in range(len(fine_names))})
     with open(os.path.join(root, "meta"), "wb") as f:
-        pickle.dump({"fine_label_names": fine, "coarse_label_names": coarse}, f)
-    for split, per_class in (("train", train_per_class), ("test", val_per_class)):
-        images, labels = [], []
-        for c in range(active_classes):
-            for _ in range(per_class):
-                images.append(class_image(c, active_classes, (32, 32), rng).transpose(2, 0, 1).reshape(-1))
-                labels.append(c)
-        order = rng.permutation(len(labels))
-        data = np.stack(images)[order] if images else np.zeros((0, 3072), np.uint8)
-        labels = [labels[i] for i in order]
-        batch = {"batch_label": f"toy {split} batch", "data": data, "fine_labels": labels,
-                 "coarse_labels": [lab % 20 for lab in labels],
-                 "filenames": [f"toy_{split}_{i:05d}.png" for i in range(len(labels))]}
+        pickle.dump({"fine_label_names": list(fine_names), "coarse_label_names": [f"superclass_{c:02d}" for c in coarse]},
+                    f)
+    for split, (images, labels) in splits.items():
+        labels = [int(label) for label in labels]
+        data = np.asarray(images, dtype=np.uint8).reshape(len(labels), 3 * 32 * 32)
+        batch = {"batch_label": f"{what} {split} batch", "data": data, "fine_labels": labels,
+                 "coarse_labels": [coarse_of(label) for label in labels],
+                 "filenames": [f"{what}_{split}_{i:05d}.png" for i in range(len(labels))]}
         with open(os.path.join(root, split), "wb") as f:
             pickle.dump(batch, f)
     return out_dir
+
+
+def make_cifar100(out_dir, seed=0, active_classes=10, train_per_class=10, val_per_class=4):
+    rng = np.random.default_rng(seed)
+    splits = {}
+    for split, per_class in (("train", train_per_class), ("test", val_per_class)):
+        labels = [c for c in range(active_classes) for _ in range(per_class)]
+        images = [class_image(c, active_classes, (32, 32), rng).transpose(2, 0, 1) for c in labels]
+        order = rng.permutation(len(labels))
+        splits[split] = (np.stack(images)[order] if images else np.zeros((0, 3, 32, 32), np.uint8),
+                         [labels[i] for i in order])
+    return write_cifar(out_dir, splits, [f"class_{i:03d}" for i in range(100)])
 
 
 def _wnids(count):

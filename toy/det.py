@@ -3,9 +3,13 @@
 Images of simple coloured shapes with exact boxes, written in COCO 2017's folder
 layout and JSON format. The categories are COCO's own 80 (real ids and names),
 so an unmodified COCO config reads the data and its label indices mean what they
-mean on COCO; the images use three of them: 'person' (a tall red box), 'car' (a
-wide blue box) and 'sports ball' (a green disc). ``configs/toy/det/`` trains on
-them at toy scale.
+mean on COCO. The images use six of them, built from shared parts so that
+classes resemble each other, as real ones do: a shape (a tall box, a wide box or
+a disc) in a colour family (warm or cool), each jittered ('person' is a tall
+warm box, 'bottle' a tall cool one, 'bus' and 'car' wide warm and cool boxes,
+'sports ball' and 'frisbee' warm and cool discs). ``configs/toy/det/`` trains
+on them at toy scale; ``make_toy_coco_pair`` writes a teacher's larger training
+set and a students' smaller one that share their validation images.
 """
 import json
 import os
@@ -15,11 +19,10 @@ from PIL import Image, ImageDraw
 
 COCO_IDS = (list(range(1, 12)) + list(range(13, 26)) + [27, 28] + list(range(31, 45)) + list(range(46, 66))
             + [67, 70] + list(range(72, 83)) + list(range(84, 91)))
-SHAPES = {  # name: (colour, aspect w/h, disc?)
-    "person": ((220, 40, 40), 0.45, False),
-    "car": ((40, 70, 220), 2.0, False),
-    "sports ball": ((40, 200, 60), 1.0, True),
-}
+SHAPES = {"tall": 0.45, "wide": 2.0, "disc": 1.0}  # aspect w/h
+COLOURS = {"warm": (215, 70, 40), "cool": (40, 90, 215)}
+CLASSES = {"person": ("tall", "warm"), "bottle": ("tall", "cool"), "bus": ("wide", "warm"), "car": ("wide", "cool"),
+           "sports ball": ("disc", "warm"), "frisbee": ("disc", "cool")}
 
 
 def coco_categories():
@@ -40,8 +43,10 @@ def _draw_image(rng, size):
         draw.rectangle([x, y, x + rng.randint(4, 14), y + rng.randint(4, 14)], fill=shade)
     objects, placed = [], []
     for _ in range(rng.randint(1, 3)):
-        name = rng.choice(sorted(SHAPES))
-        colour, aspect, disc = SHAPES[name]
+        name = rng.choice(sorted(CLASSES))
+        shape, family = CLASSES[name]
+        colour = tuple(max(0, min(255, c + rng.randint(-40, 40))) for c in COLOURS[family])
+        aspect, disc = SHAPES[shape] * rng.uniform(0.8, 1.25), shape == "disc"
         bh = rng.randint(int(0.25 * h), int(0.5 * h))
         bw = max(8, min(int(bh * aspect), w - 4))
         bh = max(8, min(bh, h - 4))
@@ -93,3 +98,16 @@ def make_toy_coco(out_dir, num_train=24, num_val=8, image_size=(160, 128), seed=
     _write_split(out_dir, "train", num_train, rng, tuple(image_size), categories)
     _write_split(out_dir, "val", num_val, rng, tuple(image_size), categories)
     return out_dir
+
+
+def make_toy_coco_pair(out_dir, teacher_train=160, student_train=16, num_val=24, image_size=(128, 96), seed=0):
+    """``out_dir/teacher`` and ``out_dir/students``: two COCO roots with the same validation
+    images and training sets of ``teacher_train`` and ``student_train`` other images."""
+    roots = []
+    for k, (role, count) in enumerate((("teacher", teacher_train), ("students", student_train))):
+        root = os.path.join(out_dir, role)
+        categories = coco_categories()
+        _write_split(root, "val", num_val, random.Random(seed), tuple(image_size), categories)
+        _write_split(root, "train", count, random.Random(seed + 1 + k), tuple(image_size), categories)
+        roots.append(root)
+    return tuple(roots)

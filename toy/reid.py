@@ -17,6 +17,7 @@ each image adds a camera tint, a small shift, brightness change and noise.
 torchreid's own ``Market1501`` class reads the result unchanged.
 """
 import os
+import shutil
 
 import numpy as np
 from PIL import Image
@@ -33,8 +34,20 @@ def market1501_name(pid: int, cam: int, seq: int, frame: int, box: int) -> str:
     return f"{person}_c{cam}s{seq}_{frame:06d}_{box:02d}.jpg"
 
 
-def _identity_look(rng):
-    """Colours and stripe pattern that make one identity recognisable."""
+PALETTE = np.array([(200, 40, 40), (40, 60, 200), (40, 170, 60), (220, 200, 50), (30, 30, 30), (230, 230, 230)])
+PERIODS = (6, 10, 14)
+
+
+def _identity_look(rng, shared=False):
+    """Colours and stripe pattern that make one identity recognisable. ``shared``: drawn
+    from a small palette of clothing colours and stripe periods, so that identities share
+    parts (the same top, the same trousers) as people do, and only the combination tells
+    them apart; each sighting of such an identity is also partly hidden by something in
+    front of it and lit more differently by each camera."""
+    if shared:
+        top, bottom, stripe = (PALETTE[rng.integers(len(PALETTE))] + rng.integers(-12, 13, size=3) for _ in range(3))
+        return {"top": top, "bottom": bottom, "stripe": stripe, "stripe_period": int(rng.choice(PERIODS)),
+                "split": float(rng.uniform(0.5, 0.55)), "hard": True}
     return {
         "top": rng.integers(20, 236, size=3),
         "bottom": rng.integers(20, 236, size=3),
@@ -59,8 +72,13 @@ def _render(look, cam, rng):
     img[stripes, left:right] = look["stripe"]
     img[waist:feet, left + 3:right - 3] = look["bottom"]
     img[max(head - 8, 0):head, w // 2 - 6 + dx:w // 2 + 6 + dx] = (200, 160, 130)  # the head
-    tint = np.array([1.0 + 0.06 * ((cam + k) % 3 - 1) for k in range(3)], np.float32)
-    img = img * tint * rng.uniform(0.85, 1.15) + rng.normal(0, 8, size=img.shape)
+    if look.get("hard"):  # what varies from one sighting to the next: something in front, the light
+        oh, ow = int(rng.integers(16, 48)), int(rng.integers(16, 40))
+        oy, ox = int(rng.integers(0, h - oh)), int(rng.integers(0, w - ow))
+        img[oy:oy + oh, ox:ox + ow] = rng.integers(40, 220, size=3)
+    strength = 0.2 if look.get("hard") else 0.06
+    tint = np.array([1.0 + strength * ((cam + k) % 3 - 1) for k in range(3)], np.float32)
+    img = img * tint * rng.uniform(0.85, 1.15) + rng.normal(0, 16 if look.get("hard") else 8, size=img.shape)
     return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
 
 
@@ -79,7 +97,7 @@ class _Writer:
 
 
 def make_toy_market1501(root, seed=0, num_train_ids=8, num_test_ids=6, train_images_per_id=6,
-                        gallery_images_per_id=3, num_distractors=4, num_junk=3) -> str:
+                        gallery_images_per_id=3, num_distractors=4, num_junk=3, shared_parts=False) -> str:
     """Write a toy Market-1501 under ``root`` and return its data folder
     (``<root>/market1501/Market-1501-v15.09.15``); pass ``root`` as ``--root``.
 
@@ -88,6 +106,7 @@ def make_toy_market1501(root, seed=0, num_train_ids=8, num_test_ids=6, train_ima
     gallery images, at least one from another camera than the query (plus one
     from the query's own camera, which evaluation must ignore). The gallery
     also holds ``num_distractors`` images of id 0000 and ``num_junk`` of id -1.
+    ``shared_parts``: identities dressed from a small palette (see ``_identity_look``).
     """
     if num_train_ids < 1 or num_test_ids < 1 or train_images_per_id < 1 or gallery_images_per_id < 1:
         raise ValueError("make_toy_market1501 needs at least one training and one test identity, "
@@ -104,18 +123,40 @@ def make_toy_market1501(root, seed=0, num_train_ids=8, num_test_ids=6, train_ima
     test_ids = sorted(pids[i] for i in order[num_train_ids:])
 
     for pid in train_ids:
-        look = _identity_look(rng)
+        look = _identity_look(rng, shared_parts)
         for k in range(train_images_per_id):
             writer.write("bounding_box_train", pid, 1 + (k + pid) % NUM_CAMERAS, look)
     for pid in test_ids:
-        look = _identity_look(rng)
+        look = _identity_look(rng, shared_parts)
         query_cam = 1 + pid % NUM_CAMERAS
         writer.write("query", pid, query_cam, look)
         writer.write("bounding_box_test", pid, query_cam, look)  # same camera: ignored by evaluation
         for k in range(gallery_images_per_id):
             writer.write("bounding_box_test", pid, 1 + (query_cam + k) % NUM_CAMERAS, look)
     for _ in range(num_distractors):
-        writer.write("bounding_box_test", 0, int(rng.integers(1, NUM_CAMERAS + 1)), _identity_look(rng))
+        writer.write("bounding_box_test", 0, int(rng.integers(1, NUM_CAMERAS + 1)), _identity_look(rng, shared_parts))
     for _ in range(num_junk):
-        writer.write("bounding_box_test", -1, int(rng.integers(1, NUM_CAMERAS + 1)), _identity_look(rng))
+        writer.write("bounding_box_test", -1, int(rng.integers(1, NUM_CAMERAS + 1)), _identity_look(rng, shared_parts))
     return data_dir
+
+
+def make_toy_market1501_pair(out_dir, teacher_images_per_id=12, student_images_per_id=3, seed=0, **sizes):
+    """``out_dir/teacher`` and ``out_dir/students``: two ``--root`` folders of one toy
+    Market-1501 (identities with shared parts), the same identities, query and gallery; the
+    teacher's training split holds ``teacher_images_per_id`` images of each identity, the
+    students' the first ``student_images_per_id`` of those. Returns the two roots."""
+    teacher = os.path.join(out_dir, "teacher")
+    make_toy_market1501(teacher, seed=seed, train_images_per_id=teacher_images_per_id, shared_parts=True, **sizes)
+    students = os.path.join(out_dir, "students")
+    source, target = os.path.join(teacher, DATASET_DIR), os.path.join(students, DATASET_DIR)
+    for split in SPLITS:
+        os.makedirs(os.path.join(target, split), exist_ok=True)
+        names = sorted(os.listdir(os.path.join(source, split)), key=lambda n: (n.split("_")[0], n.split("_")[2]))
+        if split == "bounding_box_train":
+            per_id = {}
+            for name in names:
+                per_id.setdefault(name.split("_")[0], []).append(name)
+            names = [n for group in per_id.values() for n in group[:student_images_per_id]]
+        for name in names:
+            shutil.copyfile(os.path.join(source, split, name), os.path.join(target, split, name))
+    return teacher, students

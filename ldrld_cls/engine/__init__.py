@@ -5,8 +5,9 @@ checkpoint backend, weights-only MMEngine checkpoints, CPU ``--amp``); configs
 name it in ``custom_imports``."""
 from mmengine.registry import DATASETS
 
-from ..datasets import CIFAR100, CUB200, ImageNetFolder, TinyImageNet
 import ldrld_mm  # noqa: F401  (registrations)
+
+from ..datasets import CIFAR100, CUB200, ImageNetFolder, TinyImageNet
 from .distiller import ClsDistiller
 from .hooks import AccuracyReportHook, ClassCountCheckHook, EfficiencyReportHook
 from .metric import TopKAccuracy

@@ -5,7 +5,6 @@ literature's ImageNet code builds it (a ``model`` sequence of conv/BN/ReLU
 stages and depthwise-separable stages, then ``fc``).
 """
 import torch.nn as nn
-import torchvision
 
 from .registry import register_model
 
@@ -42,16 +41,19 @@ class MobileNetV1Net(nn.Module):
 
 @register_model("imagenet")
 def ResNet18(num_classes):  # noqa: N802 - the literature's name
+    import torchvision  # here: importing it costs seconds, and CIFAR runs need none of it
     return torchvision.models.resnet18(weights=None, num_classes=num_classes)
 
 
 @register_model("imagenet")
 def ResNet34(num_classes):  # noqa: N802
+    import torchvision
     return torchvision.models.resnet34(weights=None, num_classes=num_classes)
 
 
 @register_model("imagenet")
 def ResNet50(num_classes):  # noqa: N802
+    import torchvision
     return torchvision.models.resnet50(weights=None, num_classes=num_classes)
 
 

@@ -1,0 +1,289 @@
+/* LDRLD's two per-row terms (local dense relations, RNTK) and their gradients on a CPU: the
+ * kernel behind ldrld_core.fused (plain C, no torch headers, built with the system compiler
+ * on first use). ldrld_core/ldrld_function.py holds the same mathematics in torch ops, for
+ * other devices and as the fallback.
+ *
+ * Per row, with z = logits / T and the top-d classes ranked by one model's logits:
+ *   local = T^2 / (P + 1) * (sum_{i<j} w_ij KL2(x_t, x_s) + KL over the top d),
+ *           x = z_i - z_j, KL2 = sigma(x_t)(x_t - x_s) + log sigma(-x_t) - log sigma(-x_s);
+ *   rntk  = T^2 * KL over the other C - d classes.
+ * Rows go in blocks of BLOCK: the d gathered logits of a block are laid out class by class,
+ * so that the pair and top-d loops run across rows and vectorise (as the torch version lays
+ * them out classes first); the RNTK loops run along each row's classes. Forward keeps the
+ * top-d indices, the softmaxes of the other classes (p_s, p_t; 0 at the top d), lse_t - lse_s
+ * and the RNTK KL; backward recomputes the top-d part.
+ *
+ * Built with -ffast-math (vectorised reductions and clamps) and -fopenmp-simd (the loops'
+ * pragmas; no OpenMP runtime). Fast-math may not carry a NaN or an infinity through, so every
+ * row's inputs are tested for them with integer bit tests, which it leaves alone: such a row's
+ * terms are NaN, and the caller's finiteness check then names the input.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VECTOR_CLONES
+#endif
+
+#define BLOCK 64
+#define MAX_DEPTH 64
+#define DROPPED (-1e30)  /* a column out of a softmax: its exp is exactly 0, and no 0 * inf */
+
+static inline float as_float(int32_t i) { float f; __builtin_memcpy(&f, &i, sizeof f); return f; }
+static inline int32_t as_int(float f) { int32_t i; __builtin_memcpy(&i, &f, sizeof i); return i; }
+
+/* float32 exp and log without library calls, so the loops vectorise (Cephes' polynomials,
+ * relative error about 1e-7). exp is exactly 0 below -87.3; log takes positive normal inputs. */
+static inline float exp_f32(float x) {
+    const float hi = 88.0f, lo = -87.3365478515625f;
+    float cx = x > hi ? hi : (x < lo ? lo : x);
+    float fx = cx * 1.44269504088896341f + 0.5f;
+    float fl = (float)(int32_t)fx;
+    fl = fl > fx ? fl - 1.0f : fl;
+    float r = cx - fl * 0.693359375f + fl * 2.12194440e-4f;
+    float y = 1.9875691500e-4f;
+    y = y * r + 1.3981999507e-3f;
+    y = y * r + 8.3334519073e-3f;
+    y = y * r + 4.1665795894e-2f;
+    y = y * r + 1.6666665459e-1f;
+    y = y * r + 5.0000001201e-1f;
+    y = y * r * r + r + 1.0f;
+    float out = y * as_float(((int32_t)fl + 127) << 23);
+    return x < lo ? 0.0f : out;
+}
+
+static inline float log_f32(float x) {
+    int32_t i = as_int(x);
+    float e = (float)(((i >> 23) & 0xff) - 126);
+    float m = as_float((i & 0x007fffff) | 0x3f000000);  /* the mantissa in [0.5, 1) */
+    int small = m < 0.707106781186547524f;
+    e = small ? e - 1.0f : e;
+    m = small ? m + m - 1.0f : m - 1.0f;
+    float z = m * m;
+    float y = 7.0376836292e-2f;
+    y = y * m - 1.1514610310e-1f;
+    y = y * m + 1.1676998740e-1f;
+    y = y * m - 1.2420140846e-1f;
+    y = y * m + 1.4249322787e-1f;
+    y = y * m - 1.6668057665e-1f;
+    y = y * m + 2.0000714765e-1f;
+    y = y * m - 2.4999993993e-1f;
+    y = y * m + 3.3333331174e-1f;
+    y = y * m * z;
+    y += e * -2.12194440e-4f;
+    y += -0.5f * z;
+    return m + y + e * 0.693359375f;
+}
+
+static inline float log1p_f32(float x) {  /* x >= 0: log(1 + x), accurate for small x too */
+    float u = 1.0f + x;
+    float d = u - 1.0f;
+    return d == 0.0f ? x : log_f32(u) * (x / d);
+}
+
+static inline int nonfinite_f32(float x) { return (as_int(x) & 0x7fffffff) >= 0x7f800000; }
+static inline int64_t as_int64(double f) { int64_t i; __builtin_memcpy(&i, &f, sizeof i); return i; }
+static inline int nonfinite_f64(double x) { return (as_int64(x) & 0x7fffffffffffffffLL) >= 0x7ff0000000000000LL; }
+static inline double exp_f64(double x) { return exp(x); }
+static inline double log_f64(double x) { return log(x); }
+static inline double log1p_f64(double x) { return log1p(x); }
+
+#define DEFINE_KERNELS(S, SUFFIX)                                                                        \
+/* the top-d indices of row v (c values), largest first; on ties the earlier column ranks first. */  \
+/* After the first d, columns go in chunks of 16 with one branch-free test against the d-th best, */ \
+/* so that the common case (nothing in the chunk beats it) costs no misprediction. */                   \
+static inline void insert_##SUFFIX(S x, int64_t j, int64_t d, int64_t *top, S *best) {                   \
+    int64_t k = d - 1;                                                                                   \
+    while (k > 0 && x > best[k - 1]) { best[k] = best[k - 1]; top[k] = top[k - 1]; --k; }               \
+    best[k] = x; top[k] = j;                                                                             \
+}                                                                                                        \
+static void top_d_##SUFFIX(const S *v, int64_t c, int64_t d, int64_t *top) {                            \
+    S best[MAX_DEPTH];                                                                                   \
+    for (int64_t j = 0; j < d; ++j) {                                                                    \
+        int64_t k = j;                                                                                   \
+        while (k > 0 && v[j] > best[k - 1]) { best[k] = best[k - 1]; top[k] = top[k - 1]; --k; }        \
+        best[k] = v[j]; top[k] = j;                                                                      \
+    }                                                                                                    \
+    int64_t j = d;                                                                                       \
+    for (; j + 16 <= c; j += 16) {                                                                       \
+        S thr = best[d - 1];                                                                             \
+        int any = 0;                                                                                     \
+        for (int q = 0; q < 16; ++q) any |= v[j + q] > thr;                                              \
+        if (!any) continue;                                                                              \
+        for (int q = 0; q < 16; ++q) if (v[j + q] > best[d - 1]) insert_##SUFFIX(v[j + q], j + q, d, top, best); \
+    }                                                                                                    \
+    for (; j < c; ++j) if (v[j] > best[d - 1]) insert_##SUFFIX(v[j], j, d, top, best);                   \
+}                                                                                                        \
+/* 1 when a row of s or t holds a NaN or an infinity */                                              \
+VECTOR_CLONES static int row_nonfinite_##SUFFIX(const S *restrict s, const S *restrict t, int64_t c) {    \
+    int bad = 0;                                                                                         \
+    _Pragma("omp simd reduction(|:bad)")                                                                 \
+    for (int64_t j = 0; j < c; ++j) bad |= nonfinite_##SUFFIX(s[j]) | nonfinite_##SUFFIX(t[j]);          \
+    return bad;                                                                                          \
+}                                                                                                        \
+/* gather a block's top-d logits / T class by class: g[k * BLOCK + b] */                              \
+static void gather_##SUFFIX(const S *s, const S *t, int64_t c, int64_t d, const int64_t *top,            \
+                            int64_t nb, S inv, S *gs, S *gt) {                                           \
+    for (int64_t b = 0; b < nb; ++b)                                                                     \
+        for (int64_t k = 0; k < d; ++k) {                                                                \
+            gs[k * BLOCK + b] = s[b * c + top[b * d + k]] * inv;                                         \
+            gt[k * BLOCK + b] = t[b * c + top[b * d + k]] * inv;                                         \
+        }                                                                                                \
+}                                                                                                        \
+/* the block's pair terms, summed with their weights, into acc (one value per row) */                  \
+VECTOR_CLONES static void pairs_##SUFFIX(const S *restrict gs, const S *restrict gt, int64_t d,          \
+                                         const double *w, int64_t nb, S *restrict acc) {                 \
+    for (int64_t b = 0; b < nb; ++b) acc[b] = 0;                                                         \
+    int64_t p = 0;                                                                                       \
+    for (int64_t i = 0; i < d; ++i)                                                                      \
+        for (int64_t j = i + 1; j < d; ++j, ++p) {                                                       \
+            const S wp = (S)w[p];                                                                        \
+            const S *si = gs + i * BLOCK, *sj = gs + j * BLOCK, *ti = gt + i * BLOCK, *tj = gt + j * BLOCK; \
+            for (int64_t b = 0; b < nb; ++b) {                                                           \
+                S xs = si[b] - sj[b], xt = ti[b] - tj[b];                                                \
+                S as = xs < 0 ? -xs : xs, at = xt < 0 ? -xt : xt;                                        \
+                S es = exp_##SUFFIX(-as), et = exp_##SUFFIX(-at);                                        \
+                S sig_t = (xt >= 0 ? 1 : et) / (1 + et);                                                 \
+                S lt = (xt > 0 ? -xt : 0) - log1p_##SUFFIX(et);  /* log sigma(-x_t) */                   \
+                S ls = (xs > 0 ? -xs : 0) - log1p_##SUFFIX(es);  /* log sigma(-x_s) */                   \
+                acc[b] += wp * (sig_t * (xt - xs) + lt - ls);                                            \
+            }                                                                                            \
+        }                                                                                                \
+}                                                                                                        \
+/* the block's top-d softmaxes (qs, qt, laid out as g) and KL; lr = log q_t - log q_s */               \
+VECTOR_CLONES static void top_kl_##SUFFIX(const S *restrict gs, const S *restrict gt, int64_t d,         \
+                                          int64_t nb, S *restrict qs, S *restrict qt, S *restrict lr,    \
+                                          S *restrict kl) {                                              \
+    S ms[BLOCK], mt[BLOCK], ss[BLOCK], st[BLOCK];                                                        \
+    for (int64_t b = 0; b < nb; ++b) { ms[b] = gs[b]; mt[b] = gt[b]; ss[b] = 0; st[b] = 0; kl[b] = 0; }  \
+    for (int64_t k = 1; k < d; ++k)                                                                      \
+        for (int64_t b = 0; b < nb; ++b) {                                                               \
+            S a = gs[k * BLOCK + b], e = gt[k * BLOCK + b];                                              \
+            ms[b] = a > ms[b] ? a : ms[b]; mt[b] = e > mt[b] ? e : mt[b];                                \
+        }                                                                                                \
+    for (int64_t k = 0; k < d; ++k)                                                                      \
+        for (int64_t b = 0; b < nb; ++b) {                                                               \
+            ss[b] += exp_##SUFFIX(gs[k * BLOCK + b] - ms[b]);                                            \
+            st[b] += exp_##SUFFIX(gt[k * BLOCK + b] - mt[b]);                                            \
+        }                                                                                                \
+    for (int64_t b = 0; b < nb; ++b) { ms[b] += log_##SUFFIX(ss[b]); mt[b] += log_##SUFFIX(st[b]); }     \
+    for (int64_t k = 0; k < d; ++k)                                                                      \
+        for (int64_t b = 0; b < nb; ++b) {                                                               \
+            int64_t q = k * BLOCK + b;                                                                   \
+            S ls = gs[q] - ms[b], lt = gt[q] - mt[b];                                                    \
+            qs[q] = exp_##SUFFIX(ls); qt[q] = exp_##SUFFIX(lt); lr[q] = lt - ls;                         \
+            kl[b] += qt[q] * lr[q];                                                                      \
+        }                                                                                                \
+}                                                                                                        \
+/* one row's RNTK: softmaxes over the columns not marked in ps (marked: 1) into ps/pt */               \
+VECTOR_CLONES static void rntk_row_##SUFFIX(const S *restrict s, const S *restrict t, int64_t c, S inv,    \
+                                            S *restrict ps, S *restrict pt, S *out_dl, S *out_kl) {     \
+    S ms = (S)DROPPED, mt = (S)DROPPED;                                                                  \
+    for (int64_t j = 0; j < c; ++j) {                                                                    \
+        int keep = ps[j] == 0;                                                                           \
+        ps[j] = keep ? s[j] * inv : (S)DROPPED;                                                          \
+        pt[j] = keep ? t[j] * inv : (S)DROPPED;                                                          \
+    }                                                                                                    \
+    _Pragma("omp simd reduction(max:ms, mt)")                                                            \
+    for (int64_t j = 0; j < c; ++j) { ms = ps[j] > ms ? ps[j] : ms; mt = pt[j] > mt ? pt[j] : mt; }      \
+    S sum_s = 0, sum_t = 0, a = 0;                                                                       \
+    _Pragma("omp simd reduction(+:sum_s, sum_t, a)")                                                     \
+    for (int64_t j = 0; j < c; ++j) {                                                                    \
+        S es = exp_##SUFFIX(ps[j] - ms), et = exp_##SUFFIX(pt[j] - mt);                                  \
+        a += et * (pt[j] - ps[j]);                                                                       \
+        sum_s += es; sum_t += et; ps[j] = es; pt[j] = et;                                               \
+    }                                                                                                    \
+    S is = 1 / sum_s, it = 1 / sum_t;                                                                    \
+    for (int64_t j = 0; j < c; ++j) { ps[j] *= is; pt[j] *= it; }                                      \
+    S dl = (mt + log_##SUFFIX(sum_t)) - (ms + log_##SUFFIX(sum_s));                                      \
+    *out_dl = dl;                                                                                        \
+    *out_kl = a * it - dl;                                                                               \
+}                                                                                                        \
+int ldrld_forward_##SUFFIX(const S *s, const S *t, int64_t n, int64_t c, int64_t d, double T, int by_teacher, \
+                           const double *w, int64_t *top, S *ps, S *pt, S *dl, S *kl_rntk, S *local, S *rntk) { \
+    if (d < 2 || d > MAX_DEPTH || d > c) return 1;                                                       \
+    S inv = (S)(1.0 / T), t2 = (S)(T * T), scale = (S)(T * T / (double)(d * (d - 1) / 2 + 1));          \
+    S gs[MAX_DEPTH * BLOCK], gt[MAX_DEPTH * BLOCK], qs[MAX_DEPTH * BLOCK], qt[MAX_DEPTH * BLOCK];        \
+    S lr[MAX_DEPTH * BLOCK], acc[BLOCK], kl[BLOCK];                                                      \
+    for (int64_t r0 = 0; r0 < n; r0 += BLOCK) {                                                          \
+        int64_t nb = n - r0 < BLOCK ? n - r0 : BLOCK;                                                    \
+        const S *sb = s + r0 * c, *tb = t + r0 * c;                                                      \
+        for (int64_t b = 0; b < nb; ++b) top_d_##SUFFIX((by_teacher ? tb : sb) + b * c, c, d, top + (r0 + b) * d); \
+        gather_##SUFFIX(sb, tb, c, d, top + r0 * d, nb, inv, gs, gt);                                    \
+        pairs_##SUFFIX(gs, gt, d, w, nb, acc);                                                           \
+        top_kl_##SUFFIX(gs, gt, d, nb, qs, qt, lr, kl);                                                  \
+        for (int64_t b = 0; b < nb; ++b) local[r0 + b] = scale * (acc[b] + kl[b]);                       \
+        for (int64_t b = 0; b < nb; ++b) {                                                               \
+            int64_t r = r0 + b;                                                                          \
+            S *psr = ps + r * c, *ptr = pt + r * c;                                                      \
+            memset(psr, 0, c * sizeof(S));                                                               \
+            if (d == c) { memset(ptr, 0, c * sizeof(S)); dl[r] = 0; kl_rntk[r] = 0; rntk[r] = 0; }       \
+            else {                                                                                       \
+                for (int64_t k = 0; k < d; ++k) psr[top[r * d + k]] = 1;  /* marks the top d */         \
+                rntk_row_##SUFFIX(s + r * c, t + r * c, c, inv, psr, ptr, dl + r, kl_rntk + r);          \
+                rntk[r] = t2 * kl_rntk[r];                                                               \
+            }                                                                                            \
+            if (row_nonfinite_##SUFFIX(s + r * c, t + r * c, c)) { local[r] = (S)NAN; rntk[r] = (S)NAN; } \
+        }                                                                                                \
+    }                                                                                                    \
+    return 0;                                                                                            \
+}                                                                                                        \
+/* the block's gradient of the local term for the top-d classes, laid out as g: as (student), at */    \
+VECTOR_CLONES static void local_grad_##SUFFIX(const S *restrict gs, const S *restrict gt, int64_t d,      \
+                                              const double *w, int64_t nb, S *restrict as, S *restrict at) { \
+    for (int64_t q = 0; q < d * BLOCK; ++q) { as[q] = 0; at[q] = 0; }                                    \
+    int64_t p = 0;                                                                                       \
+    for (int64_t i = 0; i < d; ++i)                                                                      \
+        for (int64_t j = i + 1; j < d; ++j, ++p) {                                                       \
+            const S wp = (S)w[p];                                                                        \
+            const S *si = gs + i * BLOCK, *sj = gs + j * BLOCK, *ti = gt + i * BLOCK, *tj = gt + j * BLOCK; \
+            S *asi = as + i * BLOCK, *asj = as + j * BLOCK, *ati = at + i * BLOCK, *atj = at + j * BLOCK;   \
+            for (int64_t b = 0; b < nb; ++b) {                                                           \
+                S xs = si[b] - sj[b], xt = ti[b] - tj[b];                                                \
+                S es = exp_##SUFFIX(-(xs < 0 ? -xs : xs)), et = exp_##SUFFIX(-(xt < 0 ? -xt : xt));      \
+                S sig_s = (xs >= 0 ? 1 : es) / (1 + es), sig_t = (xt >= 0 ? 1 : et) / (1 + et);          \
+                S ds = wp * (sig_s - sig_t), dt = wp * sig_t * (1 - sig_t) * (xt - xs);                  \
+                asi[b] += ds; asj[b] -= ds; ati[b] += dt; atj[b] -= dt;                                  \
+            }                                                                                            \
+        }                                                                                                \
+}                                                                                                        \
+VECTOR_CLONES static void rntk_grad_##SUFFIX(const S *restrict ps, const S *restrict pt,                  \
+                                            const S *restrict s, const S *restrict t, int64_t c, S inv,  \
+                                            S g, S shift, S *restrict gs_out, S *restrict gt_out) {      \
+    if (gs_out) for (int64_t j = 0; j < c; ++j) gs_out[j] = g * (ps[j] - pt[j]);                        \
+    if (gt_out) for (int64_t j = 0; j < c; ++j) gt_out[j] = g * pt[j] * ((t[j] - s[j]) * inv - shift);  \
+}                                                                                                        \
+int ldrld_backward_##SUFFIX(const S *s, const S *t, int64_t n, int64_t c, int64_t d, double T,           \
+                            const double *w, const int64_t *top, const S *ps, const S *pt, const S *dl,  \
+                            const S *kl_rntk, const S *grad_local, const S *grad_rntk, S *grad_s, S *grad_t) { \
+    S inv = (S)(1.0 / T), scale = (S)(T / (double)(d * (d - 1) / 2 + 1));                              \
+    S gs[MAX_DEPTH * BLOCK], gt[MAX_DEPTH * BLOCK], qs[MAX_DEPTH * BLOCK], qt[MAX_DEPTH * BLOCK];        \
+    S lr[MAX_DEPTH * BLOCK], as[MAX_DEPTH * BLOCK], at[MAX_DEPTH * BLOCK], kl[BLOCK];                    \
+    for (int64_t r0 = 0; r0 < n; r0 += BLOCK) {                                                          \
+        int64_t nb = n - r0 < BLOCK ? n - r0 : BLOCK;                                                    \
+        for (int64_t b = 0; b < nb; ++b) {                                                               \
+            int64_t r = r0 + b;                                                                          \
+            rntk_grad_##SUFFIX(ps + r * c, pt + r * c, s + r * c, t + r * c, c, inv, grad_rntk[r] * (S)T, \
+                               dl[r] + kl_rntk[r], grad_s ? grad_s + r * c : 0, grad_t ? grad_t + r * c : 0); \
+        }                                                                                                \
+        gather_##SUFFIX(s + r0 * c, t + r0 * c, c, d, top + r0 * d, nb, inv, gs, gt);                    \
+        local_grad_##SUFFIX(gs, gt, d, w, nb, as, at);                                                   \
+        top_kl_##SUFFIX(gs, gt, d, nb, qs, qt, lr, kl);                                                  \
+        for (int64_t b = 0; b < nb; ++b) {                                                               \
+            int64_t r = r0 + b;                                                                          \
+            S g = grad_local[r] * scale;                                                                 \
+            for (int64_t k = 0; k < d; ++k) {                                                            \
+                int64_t q = k * BLOCK + b, col = r * c + top[r * d + k];                                 \
+                if (grad_s) grad_s[col] = g * (as[q] + qs[q] - qt[q]);                                   \
+                if (grad_t) grad_t[col] = g * (at[q] + qt[q] * (lr[q] - kl[b]));                         \
+            }                                                                                            \
+        }                                                                                                \
+    }                                                                                                    \
+    return 0;                                                                                            \
+}
+
+DEFINE_KERNELS(float, f32)
+DEFINE_KERNELS(double, f64)

@@ -1,0 +1,161 @@
+"""Running a sweep's runs through submitit: its local executor on one machine (one run
+per free GPU, or ``--max-parallel`` CPU runs), its Slurm executor on a cluster.
+
+A run is one job: the tool's command, its output in the run's ``sweep.log``,
+``done.json`` written when it exits 0. Re-invoking the same sweep skips runs
+with ``done.json``, resumes runs that left a checkpoint (the tool's own
+``--resume``) and starts the rest; a run that fails is reported with its log
+and does not stop the others.
+"""
+import glob
+import json
+import os
+import socket
+import time
+
+from .job import run_job
+
+POLL_S = 0.5
+LOCAL_TIMEOUT_MIN = 60 * 24 * 30  # submitit's local executor kills a job after 2 minutes unless told otherwise
+
+
+def has_checkpoint(run) -> bool:
+    if run.task == "reid":
+        return bool(glob.glob(os.path.join(run.work_dir, "*", "model", "model.pth.tar-*")))
+    return os.path.isfile(os.path.join(run.work_dir, "last_checkpoint"))
+
+
+def running_elsewhere(run) -> bool:
+    """True when a job of an earlier invocation still runs this run on this machine."""
+    try:
+        with open(os.path.join(run.work_dir, "running.json")) as f:
+            info = json.load(f)
+        if info.get("host") != socket.gethostname():
+            return False
+        os.kill(int(info["pid"]), 0)
+        return True
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def launch_command(run) -> list:
+    """The run's command, with ``--resume`` when an earlier attempt left a checkpoint."""
+    resumable = run.task != "reid" or "--mode" in run.command  # a full Re-ID pipeline resumes by itself
+    return run.command + ["--resume"] if has_checkpoint(run) and resumable else list(run.command)
+
+
+def make_executor(kind, folder, gpus_per_run=0, threads=None, slurm=None):
+    import submitit
+    if kind == "local":
+        executor = submitit.LocalExecutor(folder=folder)
+        executor.update_parameters(timeout_min=LOCAL_TIMEOUT_MIN, gpus_per_node=gpus_per_run)
+    else:
+        executor = submitit.SlurmExecutor(folder=folder)
+        params = dict(job_name="ldrld_sweep", **{k: v for k, v in (slurm or {}).items() if v is not None})
+        if gpus_per_run:
+            params["gpus_per_node"] = gpus_per_run
+        if threads:
+            params.setdefault("cpus_per_task", threads)
+        executor.update_parameters(**params)
+    return executor
+
+
+def _clock(seconds) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class Progress:
+    def __init__(self, total, print_fn=print):
+        self.total, self.done, self.began, self.print = total, 0, time.time(), print_fn
+
+    def finished(self, run, ok, detail=""):
+        self.done += 1
+        elapsed = time.time() - self.began
+        eta = elapsed / self.done * (self.total - self.done)
+        state = "done  " if ok else "FAILED"
+        self.print(f"[{self.done}/{self.total}] {state} {run.name}{detail}; elapsed {_clock(elapsed)}, "
+                   f"ETA {_clock(eta)}", flush=True)
+
+
+def execute(runs, executor_kind="local", folder=None, max_parallel=1, gpus_per_run=0, gpus=(), threads=None,
+            slurm=None, print_fn=print):
+    """Run every run not done yet; returns ``(finished, failed, skipped)`` lists of runs."""
+    todo, skipped = [], []
+    for run in runs:
+        if os.path.isfile(run.done_file):
+            skipped.append(run)
+        elif running_elsewhere(run):
+            print_fn(f"skip {run.name}: still running from an earlier invocation", flush=True)
+            skipped.append(run)
+        else:
+            todo.append(run)
+    if skipped:
+        print_fn(f"{len(skipped)} of {len(runs)} run(s) already done or running; {len(todo)} to go", flush=True)
+    env = {"OMP_NUM_THREADS": str(threads)} if threads else {}
+    executor = make_executor(executor_kind, folder, gpus_per_run, threads, slurm)
+    progress = Progress(len(todo), print_fn)
+    finished, failed = [], []
+
+    def submit(run, gpu_ids=()):
+        if executor_kind == "local" and gpus_per_run:
+            executor.update_parameters(visible_gpus=tuple(gpu_ids))
+        return executor.submit(run_job, launch_command(run), run.work_dir, run.log, env)
+
+    def collect(run, job):
+        try:
+            job.result()
+        except Exception as err:  # noqa: BLE001  (a failed run is reported and the others go on)
+            failed.append(run)
+            progress.finished(run, False, f" ({_first_line(err)}; log: {run.log}; submitit: {job.paths.stdout})")
+            return False
+        finished.append(run)
+        progress.finished(run, True)
+        return True
+
+    if executor_kind == "slurm":  # Slurm schedules the array itself, at most max_parallel at once
+        pending = list(zip(todo, submit_array(executor, todo, max_parallel, env)))
+        while pending:
+            for item in [p for p in pending if p[1].done()]:
+                pending.remove(item)
+                collect(*item)
+            if pending:
+                time.sleep(POLL_S * 5)
+        return finished, failed, skipped
+
+    slots = [tuple(gpus[k * gpus_per_run:(k + 1) * gpus_per_run]) for k in range(max_parallel)] \
+        if gpus_per_run else [()] * max_parallel
+    queue, active = list(todo), {}  # slot index -> (run, job)
+    done = {run.name for run in skipped}
+    while queue or active:
+        for slot in [s for s in range(len(slots)) if s not in active]:
+            ready = [r for r in queue if set(r.after) <= done]
+            if ready:  # the first queued run whose prerequisites are done
+                queue.remove(ready[0])
+                active[slot] = (ready[0], submit(ready[0], slots[slot]))
+        if not active and queue:  # what is left waits for runs that failed
+            for run in queue:
+                failed.append(run)
+                progress.finished(run, False, f" (not started: it needs {', '.join(run.after)}, which failed)")
+            break
+        for slot, (run, job) in list(active.items()):
+            if job.done():
+                del active[slot]
+                if collect(run, job):
+                    done.add(run.name)
+        if active:
+            time.sleep(POLL_S)
+    return finished, failed, skipped
+
+
+def submit_array(executor, runs, max_parallel, env=None) -> list:
+    """Submit ``runs`` as one Slurm job array (at most ``max_parallel`` running); the jobs."""
+    executor.update_parameters(array_parallelism=max_parallel)
+    with executor.batch():
+        jobs = [executor.submit(run_job, launch_command(run), run.work_dir, run.log, env) for run in runs]
+    return jobs
+
+
+def _first_line(err) -> str:
+    text = str(err).strip().splitlines()
+    return text[-1] if text else type(err).__name__

@@ -1,0 +1,132 @@
+"""tools/sweep.py and tools/report.py on toy classification runs (submitit's local executor,
+CPU); the Slurm job script submitit writes for a sweep (a stand-in sbatch, no cluster);
+a killed sweep re-invoked finishes only what is missing."""
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ldrld_core.run_logs import read_scalars
+from tool_helpers import ROOT, TOY, run_tool, tool_command
+from toy.digits import make_digits
+
+CONFIG = os.path.join(TOY, "cls", "student.py")
+ONE_EPOCH = ["--extra", "--cfg-options", "train_cfg.max_epochs=1", "train_cfg.val_interval=1",
+             "train_dataloader.batch_size=16"]
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+    _, students = make_digits(str(tmp_path_factory.mktemp("digits")), teacher_per_class=2, student_per_class=4,
+                              test_per_class=2)
+    return students
+
+
+@pytest.fixture(scope="module")
+def sweep(digits, tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweep")
+    proc = run_tool("sweep.py", CONFIG, "--seeds", "0", "1", "--grid", "optim_wrapper.optimizer.lr=0.05,0.1",
+                    "--data-root", digits, "--out", out, "--max-parallel", "2", "--threads", "1", *ONE_EPOCH)
+    return out, proc
+
+
+def test_every_run_is_one_invocation_of_the_tool_in_a_folder_named_by_its_settings(sweep):
+    out, proc = sweep
+    names = sorted(f"{lr}/seed{s}" for lr in ("lr=0.05", "lr=0.1") for s in (0, 1))
+    runs = json.loads((out / "sweep.json").read_text())["runs"]
+    assert sorted(r["name"].split("/", 1)[1] for r in runs) == names
+    for run in runs:
+        folder = out / run["name"]
+        command = (folder / "command.sh").read_text()
+        assert os.path.join("tools", "train_cls.py") in command and f"randomness.seed={run['seed']}" in command
+        assert f"optim_wrapper.optimizer.lr={run['point']['optim_wrapper.optimizer.lr']}" in command
+        assert (folder / "done.json").is_file() and (folder / "sweep.log").is_file()
+    progress = [line for line in proc.stdout.splitlines() if line.startswith("[")]
+    assert len(progress) == 4 and progress[-1].startswith("[4/4] done") and "ETA" in progress[-1]
+
+
+def test_report_equals_the_runs_own_logs(sweep):
+    out, _ = sweep
+    report = json.loads((out / "report.json").read_text())
+    assert len(report["rows"]) == 2
+    for row in report["rows"]:
+        lr = row["point"]["optim_wrapper.optimizer.lr"]
+        logged = []
+        for seed in (0, 1):
+            records = [r for r in read_scalars(out / "student" / f"lr={lr}" / f"seed{seed}") if "accuracy/top1" in r]
+            logged.append(records[-1]["accuracy/top1"])
+        assert row["last"]["n"] == 2 and row["finished"] == [0, 1]
+        assert row["last"]["mean"] == pytest.approx(statistics.fmean(logged))
+        assert row["last"]["std"] == pytest.approx(statistics.stdev(logged))
+        assert (row["last"]["min"], row["last"]["max"]) == (min(logged), max(logged))
+    text = (out / "report.md").read_text()
+    assert "mean ± std" in text and "| toy/cls/student.py | optim_wrapper.optimizer.lr=0.05 |" in text
+    assert (out / "sensitivity_student_lr.png").is_file()  # a grid over one parameter: Table 11-14's plot
+    again = run_tool("report.py", out)  # the report on its own gives the same table
+    assert again.stdout.startswith(text.splitlines()[0])
+
+
+def test_paper_numbers_stand_beside_the_packaged_recipes():
+    from ldrld_runs.report import _paper_value, config_key, paper_numbers
+    paper = paper_numbers()
+    key = config_key(os.path.join(ROOT, "configs", "cls", "cifar100", "resnet32x4_resnet8x4_ldrld.py"))
+    assert _paper_value(paper, key, {}) == (77.20, "15, 18, 20")
+    r56 = config_key(os.path.join(ROOT, "configs", "cls", "cifar100", "resnet56_resnet20_ldrld.py"))
+    assert _paper_value(paper, r56, {"model.distill_loss.alpha": "6.5"}) == (72.03, "11")
+    assert _paper_value(paper, config_key(os.path.join(ROOT, "configs", "frcnn_r101_r18_ldrld.py")), {})[0] == 35.12
+    for name in paper["results"]:  # every entry names a packaged config
+        assert os.path.isfile(os.path.join(ROOT, "configs", name)), name
+
+
+def test_a_killed_sweep_finishes_only_what_is_missing(digits, tmp_path):
+    out = tmp_path / "sweep"
+    args = [CONFIG, "--seeds", "0", "1", "2", "--data-root", digits, "--out", out, "--threads", "1", *ONE_EPOCH]
+    proc = subprocess.Popen(tool_command("sweep.py", *args), cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = out / "student" / "default" / "seed0" / "done.json"
+    deadline = time.time() + 300
+    while not first.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # the sweep, its jobs and their tools, as a machine losing power
+    proc.wait()
+    assert first.exists() and not (out / "student" / "default" / "seed2" / "done.json").exists()
+    stamp = first.stat().st_mtime_ns
+    again = run_tool("sweep.py", *args)
+    assert "1 of 3 run(s) already done or running; 2 to go" in again.stdout
+    assert first.stat().st_mtime_ns == stamp  # the finished run was not run again
+    assert all((out / "student" / "default" / f"seed{s}" / "done.json").exists() for s in (0, 1, 2))
+    report = json.loads((out / "report.json").read_text())
+    assert report["rows"][0]["last"]["n"] == 3
+
+
+def test_slurm_job_array_script(tmp_path, monkeypatch):
+    """submitit's own sbatch script for a sweep on a cluster; a stand-in sbatch records the submission."""
+    from ldrld_runs.execute import make_executor, submit_array
+    from ldrld_runs.plan import build_plan
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "sbatch").write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path / 'sbatch_args'}\n"
+                                    "echo 'Submitted batch job 4242'\n")
+    (bin_dir / "sbatch").chmod(0o755)
+    (bin_dir / "srun").write_text("#!/bin/sh\nexit 0\n")  # submitit looks for srun before it submits
+    (bin_dir / "srun").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    runs = build_plan([CONFIG], [0, 1, 2], (), str(tmp_path / "out"), "data/digits")
+    executor = make_executor("slurm", str(tmp_path / "submitit"), gpus_per_run=1, threads=4,
+                             slurm=dict(partition="gpu", time=720, account="lab", setup=["module load cuda"]))
+    jobs = submit_array(executor, runs, max_parallel=2, env={"OMP_NUM_THREADS": "4"})
+    assert [j.job_id for j in jobs] == ["4242_0", "4242_1", "4242_2"]
+    scripts = list((tmp_path / "submitit").glob("*_submission.sh"))
+    assert len(scripts) == 1
+    script = scripts[0].read_text()
+    for line in ("#SBATCH --partition=gpu", "#SBATCH --time=720", "#SBATCH --gpus-per-node=1",
+                 "#SBATCH --cpus-per-task=4", "#SBATCH --account=lab", "#SBATCH --array=0-2%2", "module load cuda"):
+        assert line in script, (line, script)
+    assert f"{sys.executable} -u -m submitit.core._submit" in script.replace("'", "")
+    assert (tmp_path / "sbatch_args").read_text().strip().endswith(".sh")  # submitit's own script went to sbatch
+    assert "#SBATCH --job-name=ldrld_sweep" in script
