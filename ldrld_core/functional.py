@@ -11,8 +11,9 @@ import torch
 import torch.nn.functional as F
 
 from . import fused
+from .dkd_function import DKDRows
 from .kd_function import KDRows
-from .ldrld_function import DROPPED, LDRLDRows, pair_operators
+from .ldrld_function import LDRLDRows, pair_operators
 from .validation import ValueChecks, check_choice, check_depth, check_logits, check_target, check_temperature
 
 RANK_BY = ("student", "teacher")
@@ -59,17 +60,9 @@ def _pair_operators(depth: int, adw: bool, device: torch.device, dtype: torch.dt
 
 
 @lru_cache(maxsize=64)
-def _cpu_weights(depth: int, adw: bool):
+def cpu_weights(depth: int, adw: bool):
+    """The pair weights as the fused kernel takes them (float64, on the CPU)."""
     return adw_weights(depth, adw).contiguous()
-
-
-def masked_kl(teacher_scaled: torch.Tensor, student_scaled: torch.Tensor, drop: torch.Tensor) -> torch.Tensor:
-    """Per-row ``KL(teacher || student)`` of the softmaxes restricted to the
-    columns where ``drop`` is False. Inputs are logits already divided by T.
-    Every row must keep at least one column."""
-    z = torch.stack((teacher_scaled, student_scaled)).masked_fill(drop, DROPPED)
-    log_t, log_s = F.log_softmax(z, dim=-1)
-    return (log_t.exp() * (log_t - log_s)).sum(-1)
 
 
 def ldrld_rows(student_logits, teacher_logits, depth, temperature, rank_by="student", adw=True):
@@ -86,8 +79,8 @@ def ldrld_rows(student_logits, teacher_logits, depth, temperature, rank_by="stud
             return ldrld_rows(student_logits, teacher_logits, depth, temperature, rank_by, adw)
     s, t = full_precision_pair(student_logits, teacher_logits)
     if fused.usable(s, t, depth):  # one C kernel per direction (ldrld_core.fused)
-        return fused.FusedLDRLDRows.apply(s, t, depth, float(temperature), rank_by == "teacher",
-                                          _cpu_weights(depth, bool(adw)))
+        return fused.FusedLDRLD.apply(s, t, depth, float(temperature), rank_by == "teacher",
+                                      cpu_weights(depth, bool(adw)))
     return torch_ldrld_rows(s, t, depth, temperature, rank_by, adw)
 
 
@@ -121,43 +114,33 @@ def ldrld_terms(student_logits, teacher_logits, depth=7, temperature=4.0, rank_b
     return out
 
 
-def nckd_rows(student_logits, teacher_logits, target, temperature):
-    """DKD's non-target term per row: ``T^2 * KL`` over every class but the
-    ground truth."""
-    T = float(temperature)
-    with torch.autocast(student_logits.device.type, enabled=False):
-        s = _full_precision(student_logits)
-        t = _full_precision(teacher_logits).to(s.dtype)
-        drop = F.one_hot(target, s.shape[1]).bool()
-        return (T * T) * masked_kl(t / T, s / T, drop)
-
-
-def tckd_rows(student_logits, teacher_logits, target, temperature):
-    """DKD's target term per row: ``T^2 * KL`` of the binary (target, rest)
-    distributions, computed from log-sum-exps so that large logits stay finite."""
-    T = float(temperature)
-    with torch.autocast(student_logits.device.type, enabled=False):
-        s = _full_precision(student_logits)
-        t = _full_precision(teacher_logits).to(s.dtype)
-        z = torch.stack((t, s)) / T                                  # 2, N, C
-        is_gt = F.one_hot(target, s.shape[1]).bool()
-        log_all = torch.logsumexp(z, dim=-1)
-        log_gt = z.gather(2, target.view(1, -1, 1).expand(2, -1, 1)).squeeze(-1) - log_all
-        log_rest = torch.logsumexp(z.masked_fill(is_gt, float("-inf")), dim=-1) - log_all
-        (gt_t, gt_s), (rest_t, rest_s) = log_gt, log_rest
-        kl = gt_t.exp() * (gt_t - gt_s) + rest_t.exp() * (rest_t - rest_s)
-        return (T * T) * kl
-
-
-def kd_rows(student_logits, teacher_logits, temperature):
-    """Hinton's KD per row: ``T^2 * KL(softmax(t/T) || softmax(s/T))`` (one autograd
-    Function with a closed-form backward: ``ldrld_core.kd_function``)."""
+def dkd_rows(student_logits, teacher_logits, target, temperature, scales=None):
+    """DKD's ``(tckd, nckd)`` per row, each ``T^2`` times its KL (one autograd Function with a
+    closed-form backward: ``ldrld_core.dkd_function``); with ``scales=(a, b)``, ``a`` times the
+    mean of the first and ``b`` times the mean of the second, taken inside that Function."""
     device_type = student_logits.device.type
     if torch.is_autocast_enabled(device_type):
         with torch.autocast(device_type, enabled=False):
-            return kd_rows(student_logits, teacher_logits, temperature)
+            return dkd_rows(student_logits, teacher_logits, target, temperature, scales)
     s, t = full_precision_pair(student_logits, teacher_logits)
-    return KDRows.apply(s, t, float(temperature))
+    return DKDRows.apply(s, t, target, float(temperature), scales)
+
+
+def nckd_rows(student_logits, teacher_logits, target, temperature):
+    """DKD's non-target term per row: ``T^2 * KL`` over every class but the ground truth."""
+    return dkd_rows(student_logits, teacher_logits, target, temperature)[1]
+
+
+def kd_rows(student_logits, teacher_logits, temperature, mean=False):
+    """Hinton's KD per row: ``T^2 * KL(softmax(t/T) || softmax(s/T))`` (one autograd
+    Function with a closed-form backward: ``ldrld_core.kd_function``); with ``mean``
+    their mean, taken inside that Function."""
+    device_type = student_logits.device.type
+    if torch.is_autocast_enabled(device_type):
+        with torch.autocast(device_type, enabled=False):
+            return kd_rows(student_logits, teacher_logits, temperature, mean)
+    s, t = full_precision_pair(student_logits, teacher_logits)
+    return KDRows.apply(s, t, float(temperature), mean)
 
 
 def kd_loss(student_logits, teacher_logits, temperature=4.0, reduction="mean"):
@@ -176,8 +159,7 @@ def dkd_terms(student_logits, teacher_logits, target, temperature=4.0, reduction
     T = check_temperature(temperature)
     check_choice("reduction", reduction, REDUCTIONS)
     try:
-        out = (_reduce(tckd_rows(student_logits, teacher_logits, target, T), reduction),
-               _reduce(nckd_rows(student_logits, teacher_logits, target, T), reduction))
+        out = tuple(_reduce(rows, reduction) for rows in dkd_rows(student_logits, teacher_logits, target, T))
     except (IndexError, RuntimeError):
         _CHECKS.explain(target, student_logits.shape[1])
         raise

@@ -16,12 +16,17 @@ import shutil
 import subprocess
 import tempfile
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
 SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "csrc", "ldrld_cpu.c")
 FLAGS = ["-O3", "-std=gnu11", "-fPIC", "-shared", "-ffast-math", "-fopenmp-simd"]
 _STATE = {}
+# a batch this large (rows x classes) is split into row chunks, one per torch CPU thread; the
+# kernel calls release the GIL (ctypes), so the chunks run at once on a pool of Python threads
+PARALLEL_MIN = 1 << 16
+MIN_CHUNK_ROWS = 32
 
 
 def _cache_dir():
@@ -60,9 +65,10 @@ def _load():
             p, i64, f64, i32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double, ctypes.c_int
             for suffix in ("f32", "f64"):
                 forward = getattr(lib, f"ldrld_forward_{suffix}")
-                forward.argtypes = [p, p, i64, i64, i64, f64, i32, p, p, p, p, p, p, p, p]
+                forward.argtypes = [p, p, i64, i64, i64, f64, i32, p, p, p, p, p, p, p, p, f64, f64, p, p]
+                forward.restype = i32
                 backward = getattr(lib, f"ldrld_backward_{suffix}")
-                backward.argtypes = [p, p, i64, i64, i64, f64, p, p, p, p, p, p, p, p, p, p]
+                backward.argtypes = [p, p, i64, i64, i64, f64, p, p, p, p, p, p, p, p, i64, f64, f64, p, p]
         except (OSError, subprocess.CalledProcessError) as err:
             detail = err.stderr.decode(errors="replace").strip()[-300:] if getattr(err, "stderr", None) else err
             warnings.warn(f"ldrld_core: the fused CPU kernel is unavailable ({detail}); using the torch-op "
@@ -82,42 +88,118 @@ def usable(student, teacher, depth) -> bool:
             and teacher.dtype == student.dtype and depth <= 64 and available())
 
 
-def _ptr(x):
-    return ctypes.c_void_p(x.data_ptr()) if x is not None else None
+def _ptr(x, offset=0):
+    return x.data_ptr() + offset * x.element_size() if x is not None else None
 
 
-class FusedLDRLDRows(torch.autograd.Function):
-    """``(local, rntk)`` per row, each already multiplied by ``T^2`` (``ldrld_function.LDRLDRows``' twin)."""
+def _chunks(n, c):
+    """Row ranges ``[(lo, hi), ...]`` for the kernel calls: one for a small batch."""
+    threads = torch.get_num_threads()
+    if threads < 2 or n * c < PARALLEL_MIN:
+        return [(0, n)]
+    k = max(1, min(threads, n // MIN_CHUNK_ROWS))
+    bounds = [n * i // k for i in range(k + 1)]
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+def _run_all(calls):
+    """Results of the zero-argument ``calls``, all but the first on the thread pool."""
+    if len(calls) == 1:
+        return [calls[0]()]
+    key = (os.getpid(), len(calls) - 1)  # a forked child gets a pool of its own (the parent's threads are gone)
+    if _STATE.get("pool_key") != key:
+        _STATE["pool"] = ThreadPoolExecutor(len(calls) - 1, thread_name_prefix="ldrld-fused")
+        _STATE["pool_key"] = key
+    pool = _STATE["pool"]
+    futures = [pool.submit(call) for call in calls[1:]]
+    return [calls[0]()] + [f.result() for f in futures]
+
+
+def _kernels(dtype):
+    """``(forward, backward)`` C functions for this dtype."""
+    suffix = "f32" if dtype == torch.float32 else "f64"
+    lib = _load()
+    return getattr(lib, f"ldrld_forward_{suffix}"), getattr(lib, f"ldrld_backward_{suffix}")
+
+
+class FusedLDRLD(torch.autograd.Function):
+    """LDRLD's two terms from the C kernel: per row (``alpha``/``beta`` None; each term already
+    multiplied by ``T^2``, as ``ldrld_function.LDRLDRows``) or, with ``alpha`` and ``beta``,
+    ``(alpha * mean local, beta * mean rntk)`` as two scalars, the means taken in the kernel."""
 
     @staticmethod
-    def forward(ctx, student, teacher, depth, T, by_teacher, weights):
+    def forward(ctx, student, teacher, depth, T, by_teacher, weights, alpha=None, beta=None):
         s, t = student.contiguous(), teacher.contiguous()
         n, c = s.shape
+        size = s.element_size()
         top = torch.empty((n, depth), dtype=torch.int64)
-        ps, pt = torch.empty_like(s), torch.empty_like(s)
-        dl, kl, local, rntk = (s.new_empty(n) for _ in range(4))
-        suffix = "f32" if s.dtype == torch.float32 else "f64"
-        status = getattr(_load(), f"ldrld_forward_{suffix}")(
-            _ptr(s), _ptr(t), n, c, depth, float(T), int(by_teacher), _ptr(weights), _ptr(top), _ptr(ps), _ptr(pt),
-            _ptr(dl), _ptr(kl), _ptr(local), _ptr(rntk))
-        if status:
+        # one buffer: p_s, p_t (n x c each), then per row lse_t - lse_s, RNTK KL, local, rntk, then the means
+        buf = torch.empty(2 * n * c + 4 * n + 2, dtype=s.dtype)
+        base = buf.data_ptr()
+        ps, pt, dl, kl, local, rntk, means = (base, base + n * c * size, base + 2 * n * c * size,
+                                              base + (2 * n * c + n) * size, base + (2 * n * c + 2 * n) * size,
+                                              base + (2 * n * c + 3 * n) * size, base + (2 * n * c + 4 * n) * size)
+        kernel = _kernels(s.dtype)[0]
+        chunks = _chunks(n, c)
+        with_means = alpha is not None
+        a, b = float(alpha or 0.0), float(beta or 0.0)
+        if len(chunks) == 1:
+            status = kernel(s.data_ptr(), t.data_ptr(), n, c, depth, T, by_teacher, weights.data_ptr(),
+                            top.data_ptr(), ps, pt, dl, kl, local, rntk, a, b,
+                            means if with_means else None, means + size if with_means else None)
+        else:  # each chunk's means weighted by its share of the rows, summed after
+            parts = torch.empty((len(chunks), 2), dtype=s.dtype) if with_means else None
+
+            def call(i, lo, hi):
+                share = (hi - lo) / n
+                row, grid = lo * size, lo * c * size
+                return kernel(s.data_ptr() + grid, t.data_ptr() + grid, hi - lo, c, depth, T, by_teacher,
+                              weights.data_ptr(), top.data_ptr() + lo * depth * 8, ps + grid, pt + grid, dl + row,
+                              kl + row, local + row, rntk + row, a * share, b * share,
+                              _ptr(parts, 2 * i), _ptr(parts, 2 * i + 1))
+
+            status = min(_run_all([lambda i=i, lo=lo, hi=hi: call(i, lo, hi) for i, (lo, hi) in enumerate(chunks)]))
+            if with_means:
+                buf[-2:] = parts.sum(0)
+        if status < 0:
             raise ValueError(f"depth must satisfy 2 <= depth <= min(C, 64), got depth={depth} with C={c}")
-        ctx.meta = (n, c, depth, float(T), suffix)
-        ctx.save_for_backward(s, t, weights, top, ps, pt, dl, kl)
-        return local, rntk
+        # status > 0: rows with a NaN or an infinity; their terms are NaN, which the caller's value check finds
+        ctx.meta = (n, c, depth, T, chunks, alpha, beta)
+        ctx.save_for_backward(s, t, weights, top, buf)
+        if with_means:
+            return buf[-2], buf[-1]
+        return buf[2 * n * c + 2 * n:2 * n * c + 3 * n], buf[2 * n * c + 3 * n:2 * n * c + 4 * n]
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_local, grad_rntk):
-        s, t, weights, top, ps, pt, dl, kl = ctx.saved_tensors
-        n, c, depth, T, suffix = ctx.meta
+        s, t, weights, top, buf = ctx.saved_tensors
+        n, c, depth, T, chunks, alpha, beta = ctx.meta
         need_s, need_t = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         grad_s = torch.empty_like(s) if need_s else None
         grad_t = torch.empty_like(t) if need_t else None
-        if need_s or need_t:
-            grad_local = grad_local.to(s.dtype).contiguous()
-            grad_rntk = grad_rntk.to(s.dtype).contiguous()
-            getattr(_load(), f"ldrld_backward_{suffix}")(
-                _ptr(s), _ptr(t), n, c, depth, T, _ptr(weights), _ptr(top), _ptr(ps), _ptr(pt), _ptr(dl), _ptr(kl),
-                _ptr(grad_local), _ptr(grad_rntk), _ptr(grad_s), _ptr(grad_t))
-        return grad_s, grad_t, None, None, None, None
+        if not (need_s or need_t):
+            return None, None, None, None, None, None, None, None
+        if alpha is None:
+            stride, scale_local, scale_rntk = 1, 1.0, 1.0
+        else:
+            stride, scale_local, scale_rntk = 0, alpha / max(n, 1), beta / max(n, 1)
+        grad_local = grad_local.to(s.dtype).contiguous()
+        grad_rntk = grad_rntk.to(s.dtype).contiguous()
+        size = s.element_size()
+        base = buf.data_ptr()
+        ps, pt, dl, kl = base, base + n * c * size, base + 2 * n * c * size, base + (2 * n * c + n) * size
+        kernel = _kernels(s.dtype)[1]
+
+        def call(lo, hi):
+            row, grid = lo * size, lo * c * size
+            return kernel(s.data_ptr() + grid, t.data_ptr() + grid, hi - lo, c, depth, T, weights.data_ptr(),
+                          top.data_ptr() + lo * depth * 8, ps + grid, pt + grid, dl + row, kl + row,
+                          grad_local.data_ptr() + row * stride, grad_rntk.data_ptr() + row * stride, stride,
+                          scale_local, scale_rntk, _ptr(grad_s, lo * c), _ptr(grad_t, lo * c))
+
+        if len(chunks) == 1:
+            call(0, n)
+        else:
+            _run_all([lambda lo=lo, hi=hi: call(lo, hi) for lo, hi in chunks])
+        return grad_s, grad_t, None, None, None, None, None, None

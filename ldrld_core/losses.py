@@ -34,6 +34,10 @@ def _weighted_mean(rows: torch.Tensor, weight) -> torch.Tensor:
     return (rows * w).sum() / w.sum().clamp_min(torch.finfo(rows.dtype).eps)
 
 
+def _scaled(factor: float, value: torch.Tensor) -> torch.Tensor:
+    return value if factor == 1.0 else factor * value
+
+
 def _check_call(student_logits, teacher_logits, target, weight, need_target, owner):
     """Shapes, types and options (host-side metadata only; the values: ``ValueChecks``)."""
     check_logits(student_logits, teacher_logits, values=False)
@@ -132,12 +136,23 @@ class LDRLDLoss(_DistillLoss):
         check_depth(self.depth, student_logits.shape[1])
         out = {}
         self._ce(student_logits, target, weight, out)
-        if self.use_local or (self.use_rntk and self.non_target == "rntk"):
+        want_rntk = self.use_rntk and self.non_target == "rntk"
+        s, t = LF.full_precision_pair(student_logits, teacher_logits)
+        if weight is None and fused.usable(s, t, self.depth) and (self.use_local or want_rntk):
+            # the means and the weights taken in the kernel: no op between it and the trainer's sum
+            local, rntk = fused.FusedLDRLD.apply(s, t, self.depth, self.temperature, self.rank_by == "teacher",
+                                                 LF.cpu_weights(self.depth, self.adw),
+                                                 self.alpha if self.use_local else 0.0, self.beta if want_rntk else 0.0)
+            if self.use_local:
+                out["loss_local"] = local
+            if want_rntk:
+                out["loss_rntk"] = rntk
+        elif self.use_local or want_rntk:
             local, rntk = self._rows(student_logits, teacher_logits)
             if self.use_local:
-                out["loss_local"] = self.alpha * _weighted_mean(local, weight)
+                out["loss_local"] = _scaled(self.alpha, _weighted_mean(local, weight))
             if self.use_rntk and self.non_target == "rntk":
-                out["loss_rntk"] = self.beta * _weighted_mean(rntk, weight)
+                out["loss_rntk"] = _scaled(self.beta, _weighted_mean(rntk, weight))
         if self.use_rntk and self.non_target == "nckd":
             nckd = LF.nckd_rows(student_logits, teacher_logits, target, self.temperature)
             out["loss_nckd"] = self.beta * _weighted_mean(nckd, weight)
@@ -159,8 +174,11 @@ class KDLoss(_DistillLoss):
     def _terms(self, student_logits, teacher_logits, target, weight, progress) -> dict:
         out = {}
         self._ce(student_logits, target, weight, out)
-        kd = _weighted_mean(LF.kd_rows(student_logits, teacher_logits, self.temperature), weight)
-        out["loss_kd"] = kd if self.loss_weight == 1.0 else self.loss_weight * kd
+        if weight is None:
+            kd = LF.kd_rows(student_logits, teacher_logits, self.temperature, mean=True)
+        else:
+            kd = _weighted_mean(LF.kd_rows(student_logits, teacher_logits, self.temperature), weight)
+        out["loss_kd"] = _scaled(self.loss_weight, kd)
         return out
 
 
@@ -193,10 +211,14 @@ class DKDLoss(_DistillLoss):
         out = {}
         self._ce(student_logits, target, weight, out)
         factor = self.warmup_factor(progress)
-        tckd = LF.tckd_rows(student_logits, teacher_logits, target, self.temperature)
-        nckd = LF.nckd_rows(student_logits, teacher_logits, target, self.temperature)
-        out["loss_tckd"] = factor * self.alpha * _weighted_mean(tckd, weight)
-        out["loss_nckd"] = factor * self.beta * _weighted_mean(nckd, weight)
+        a, b = factor * self.alpha, factor * self.beta
+        if weight is None:
+            out["loss_tckd"], out["loss_nckd"] = LF.dkd_rows(student_logits, teacher_logits, target,
+                                                             self.temperature, (a, b))
+        else:
+            tckd, nckd = LF.dkd_rows(student_logits, teacher_logits, target, self.temperature)
+            out["loss_tckd"] = _scaled(a, _weighted_mean(tckd, weight))
+            out["loss_nckd"] = _scaled(b, _weighted_mean(nckd, weight))
         return out
 
 

@@ -21,10 +21,12 @@ def _random_cases(count, seed=1234):
     return cases
 
 
-def _close(actual, expected, rel=1e-6):
+def _close(actual, expected, rel=1e-6, floor=1e-15):
+    # floor: a term that is exactly zero in the literal form (one class left outside the top d)
+    # comes out as float64 rounding, ~1e-17, in the fused kernel
     scale = expected.abs().max().item()
     err = (actual - expected).abs().max().item()
-    assert err <= rel * max(scale, 1e-12), f"max abs error {err:.3e} vs scale {scale:.3e}"
+    assert err <= rel * scale + floor, f"max abs error {err:.3e} vs scale {scale:.3e}"
 
 
 def _values_and_grads(fn, s, t):

@@ -1,10 +1,12 @@
-"""The loss modules: KD and DKD against their textbook formulas, LDRLDLoss's
+"""The loss modules: KD and DKD against the standard forms (tests/reference_forms.py), LDRLDLoss's
 switches, per-row weights, sums of losses and the config builder."""
 import pytest
 import torch
 import torch.nn.functional as F
 
 from ldrld_core import DistillLossSum, DKDLoss, KDLoss, LDRLDLoss, build_loss, dkd_terms, kd_loss, ldrld_terms
+
+from reference_forms import authors_dkd, standard_kd
 
 
 def _data(n=24, c=30, seed=0):
@@ -15,32 +17,61 @@ def _data(n=24, c=30, seed=0):
     return s, t, y
 
 
-def test_kd_matches_hinton_formula():
-    s, t, _ = _data()
-    T = 4.0
-    expected = F.kl_div(F.log_softmax(s / T, 1), F.softmax(t / T, 1), reduction="batchmean") * T * T
-    assert kd_loss(s, t, T).item() == pytest.approx(expected.item(), rel=1e-10)
+def _value_and_grads(fn, s, t, teacher_grad=True):
+    s, t = s.clone().requires_grad_(True), t.clone().requires_grad_(True if teacher_grad else False)
+    value = fn(s, t)
+    return [value.detach(), *torch.autograd.grad(value, (s, t) if teacher_grad else (s,))]
 
 
-def _dkd_textbook(s, t, y, alpha, beta, T):
-    """DKD as its paper writes it: binary (target, non-target) KL and a KL over the
-    non-target classes, with the target column pushed away by -1000."""
-    gt = F.one_hot(y, s.shape[1]).to(s.dtype)
-    ps, pt = F.softmax(s / T, 1), F.softmax(t / T, 1)
-    bs = torch.stack([(ps * gt).sum(1), (ps * (1 - gt)).sum(1)], 1)
-    bt = torch.stack([(pt * gt).sum(1), (pt * (1 - gt)).sum(1)], 1)
-    tckd = (bt * (bt.log() - bs.log())).sum(1).mean() * T * T
-    log_ps2 = F.log_softmax(s / T - 1000.0 * gt, 1)
-    pt2 = F.softmax(t / T - 1000.0 * gt, 1)
-    nckd = F.kl_div(log_ps2, pt2, reduction="batchmean") * T * T
-    return alpha * tckd + beta * nckd
+SHAPES = [(1, 2, 1.0), (24, 30, 4.0), (64, 100, 4.0), (300, 81, 1.0), (16, 1000, 2.0)]
+
+
+@pytest.mark.parametrize("n,c,T", SHAPES)
+def test_kd_matches_the_standard_form_values_and_gradients(n, c, T):
+    s, t, _ = _data(n, c)
+    ours = _value_and_grads(lambda a, b: sum(KDLoss(temperature=T, ce_weight=0.0)(a, b).values()), s, t)
+    theirs = _value_and_grads(lambda a, b: standard_kd(a, b, T), s, t)
+    for got, want in zip(ours, theirs):
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-13)
+    assert kd_loss(s, t, T).item() == pytest.approx(theirs[0].item(), rel=1e-10)
+
+
+@pytest.mark.parametrize("n,c,T", SHAPES)
+def test_dkd_matches_the_authors_form_values_and_gradients(n, c, T):
+    s, t, y = _data(n, c)
+    # the authors' form has no teacher gradient (its masked teacher softmax holds zeros under a log):
+    # the teacher side is checked by gradcheck below
+    ours = _value_and_grads(lambda a, b: sum(DKDLoss(alpha=1.0, beta=8.0, temperature=T, warmup=0, ce_weight=0.0)(
+        a, b, y).values()), s, t, teacher_grad=False)
+    theirs = _value_and_grads(lambda a, b: authors_dkd(a, b, y, 1.0, 8.0, T), s, t, teacher_grad=False)
+    for got, want in zip(ours, theirs):
+        torch.testing.assert_close(got, want, rtol=1e-8, atol=1e-12)
+    tckd, nckd = dkd_terms(s, t, y, T)
+    assert (tckd + 8.0 * nckd).item() == pytest.approx(theirs[0].item(), rel=1e-8)
+
+
+def test_kd_and_dkd_in_float32_match_the_reference_forms():
+    s, t, y = (x.float() if x.is_floating_point() else x for x in _data(64, 100))
+    kd = _value_and_grads(lambda a, b: sum(KDLoss(ce_weight=0.0)(a, b).values()), s, t)
+    for got, want in zip(kd, _value_and_grads(lambda a, b: standard_kd(a, b, 4.0), s, t)):
+        torch.testing.assert_close(got, want, rtol=2e-5, atol=1e-7)
+    dkd = _value_and_grads(lambda a, b: sum(DKDLoss(warmup=0, ce_weight=0.0)(a, b, y).values()), s, t, False)
+    for got, want in zip(dkd, _value_and_grads(lambda a, b: authors_dkd(a, b, y, 1.0, 8.0, 4.0), s, t, False)):
+        torch.testing.assert_close(got, want, rtol=2e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("T", [1.0, 3.0])
+def test_dkd_closed_form_backward_passes_gradcheck_on_both_sides(T):
+    s, t, y = _data(9, 7, seed=4)
+    s, t = s.requires_grad_(True), t.requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda a, b: dkd_terms(a, b, y, T, reduction="none"), (s, t))
 
 
 def test_dkd_matches_textbook_and_warms_up():
     s, t, y = _data()
     loss = DKDLoss(alpha=1.0, beta=8.0, temperature=4.0, warmup=20, ce_weight=0.0)
     full = sum(loss(s, t, y).values())
-    assert full.item() == pytest.approx(_dkd_textbook(s, t, y, 1.0, 8.0, 4.0).item(), rel=1e-8)
+    assert full.item() == pytest.approx(authors_dkd(s, t, y, 1.0, 8.0, 4.0).item(), rel=1e-8)
     half = sum(loss(s, t, y, progress=10).values())
     assert half.item() == pytest.approx(0.5 * full.item(), rel=1e-12)
     assert sum(loss(s, t, y, progress=35).values()).item() == pytest.approx(full.item(), rel=1e-12)

@@ -30,6 +30,7 @@
 
 #define BLOCK 64
 #define MAX_DEPTH 64
+#define WIDE_ROW 160  /* classes */
 #define DROPPED (-1e30)  /* a column out of a softmax: its exp is exactly 0, and no 0 * inf */
 
 static inline float as_float(int32_t i) { float f; __builtin_memcpy(&f, &i, sizeof f); return f; }
@@ -92,30 +93,61 @@ static inline double log_f64(double x) { return log(x); }
 static inline double log1p_f64(double x) { return log1p(x); }
 
 #define DEFINE_KERNELS(S, SUFFIX)                                                                        \
-/* the top-d indices of row v (c values), largest first; on ties the earlier column ranks first. */  \
-/* After the first d, columns go in chunks of 16 with one branch-free test against the d-th best, */ \
-/* so that the common case (nothing in the chunk beats it) costs no misprediction. */                   \
-static inline void insert_##SUFFIX(S x, int64_t j, int64_t d, int64_t *top, S *best) {                   \
-    int64_t k = d - 1;                                                                                   \
-    while (k > 0 && x > best[k - 1]) { best[k] = best[k - 1]; top[k] = top[k - 1]; --k; }               \
-    best[k] = x; top[k] = j;                                                                             \
+/* the top-d indices of each of a block's nb rows (v: nb x c), largest first; on ties the earlier */ \
+/* column ranks first. The rows run across the vector lanes: the block is laid out column by      */ \
+/* column in work (c * nb values), and each column goes through a branch-free insertion into     */ \
+/* every row's sorted top d at once (a column that enters none is skipped after one test).         */ \
+VECTOR_CLONES static void top_d_block_##SUFFIX(const S *restrict v, int64_t c, int64_t d, int64_t nb,          \
+                                         int64_t *restrict top, S *restrict work) {                     \
+    S val[MAX_DEPTH * BLOCK], cx[BLOCK];                                                                 \
+    int32_t id[MAX_DEPTH * BLOCK], ci[BLOCK];                                                            \
+    for (int64_t b = 0; b < nb; ++b)                                                                     \
+        for (int64_t j = 0; j < c; ++j) work[j * nb + b] = v[b * c + j];                                 \
+    for (int64_t q = 0; q < d * BLOCK; ++q) { val[q] = (S)(-3.0e38); id[q] = 0; }                         \
+    for (int32_t j = 0; j < (int32_t)c; ++j) {                                                           \
+        const S *col = work + j * nb, *last = val + (d - 1) * BLOCK;                                     \
+        int enters = 0;  /* most columns of a wide row enter no row's top d: skip them */                \
+        _Pragma("omp simd reduction(|:enters)")                                                          \
+        for (int64_t b = 0; b < nb; ++b) enters |= col[b] > last[b];                                     \
+        if (!enters) continue;                                                                           \
+        for (int64_t b = 0; b < nb; ++b) { cx[b] = col[b]; ci[b] = j; }                                  \
+        for (int64_t p = 0; p < d; ++p) {                                                                \
+            S *vp = val + p * BLOCK;                                                                     \
+            int32_t *ip = id + p * BLOCK;                                                                \
+            _Pragma("omp simd")                                                                          \
+            for (int64_t b = 0; b < nb; ++b) {                                                           \
+                S x = cx[b], y = vp[b];                                                                  \
+                int32_t xi = ci[b], yi = ip[b];                                                          \
+                int above = x > y;                                                                       \
+                vp[b] = above ? x : y; ip[b] = above ? xi : yi;                                          \
+                cx[b] = above ? y : x; ci[b] = above ? yi : xi;                                          \
+            }                                                                                            \
+        }                                                                                                \
+    }                                                                                                    \
+    for (int64_t b = 0; b < nb; ++b)                                                                     \
+        for (int64_t p = 0; p < d; ++p) top[b * d + p] = id[p * BLOCK + b];                              \
 }                                                                                                        \
-static void top_d_##SUFFIX(const S *v, int64_t c, int64_t d, int64_t *top) {                            \
-    S best[MAX_DEPTH];                                                                                   \
-    for (int64_t j = 0; j < d; ++j) {                                                                    \
-        int64_t k = j;                                                                                   \
-        while (k > 0 && v[j] > best[k - 1]) { best[k] = best[k - 1]; top[k] = top[k - 1]; --k; }        \
-        best[k] = v[j]; top[k] = j;                                                                      \
+/* the top-d indices of one row v (c values), for wide rows, with the same order and ties:       */ \
+/* d rounds of a vectorised arg-max over a copy of the row, each taking out the one it found.      */ \
+VECTOR_CLONES static void top_d_row_##SUFFIX(const S *restrict v, int64_t c, int64_t d, int64_t *restrict top,  \
+                                         S *restrict work) {                                             \
+    memcpy(work, v, c * sizeof(S));                                                                      \
+    for (int64_t k = 0; k < d; ++k) {                                                                    \
+        S m = work[0];                                                                                   \
+        _Pragma("omp simd reduction(max:m)")                                                             \
+        for (int64_t j = 0; j < c; ++j) m = work[j] > m ? work[j] : m;                                   \
+        int32_t at = (int32_t)c, n32 = (int32_t)c;  /* 32-bit lanes: twice as many per vector */         \
+        _Pragma("omp simd reduction(min:at)")                                                            \
+        for (int32_t j = 0; j < n32; ++j) at = (work[j] == m && j < at) ? j : at;                        \
+        at = at < n32 ? at : 0;  /* a NaN in the row (its terms become NaN anyway) */                    \
+        top[k] = at;                                                                                     \
+        work[at] = (S)(-3.0e38);                                                                           \
     }                                                                                                    \
-    int64_t j = d;                                                                                       \
-    for (; j + 16 <= c; j += 16) {                                                                       \
-        S thr = best[d - 1];                                                                             \
-        int any = 0;                                                                                     \
-        for (int q = 0; q < 16; ++q) any |= v[j + q] > thr;                                              \
-        if (!any) continue;                                                                              \
-        for (int q = 0; q < 16; ++q) if (v[j + q] > best[d - 1]) insert_##SUFFIX(v[j + q], j + q, d, top, best); \
-    }                                                                                                    \
-    for (; j < c; ++j) if (v[j] > best[d - 1]) insert_##SUFFIX(v[j], j, d, top, best);                   \
+}                                                                                                        \
+/* rows up to WIDE_ROW classes run across the vector lanes, wider ones one at a time (measured) */    \
+static void top_d_##SUFFIX(const S *v, int64_t c, int64_t d, int64_t nb, int64_t *top, S *work) {      \
+    if (c > WIDE_ROW) { for (int64_t b = 0; b < nb; ++b) top_d_row_##SUFFIX(v + b * c, c, d, top + b * d, work); } \
+    else top_d_block_##SUFFIX(v, c, d, nb, top, work);                                                   \
 }                                                                                                        \
 /* 1 when a row of s or t holds a NaN or an infinity */                                              \
 VECTOR_CLONES static int row_nonfinite_##SUFFIX(const S *restrict s, const S *restrict t, int64_t c) {    \
@@ -202,16 +234,20 @@ VECTOR_CLONES static void rntk_row_##SUFFIX(const S *restrict s, const S *restri
     *out_dl = dl;                                                                                        \
     *out_kl = a * it - dl;                                                                               \
 }                                                                                                        \
+/* returns -1 for a depth out of range, else the number of rows with a NaN or an infinity in s or t; */ \
+/* with mean_local != NULL also alpha * mean(local) and beta * mean(rntk) */                            \
 int ldrld_forward_##SUFFIX(const S *s, const S *t, int64_t n, int64_t c, int64_t d, double T, int by_teacher, \
-                           const double *w, int64_t *top, S *ps, S *pt, S *dl, S *kl_rntk, S *local, S *rntk) { \
-    if (d < 2 || d > MAX_DEPTH || d > c) return 1;                                                       \
+                           const double *w, int64_t *top, S *ps, S *pt, S *dl, S *kl_rntk, S *local, S *rntk, \
+                           double alpha, double beta, S *mean_local, S *mean_rntk) {                     \
+    if (d < 2 || d > MAX_DEPTH || d > c) return -1;                                                      \
+    int bad_rows = 0;                                                                                    \
     S inv = (S)(1.0 / T), t2 = (S)(T * T), scale = (S)(T * T / (double)(d * (d - 1) / 2 + 1));          \
     S gs[MAX_DEPTH * BLOCK], gt[MAX_DEPTH * BLOCK], qs[MAX_DEPTH * BLOCK], qt[MAX_DEPTH * BLOCK];        \
     S lr[MAX_DEPTH * BLOCK], acc[BLOCK], kl[BLOCK];                                                      \
     for (int64_t r0 = 0; r0 < n; r0 += BLOCK) {                                                          \
         int64_t nb = n - r0 < BLOCK ? n - r0 : BLOCK;                                                    \
         const S *sb = s + r0 * c, *tb = t + r0 * c;                                                      \
-        for (int64_t b = 0; b < nb; ++b) top_d_##SUFFIX((by_teacher ? tb : sb) + b * c, c, d, top + (r0 + b) * d); \
+        top_d_##SUFFIX(by_teacher ? tb : sb, c, d, nb, top + r0 * d, ps + r0 * c);                        \
         gather_##SUFFIX(sb, tb, c, d, top + r0 * d, nb, inv, gs, gt);                                    \
         pairs_##SUFFIX(gs, gt, d, w, nb, acc);                                                           \
         top_kl_##SUFFIX(gs, gt, d, nb, qs, qt, lr, kl);                                                  \
@@ -226,10 +262,15 @@ int ldrld_forward_##SUFFIX(const S *s, const S *t, int64_t n, int64_t c, int64_t
                 rntk_row_##SUFFIX(s + r * c, t + r * c, c, inv, psr, ptr, dl + r, kl_rntk + r);          \
                 rntk[r] = t2 * kl_rntk[r];                                                               \
             }                                                                                            \
-            if (row_nonfinite_##SUFFIX(s + r * c, t + r * c, c)) { local[r] = (S)NAN; rntk[r] = (S)NAN; } \
+            if (row_nonfinite_##SUFFIX(s + r * c, t + r * c, c)) { local[r] = (S)NAN; rntk[r] = (S)NAN; ++bad_rows; } \
         }                                                                                                \
     }                                                                                                    \
-    return 0;                                                                                            \
+    if (mean_local) {                                                                                    \
+        double sl = 0, sr = 0;                                                                           \
+        for (int64_t r = 0; r < n; ++r) { sl += local[r]; sr += rntk[r]; }                               \
+        *mean_local = (S)(n ? alpha * sl / (double)n : 0); *mean_rntk = (S)(n ? beta * sr / (double)n : 0); \
+    }                                                                                                    \
+    return bad_rows;                                                                                     \
 }                                                                                                        \
 /* the block's gradient of the local term for the top-d classes, laid out as g: as (student), at */    \
 VECTOR_CLONES static void local_grad_##SUFFIX(const S *restrict gs, const S *restrict gt, int64_t d,      \
@@ -256,9 +297,11 @@ VECTOR_CLONES static void rntk_grad_##SUFFIX(const S *restrict ps, const S *rest
     if (gs_out) for (int64_t j = 0; j < c; ++j) gs_out[j] = g * (ps[j] - pt[j]);                        \
     if (gt_out) for (int64_t j = 0; j < c; ++j) gt_out[j] = g * pt[j] * ((t[j] - s[j]) * inv - shift);  \
 }                                                                                                        \
+/* the upstream gradient of row r: grad_local[r * stride] * scale_local (stride 0: one for all rows) */   \
 int ldrld_backward_##SUFFIX(const S *s, const S *t, int64_t n, int64_t c, int64_t d, double T,           \
                             const double *w, const int64_t *top, const S *ps, const S *pt, const S *dl,  \
-                            const S *kl_rntk, const S *grad_local, const S *grad_rntk, S *grad_s, S *grad_t) { \
+                            const S *kl_rntk, const S *grad_local, const S *grad_rntk, int64_t stride,   \
+                            double scale_local, double scale_rntk, S *grad_s, S *grad_t) {               \
     S inv = (S)(1.0 / T), scale = (S)(T / (double)(d * (d - 1) / 2 + 1));                              \
     S gs[MAX_DEPTH * BLOCK], gt[MAX_DEPTH * BLOCK], qs[MAX_DEPTH * BLOCK], qt[MAX_DEPTH * BLOCK];        \
     S lr[MAX_DEPTH * BLOCK], as[MAX_DEPTH * BLOCK], at[MAX_DEPTH * BLOCK], kl[BLOCK];                    \
@@ -266,7 +309,8 @@ int ldrld_backward_##SUFFIX(const S *s, const S *t, int64_t n, int64_t c, int64_
         int64_t nb = n - r0 < BLOCK ? n - r0 : BLOCK;                                                    \
         for (int64_t b = 0; b < nb; ++b) {                                                               \
             int64_t r = r0 + b;                                                                          \
-            rntk_grad_##SUFFIX(ps + r * c, pt + r * c, s + r * c, t + r * c, c, inv, grad_rntk[r] * (S)T, \
+            rntk_grad_##SUFFIX(ps + r * c, pt + r * c, s + r * c, t + r * c, c, inv,                     \
+                               grad_rntk[r * stride] * (S)(scale_rntk * T),                              \
                                dl[r] + kl_rntk[r], grad_s ? grad_s + r * c : 0, grad_t ? grad_t + r * c : 0); \
         }                                                                                                \
         gather_##SUFFIX(s + r0 * c, t + r0 * c, c, d, top + r0 * d, nb, inv, gs, gt);                    \
@@ -274,7 +318,7 @@ int ldrld_backward_##SUFFIX(const S *s, const S *t, int64_t n, int64_t c, int64_
         top_kl_##SUFFIX(gs, gt, d, nb, qs, qt, lr, kl);                                                  \
         for (int64_t b = 0; b < nb; ++b) {                                                               \
             int64_t r = r0 + b;                                                                          \
-            S g = grad_local[r] * scale;                                                                 \
+            S g = grad_local[r * stride] * (S)scale_local * scale;                                       \
             for (int64_t k = 0; k < d; ++k) {                                                            \
                 int64_t q = k * BLOCK + b, col = r * c + top[r * d + k];                                 \
                 if (grad_s) grad_s[col] = g * (as[q] + qs[q] - qt[q]);                                   \
