@@ -24,5 +24,10 @@ def teacher_slot(cfg):
     return (teacher, "checkpoint", "trust") if isinstance(teacher, dict) else None
 
 
+def apply_fast(cfg):
+    from .engine.fast import apply_fast as fast
+    return fast(cfg)
+
+
 CLASSIFICATION = Task("classification", "configs/cls/cifar100/resnet32x4_resnet8x4_ldrld.py", apply_data_root,
-                      teacher_slot)
+                      teacher_slot, fast=apply_fast)

@@ -11,6 +11,8 @@ Flags (as in MMDetection's ``tools/train.py``, plus this toolkit's own):
 - ``--amp``: MMEngine's ``AmpOptimWrapper`` on a GPU, bfloat16 autocast
   (``CPUBF16OptimWrapper``) on a CPU;
 - ``--auto-scale-lr``: MMEngine's learning-rate scaling by the actual batch;
+- ``--fast``: the task's fast path where it has one (classification:
+  ``ldrld_cls.engine.fast``), an error elsewhere;
 - ``--data-root DIR``, ``--teacher-checkpoint PATH|URL``, ``--trust-checkpoint``;
 - ``--no-pretrained``: drop every ImageNet initialisation (``init_cfg`` of type
   ``Pretrained``) so that nothing is downloaded.
@@ -52,6 +54,7 @@ class Task:
     apply_data_root: Callable
     teacher_slot: Callable
     check_config: Optional[Callable] = None
+    fast: Optional[Callable] = None  # fast(cfg) -> report lines: the task's --fast path, if it has one
 
 
 # ------------------------------------------------------------------ flags ----
@@ -83,6 +86,9 @@ def parser(prog, description, training=True) -> argparse.ArgumentParser:
                        help="mixed precision: AmpOptimWrapper on a GPU, bfloat16 autocast on a CPU")
         p.add_argument("--auto-scale-lr", action="store_true",
                        help="scale the learning rate by the actual total batch size (auto_scale_lr)")
+        p.add_argument("--fast", action="store_true",
+                       help="the fast path (classification): data on the device, channels_last, bfloat16, "
+                            "the step compiled on a GPU; the log says what applied")
     p.add_argument("--local-rank", "--local_rank", type=int, default=0, help=argparse.SUPPRESS)
     return p
 
@@ -165,7 +171,11 @@ def load_config(args, task: Task, training=True):
     import torch
 
     from .workdir import check_writable
+    if training and args.fast and task.fast is None:
+        raise ConfigError(f"--fast: {task.name} has no fast path (it is classification's: tools/train_cls.py --fast)")
     cfg = read_config(args.config, task)
+    if training and cfg.get("fast") and task.fast is None:
+        raise ConfigError(f"config {args.config}: fast = True, but {task.name} has no fast path (classification's)")
     if args.cfg_options:
         try:
             cfg.merge_from_dict(args.cfg_options)
@@ -192,6 +202,8 @@ def load_config(args, task: Task, training=True):
                 cfg.optim_wrapper.setdefault("loss_scale", "dynamic")
             else:
                 cfg.optim_wrapper.type = "CPUBF16OptimWrapper"
+        if args.fast or cfg.get("fast"):
+            task.fast(cfg)
         if args.auto_scale_lr:
             if "base_batch_size" not in (cfg.get("auto_scale_lr") or {}):
                 raise ConfigError("--auto-scale-lr: the config has no auto_scale_lr.base_batch_size")

@@ -4,6 +4,7 @@
     python tools/bench_cls.py --device cpu --steps 10 --warmup 2
     python tools/bench_cls.py --pair vgg13:vgg8 --full-epoch   # time a whole epoch instead of extrapolating
     python tools/bench_cls.py --data-root data/cifar100         # real CIFAR-100 instead of synthetic images
+    python tools/bench_cls.py --fast                            # the fast path (ldrld_cls.engine.fast)
 
 For each method it reports milliseconds per training step (the distiller's
 ``train_step`` -- augmentation on the device, student forward and backward,
@@ -12,7 +13,10 @@ per epoch with data loading (the CIFAR-100 config's data loader feeding
 ``train_step``; 50,000 images at batch 64 are 782 steps). Without
 ``--full-epoch`` the epoch time is extrapolated from ``--steps`` loader-fed
 steps. The methods are timed in interleaved rounds and the median reported. The teacher has random
-weights: the cost does not depend on them. A benchmark, not a test.
+weights: the cost does not depend on them. ``--fast`` times the fast path of
+``tools/train_cls.py --fast``: the data set on the device, channels_last, bfloat16
+autocast and, on a GPU, ``train_step`` under ``torch.compile(mode='reduce-overhead')``.
+A benchmark, not a test.
 """
 import argparse
 import json
@@ -45,6 +49,8 @@ def parse_args(argv=None):
     parser.add_argument("--amp", choices=["none", "bf16", "fp16"], default="none", help="autocast dtype")
     parser.add_argument("--compile-loss", action="store_true", help="LDRLDLoss(compile=True)")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads on CPU")
+    parser.add_argument("--fast", action="store_true",
+                        help="the fast path: data on the device, channels_last, bf16, the step compiled on a GPU")
     parser.add_argument("--json", action="store_true", help="print the results as JSON too")
     return parser.parse_args(argv)
 
@@ -74,14 +80,15 @@ def method_loss(method, teacher, student):
     return dict(type=loss_type, **args)
 
 
-def build(method, teacher, student, device, compile_loss, folder):
+def build(method, teacher, student, device, compile_loss, folder, fast=False):
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import MODELS
 
     from ldrld_cls.engine.smoke import write_random_teacher
     cfg = dict(type="ClsDistiller", num_classes=100, student=dict(arch=student),
                data_preprocessor=dict(type="ClsDataPreprocessor", mean=(0.5071, 0.4867, 0.4408),
-                                      std=(0.2675, 0.2565, 0.2761), pad=4, flip=True))
+                                      std=(0.2675, 0.2565, 0.2761), pad=4, flip=True, channels_last=fast),
+               channels_last=fast)
     loss = method_loss(method, teacher, student)
     if loss is not None:
         if loss["type"] == "LDRLDLoss" and compile_loss:
@@ -94,6 +101,9 @@ def build(method, teacher, student, device, compile_loss, folder):
     model.train()
     wrapper = build_optim_wrapper(model, dict(constructor="StudentOptimWrapperConstructor",
                                               optimizer=dict(type="SGD", lr=0.05, momentum=0.9, weight_decay=5e-4)))
+    if fast and str(device).startswith("cuda"):
+        from ldrld_core.compiled import compiled
+        model.train_step = compiled(model.train_step, mode="reduce-overhead")
     return model, wrapper
 
 
@@ -131,7 +141,7 @@ def run_benchmark(args, loader, teacher, student, folder):
     machine whose speed drifts (shared cores) treats them alike; the median
     round is reported."""
     methods = args.methods.split(",")
-    built = {m: build(m, teacher, student, args.device, args.compile_loss, folder) for m in methods}
+    built = {m: build(m, teacher, student, args.device, args.compile_loss, folder, args.fast) for m in methods}
     batch = next(iter(loader))
     step_s = {m: [] for m in methods}
     epoch_s = {m: [] for m in methods}
@@ -158,21 +168,27 @@ def main(argv=None):
     on_gpu = str(args.device).startswith("cuda")
     args.steps = args.steps or (200 if on_gpu else 20)
     args.warmup = args.warmup if args.warmup is not None else (20 if on_gpu else 3)
+    if args.fast and args.amp == "none":
+        args.amp = "bf16"
     teacher, _, student = args.pair.partition(":")
     from mmengine.runner import Runner
 
     import ldrld_cls.engine  # noqa: F401
     with tempfile.TemporaryDirectory() as tmp:
         root = args.data_root or synthetic_cifar(tmp, args.images)
-        loader = Runner.build_dataloader(dict(
+        loader_cfg = dict(
             batch_size=args.batch_size, num_workers=args.workers, persistent_workers=args.workers > 0,
             pin_memory=on_gpu, sampler=dict(type="DefaultSampler", shuffle=True),
-            collate_fn=dict(type="default_collate"), dataset=dict(type="CIFAR100", data_root=root, split="train")),
-            seed=0)
+            collate_fn=dict(type="default_collate"), dataset=dict(type="CIFAR100", data_root=root, split="train"))
+        if args.fast:
+            from ldrld_cls.engine.fast import on_device_loader
+            loader_cfg = on_device_loader(loader_cfg)
+            loader_cfg["dataset"]["device"] = args.device
+        loader = Runner.build_dataloader(loader_cfg, seed=0)
         results = run_benchmark(args, loader, teacher, student, tmp)
     device = torch.cuda.get_device_name() if on_gpu else f"CPU ({torch.get_num_threads()} threads)"
     print(f"{teacher} -> {student}, batch {args.batch_size}, {len(loader)} steps per epoch, device: {device}, "
-          f"torch {torch.__version__}, amp {args.amp}")
+          f"torch {torch.__version__}, amp {args.amp}, fast path {'on' if args.fast else 'off'}")
     print(f"{'method':8s} {'ms/step':>9s} {'s/epoch with data loading':>27s}   (median of {args.rounds} rounds)")
     for r in results:
         how = "measured" if r["epoch_measured"] else f"extrapolated from {r['loader_steps']} steps"
@@ -182,7 +198,7 @@ def main(argv=None):
     if "kd" in by and "ldrld" in by:
         print(f"LDRLD / KD per step: {by['ldrld']['ms_per_step'] / by['kd']['ms_per_step']:.3f}")
     report = dict(device=device, pair=args.pair, batch_size=args.batch_size, steps_per_epoch=len(loader),
-                  results=results)
+                  fast=args.fast, amp=args.amp, results=results)
     if args.json:
         print(json.dumps(report, indent=2))
     return report

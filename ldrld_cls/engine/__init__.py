@@ -9,6 +9,7 @@ import ldrld_mm  # noqa: F401  (registrations)
 
 from ..datasets import CIFAR100, CUB200, ImageNetFolder, TinyImageNet
 from .distiller import ClsDistiller
+from .fast import FastPathHook, OnDevice, apply_fast
 from .hooks import AccuracyReportHook, ClassCountCheckHook, EfficiencyReportHook
 from .metric import TopKAccuracy
 from .optim import StudentOptimWrapperConstructor
@@ -18,4 +19,4 @@ for _dataset in (CIFAR100, ImageNetFolder, TinyImageNet, CUB200):
     DATASETS.register_module(module=_dataset, force=True)
 
 __all__ = ["AccuracyReportHook", "ClassCountCheckHook", "ClsDataPreprocessor", "ClsDistiller", "EfficiencyReportHook",
-           "StudentOptimWrapperConstructor", "TopKAccuracy"]
+           "FastPathHook", "OnDevice", "StudentOptimWrapperConstructor", "TopKAccuracy", "apply_fast"]

@@ -12,6 +12,9 @@ checkpoint=...), distill_loss=dict(type='LDRLDLoss', ...))``
   for ``TopKAccuracy``.
 - ``mode='tensor'``: the student's logits.
 
+``channels_last=True`` keeps both networks in ``torch.channels_last`` (the fast path,
+``ldrld_cls.engine.fast``).
+
 Without a teacher (``teacher=None``, ``distill_loss=None``) the same model
 trains a network with cross-entropy alone: the teacher-training configs.
 Only the student's parameters require gradients; the optimizer is built over
@@ -44,7 +47,7 @@ def _arch_cfg(cfg, role, default_family):
 @MODELS.register_module()
 class ClsDistiller(BaseModel):
     def __init__(self, student, num_classes, teacher=None, distill_loss=None, family="cifar",
-                 kd_warmup_epochs=0, data_preprocessor=None, init_cfg=None):
+                 kd_warmup_epochs=0, data_preprocessor=None, init_cfg=None, channels_last=False):
         if data_preprocessor is None:
             data_preprocessor = dict(type="ClsDataPreprocessor")
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -63,6 +66,10 @@ class ClsDistiller(BaseModel):
         if kd_warmup_epochs < 0:
             raise InputError(f"model.kd_warmup_epochs must be >= 0, got {kd_warmup_epochs!r}")
         self.kd_warmup_epochs = kd_warmup_epochs
+        if channels_last:  # the fast path (ldrld_cls.engine.fast): convolutions in NHWC
+            self.student.to(memory_format=torch.channels_last)
+            if self.teacher is not None:
+                self.teacher.to(memory_format=torch.channels_last)
 
     # ---- teacher --------------------------------------------------------------------------------------------
     def _build_teacher(self, cfg, num_classes, default_family):
