@@ -201,7 +201,8 @@ def vanilla_config(dataset, arch):
 # Ablations of SPEC section 1 on the paper's main ablation pair, ResNet32x4 -> ResNet8x4 (CIFAR-100).
 ABLATION_PAIR = ("resnet32x4", "resnet8x4")
 ABLATIONS = {
-    "ldrld_local_only": ("Table 15: local dense relations only (no RNTK)", "model = dict(distill_loss=dict(use_rntk=False))"),
+    "ldrld_local_only": ("Table 15: local dense relations only (no RNTK)",
+                         "model = dict(distill_loss=dict(use_rntk=False))"),
     "ldrld_rntk_only": ("Table 15 / Table 17 (d 7): RNTK only", "model = dict(distill_loss=dict(use_local=False))"),
     "ldrld_rntk_only_d3": ("Table 17: RNTK only, d 3", "model = dict(distill_loss=dict(use_local=False, depth=3))"),
     "ldrld_rntk_only_d5": ("Table 17: RNTK only, d 5", "model = dict(distill_loss=dict(use_local=False, depth=5))"),

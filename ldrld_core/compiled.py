@@ -20,7 +20,7 @@ def compiled(fn, **compile_kwargs):
                 state["fn"] = torch.compile(fn, **compile_kwargs)
             except Exception as err:  # torch.compile itself unavailable
                 warnings.warn(f"torch.compile unavailable ({type(err).__name__}: {err}); "
-                              f"running {fn.__name__} eagerly", RuntimeWarning)
+                              f"running {fn.__name__} eagerly", RuntimeWarning, stacklevel=2)
                 state["fn"] = fn
         if state["fn"] is fn:
             return fn(*args, **kwargs)
@@ -30,7 +30,7 @@ def compiled(fn, **compile_kwargs):
             if not _is_compile_failure(err):
                 raise
             warnings.warn(f"torch.compile failed for {fn.__name__} ({type(err).__name__}); "
-                          f"running it eagerly from now on", RuntimeWarning)
+                          f"running it eagerly from now on", RuntimeWarning, stacklevel=2)
             state["fn"] = fn
             return fn(*args, **kwargs)
 
@@ -40,8 +40,8 @@ def compiled(fn, **compile_kwargs):
 def _is_compile_failure(err) -> bool:
     dynamo = getattr(torch, "_dynamo", None)
     exc = getattr(dynamo, "exc", None)
-    kinds = tuple(k for k in (getattr(exc, "BackendCompilerFailed", None), getattr(exc, "InternalTorchDynamoError", None),
-                              getattr(exc, "Unsupported", None)) if k is not None)
+    names = ("BackendCompilerFailed", "InternalTorchDynamoError", "Unsupported")
+    kinds = tuple(k for k in (getattr(exc, name, None) for name in names) if k is not None)
     if kinds and isinstance(err, kinds):
         return True
     return type(err).__module__.startswith(("torch._inductor", "torch._dynamo"))

@@ -8,7 +8,6 @@ training does not change the loss.
 from functools import lru_cache
 
 import torch
-import torch.nn.functional as F
 
 from . import fused
 from .dkd_function import DKDRows

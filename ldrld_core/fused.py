@@ -3,11 +3,12 @@ backward each walk every row once, with no torch ops in between.
 
 The kernel is plain C (no torch headers) and is built with the system's C compiler the first
 time it is needed, into ``$LDRLD_KERNEL_CACHE`` (default ``~/.cache/ldrld/kernels``), keyed by
-a hash of its source; ``make install`` builds it once. The vectorised loops are compiled for
-AVX-512, AVX2 and plain x86-64 and the CPU picks at load time. Where no compiler is found or
-the build fails, ``available()`` is False (after one warning) and ``ldrld_core`` uses its
-torch-op implementation (``ldrld_function.LDRLDRows``), as it always does on other devices;
-``LDRLD_FUSED=0`` forces that too.
+a hash of its source; ``make install`` builds it once. On x86-64 with GCC it holds builds for
+AVX-512, AVX2 and plain x86-64, and the one that matches torch's own CPU capability runs
+(``ATEN_CPU_CAPABILITY=avx2`` or ``=default`` selects the narrower builds, as it does torch's
+kernels). Where no compiler is found or the build fails, ``available()`` is False (after one
+warning) and ``ldrld_core`` uses its torch-op implementation (``ldrld_function.LDRLDRows``), as
+it always does on other devices; ``LDRLD_FUSED=0`` forces that too.
 """
 import ctypes
 import hashlib
@@ -55,6 +56,12 @@ def build(verbose=False):
     return target
 
 
+def isa() -> str:
+    """The kernel build to run: torch's CPU capability (``ATEN_CPU_CAPABILITY`` honoured)."""
+    capability = torch.backends.cpu.get_cpu_capability().lower()
+    return "avx512" if capability.startswith("avx512") else "avx2" if capability == "avx2" else "default"
+
+
 def _load():
     if "lib" in _STATE:
         return _STATE["lib"]
@@ -63,12 +70,15 @@ def _load():
         try:
             lib = ctypes.CDLL(build())
             p, i64, f64, i32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double, ctypes.c_int
-            for suffix in ("f32", "f64"):
-                forward = getattr(lib, f"ldrld_forward_{suffix}")
+            variant = isa() if hasattr(lib, f"ldrld_forward_f32_{isa()}") else "default"
+            for dtype, name in ((torch.float32, "f32"), (torch.float64, "f64")):
+                forward = getattr(lib, f"ldrld_forward_{name}_{variant}")
                 forward.argtypes = [p, p, i64, i64, i64, f64, i32, p, p, p, p, p, p, p, p, f64, f64, p, p]
                 forward.restype = i32
-                backward = getattr(lib, f"ldrld_backward_{suffix}")
+                backward = getattr(lib, f"ldrld_backward_{name}_{variant}")
                 backward.argtypes = [p, p, i64, i64, i64, f64, p, p, p, p, p, p, p, p, i64, f64, f64, p, p]
+                _STATE[dtype] = (forward, backward)
+            _STATE["variant"] = variant
         except (OSError, subprocess.CalledProcessError) as err:
             detail = err.stderr.decode(errors="replace").strip()[-300:] if getattr(err, "stderr", None) else err
             warnings.warn(f"ldrld_core: the fused CPU kernel is unavailable ({detail}); using the torch-op "
@@ -116,10 +126,9 @@ def _run_all(calls):
 
 
 def _kernels(dtype):
-    """``(forward, backward)`` C functions for this dtype."""
-    suffix = "f32" if dtype == torch.float32 else "f64"
-    lib = _load()
-    return getattr(lib, f"ldrld_forward_{suffix}"), getattr(lib, f"ldrld_backward_{suffix}")
+    """``(forward, backward)`` C functions for this dtype, of the instruction set ``isa()`` chose."""
+    _load()
+    return _STATE[dtype]
 
 
 class FusedLDRLD(torch.autograd.Function):

@@ -21,8 +21,15 @@ import torch.nn.functional as F
 from . import functional as LF
 from . import fused
 from .compiled import compiled
-from .validation import (ValueChecks, check_choice, check_depth, check_logits, check_target, check_temperature,
-                         check_weight)
+from .validation import (
+    ValueChecks,
+    check_choice,
+    check_depth,
+    check_logits,
+    check_target,
+    check_temperature,
+    check_weight,
+)
 
 NON_TARGET = ("rntk", "nckd")
 

@@ -16,7 +16,8 @@ class RunStartHook(Hook):
     def before_train(self, runner):
         loader = runner.train_dataloader
         dataset = getattr(loader, "dataset", None)
-        batch = getattr(loader, "batch_size", None) or getattr(getattr(loader, "batch_sampler", None), "batch_size", None)
+        sampler = getattr(loader, "batch_sampler", None)
+        batch = getattr(loader, "batch_size", None) or getattr(sampler, "batch_size", None)
         if dataset is not None and batch and len(dataset) < batch:
             where = getattr(dataset, "data_root", None) or getattr(dataset, "root", None) or type(dataset).__name__
             raise DatasetError(

@@ -12,13 +12,14 @@ import os
 import pytest
 import torch
 
-from det_helpers import toy_config
 from ldrld_cls.engine.smoke import write_random_teacher
-from tool_helpers import TOY, call_tool, run_tool
 from toy.cls import make_toy_dataset
 from toy.det import make_toy_coco
 from toy.digits import make_digits
 from toy.reid import make_toy_market1501
+
+from det_helpers import toy_config
+from tool_helpers import TOY, call_tool, run_tool
 
 OFFLINE = {"https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9", "no_proxy": ""}
 REID = os.path.join(TOY, "reid", "market1501_toy.yaml")

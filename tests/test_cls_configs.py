@@ -56,8 +56,8 @@ def teachers(tmp_path_factory):
     def get(arch, family, num_classes):
         key = (arch, family, num_classes)
         if key not in cache:
-            cache[key] = write_random_teacher(arch, num_classes, family, str(base / f"{arch}_{family}_{num_classes}.pth"),
-                                              wrap=family == "cifar")
+            path = str(base / f"{arch}_{family}_{num_classes}.pth")
+            cache[key] = write_random_teacher(arch, num_classes, family, path, wrap=family == "cifar")
         return cache[key]
     return get
 

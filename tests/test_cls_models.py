@@ -78,7 +78,8 @@ def test_pinned_layouts_match_the_published_cifar_teachers():
     """Spot checks of names the KD literature's CIFAR teachers use."""
     pinned = _pinned()
     keys = {name: set(entry["keys"]) for name, entry in pinned.items()}
-    assert {"conv1.weight", "layer3.4.conv2.weight", "layer2.0.downsample.0.weight", "fc.weight"} <= keys["cifar/resnet32x4"]
+    expected = {"conv1.weight", "layer3.4.conv2.weight", "layer2.0.downsample.0.weight", "fc.weight"}
+    assert expected <= keys["cifar/resnet32x4"]
     assert pinned["cifar/resnet32x4"]["keys"]["conv1.weight"] == [32, 3, 3, 3]
     assert pinned["cifar/resnet8x4"]["keys"]["fc.weight"] == [100, 256]
     assert {"block1.layer.0.convShortcut.weight", "block3.layer.5.bn2.running_var", "bn1.weight", "fc.bias"} \

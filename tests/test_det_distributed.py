@@ -8,9 +8,10 @@ import sys
 
 import torch
 
+from toy.det import make_toy_coco
+
 from det_helpers import run_tool, toy_config
 from tool_helpers import ROOT
-from toy.det import make_toy_coco
 
 
 def test_two_process_gloo_run_of_a_distillation_config(tmp_path):

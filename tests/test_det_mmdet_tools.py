@@ -7,11 +7,12 @@ import subprocess
 import sys
 
 import mmdet
-import ldrld_mm  # noqa: F401  (MMEngine checkpoints load weights-only)
 import torch
 
-from det_helpers import run_tool, toy_config
+import ldrld_mm  # noqa: F401  (MMEngine checkpoints load weights-only)
 from toy.det import make_toy_coco
+
+from det_helpers import run_tool, toy_config
 
 MMDET_TOOLS = os.path.join(os.path.dirname(mmdet.__file__), ".mim", "tools")
 

@@ -148,6 +148,7 @@ def test_large_logits_stay_finite(scale, T):
     assert torch.isfinite(s.grad).all()
 
 
+@pytest.mark.learning
 def test_bf16_autocast_is_finite_and_float32():
     lin = torch.nn.Linear(16, 50)
     x = torch.randn(64, 16)

@@ -199,6 +199,7 @@ def test_class_correlation_and_gap():
         class_correlation(x[:1])
 
 
+@pytest.mark.learning
 def test_compiled_loss_matches_eager():
     s, t, y = _data(n=16, c=20)
     s, t = s.float(), t.float()

@@ -6,11 +6,12 @@ import os
 
 import torch
 
-from det_helpers import toy_config
-from tool_helpers import TOY, kill_when, run_tool
 from toy.det import make_toy_coco
 from toy.digits import make_digits
 from toy.reid import make_toy_market1501
+
+from det_helpers import toy_config
+from tool_helpers import TOY, kill_when, run_tool
 
 THREADS = {"OMP_NUM_THREADS": "1"}  # both runs of a pair on the same kernels
 

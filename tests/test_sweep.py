@@ -12,8 +12,9 @@ import time
 import pytest
 
 from ldrld_core.run_logs import read_scalars
-from tool_helpers import ROOT, TOY, run_tool, tool_command
 from toy.digits import make_digits
+
+from tool_helpers import ROOT, TOY, run_tool, tool_command
 
 CONFIG = os.path.join(TOY, "cls", "student.py")
 ONE_EPOCH = ["--extra", "--cfg-options", "train_cfg.max_epochs=1", "train_cfg.val_interval=1",

@@ -115,7 +115,8 @@ def _sync(device):
 def _autocast(device, amp):
     if amp == "none":
         return torch.autocast(device_type=str(device).split(":")[0], enabled=False)
-    return torch.autocast(device_type=str(device).split(":")[0], dtype=torch.bfloat16 if amp == "bf16" else torch.float16)
+    dtype = torch.bfloat16 if amp == "bf16" else torch.float16
+    return torch.autocast(device_type=str(device).split(":")[0], dtype=dtype)
 
 
 def time_steps(model, wrapper, batches, device):
@@ -123,8 +124,9 @@ def time_steps(model, wrapper, batches, device):
     _sync(device)
     start = time.perf_counter()
     done = 0
-    for done, data in enumerate(batches, start=1):
+    for data in batches:
         model.train_step(data, wrapper)
+        done += 1
     _sync(device)
     return time.perf_counter() - start, done
 

@@ -11,6 +11,8 @@ forward + backward of:
 - ``DKD authors``: the DKD authors' ``dkd_loss`` (tests/reference_forms.py), and ``DKDLoss``;
 - ``LDRLDLoss``: ours, as a trainer calls it (on a CPU the fused kernel, ``ldrld_core.fused``);
   on a CPU also ``LDRLD torch ops``, the implementation every other device runs;
+- on CUDA also ``LDRLDLoss checked every call`` (``check_every=1``: the input values checked on
+  every call, each check a host read), to show what taking the checks off the hot path saves;
 - with ``--compile``: ``LDRLDLoss(compile=True)`` and ``torch.compile`` of the KD one-liner;
 - with ``--literal``: LDRLD written literally from SPEC §1 (one masked softmax per pair).
 

@@ -155,8 +155,8 @@ def plot_corr(args):
         gap, means[name] = correlation_gap(teacher[:, index], s[:, index])
         gaps.append(gap)
     panels = args.panels or len(gaps)
-    draw(gaps[:panels], names[:panels], args.out, f"{args.task}: |corr(teacher) - corr(student)| over {len(classes)} classes, "
-                                f"{teacher.shape[0]} samples")
+    draw(gaps[:panels], names[:panels], args.out,
+         f"{args.task}: |corr(teacher) - corr(student)| over {len(classes)} classes, {teacher.shape[0]} samples")
     for name, value in means.items():
         print(f"{name}: mean absolute difference {value:.6f}")
     print(f"wrote {args.out}")

@@ -25,7 +25,8 @@ DEFAULT_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="train_reid.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="train_reid.py", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", default=DEFAULT_CONFIG, help="YAML recipe (default: %(default)s)")
     p.add_argument("--root", help="folder holding market1501/ as torchreid expects (data.root)")
     p.add_argument("--mode", choices=("teacher", "student", "eval"),

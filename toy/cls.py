@@ -62,8 +62,8 @@ def write_cifar(out_dir, splits, fine_names, coarse_of=lambda label: label % 20,
     os.makedirs(root, exist_ok=True)
     coarse = sorted({coarse_of(i) for i in range(len(fine_names))})
     with open(os.path.join(root, "meta"), "wb") as f:
-        pickle.dump({"fine_label_names": list(fine_names), "coarse_label_names": [f"superclass_{c:02d}" for c in coarse]},
-                    f)
+        coarse_names = [f"superclass_{c:02d}" for c in coarse]
+        pickle.dump({"fine_label_names": list(fine_names), "coarse_label_names": coarse_names}, f)
     for split, (images, labels) in splits.items():
         labels = [int(label) for label in labels]
         data = np.asarray(images, dtype=np.uint8).reshape(len(labels), 3 * 32 * 32)

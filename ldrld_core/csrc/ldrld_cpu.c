@@ -22,11 +22,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define VECTOR_CLONES
-#endif
 
 #define BLOCK 64
 #define MAX_DEPTH 64
@@ -92,12 +87,12 @@ static inline double exp_f64(double x) { return exp(x); }
 static inline double log_f64(double x) { return log(x); }
 static inline double log1p_f64(double x) { return log1p(x); }
 
-#define DEFINE_KERNELS(S, SUFFIX)                                                                        \
+#define DEFINE_KERNELS(S, T, SUFFIX)                                                                        \
 /* the top-d indices of each of a block's nb rows (v: nb x c), largest first; on ties the earlier */ \
 /* column ranks first. The rows run across the vector lanes: the block is laid out column by      */ \
 /* column in work (c * nb values), and each column goes through a branch-free insertion into     */ \
 /* every row's sorted top d at once (a column that enters none is skipped after one test).         */ \
-VECTOR_CLONES static void top_d_block_##SUFFIX(const S *restrict v, int64_t c, int64_t d, int64_t nb,          \
+static void top_d_block_##SUFFIX(const S *restrict v, int64_t c, int64_t d, int64_t nb,          \
                                          int64_t *restrict top, S *restrict work) {                     \
     S val[MAX_DEPTH * BLOCK], cx[BLOCK];                                                                 \
     int32_t id[MAX_DEPTH * BLOCK], ci[BLOCK];                                                            \
@@ -129,7 +124,7 @@ VECTOR_CLONES static void top_d_block_##SUFFIX(const S *restrict v, int64_t c, i
 }                                                                                                        \
 /* the top-d indices of one row v (c values), for wide rows, with the same order and ties:       */ \
 /* d rounds of a vectorised arg-max over a copy of the row, each taking out the one it found.      */ \
-VECTOR_CLONES static void top_d_row_##SUFFIX(const S *restrict v, int64_t c, int64_t d, int64_t *restrict top,  \
+static void top_d_row_##SUFFIX(const S *restrict v, int64_t c, int64_t d, int64_t *restrict top,  \
                                          S *restrict work) {                                             \
     memcpy(work, v, c * sizeof(S));                                                                      \
     for (int64_t k = 0; k < d; ++k) {                                                                    \
@@ -150,10 +145,10 @@ static void top_d_##SUFFIX(const S *v, int64_t c, int64_t d, int64_t nb, int64_t
     else top_d_block_##SUFFIX(v, c, d, nb, top, work);                                                   \
 }                                                                                                        \
 /* 1 when a row of s or t holds a NaN or an infinity */                                              \
-VECTOR_CLONES static int row_nonfinite_##SUFFIX(const S *restrict s, const S *restrict t, int64_t c) {    \
+static int row_nonfinite_##SUFFIX(const S *restrict s, const S *restrict t, int64_t c) {    \
     int bad = 0;                                                                                         \
     _Pragma("omp simd reduction(|:bad)")                                                                 \
-    for (int64_t j = 0; j < c; ++j) bad |= nonfinite_##SUFFIX(s[j]) | nonfinite_##SUFFIX(t[j]);          \
+    for (int64_t j = 0; j < c; ++j) bad |= nonfinite_##T(s[j]) | nonfinite_##T(t[j]);          \
     return bad;                                                                                          \
 }                                                                                                        \
 /* gather a block's top-d logits / T class by class: g[k * BLOCK + b] */                              \
@@ -166,7 +161,7 @@ static void gather_##SUFFIX(const S *s, const S *t, int64_t c, int64_t d, const 
         }                                                                                                \
 }                                                                                                        \
 /* the block's pair terms, summed with their weights, into acc (one value per row) */                  \
-VECTOR_CLONES static void pairs_##SUFFIX(const S *restrict gs, const S *restrict gt, int64_t d,          \
+static void pairs_##SUFFIX(const S *restrict gs, const S *restrict gt, int64_t d,          \
                                          const double *w, int64_t nb, S *restrict acc) {                 \
     for (int64_t b = 0; b < nb; ++b) acc[b] = 0;                                                         \
     int64_t p = 0;                                                                                       \
@@ -177,16 +172,16 @@ VECTOR_CLONES static void pairs_##SUFFIX(const S *restrict gs, const S *restrict
             for (int64_t b = 0; b < nb; ++b) {                                                           \
                 S xs = si[b] - sj[b], xt = ti[b] - tj[b];                                                \
                 S as = xs < 0 ? -xs : xs, at = xt < 0 ? -xt : xt;                                        \
-                S es = exp_##SUFFIX(-as), et = exp_##SUFFIX(-at);                                        \
+                S es = exp_##T(-as), et = exp_##T(-at);                                        \
                 S sig_t = (xt >= 0 ? 1 : et) / (1 + et);                                                 \
-                S lt = (xt > 0 ? -xt : 0) - log1p_##SUFFIX(et);  /* log sigma(-x_t) */                   \
-                S ls = (xs > 0 ? -xs : 0) - log1p_##SUFFIX(es);  /* log sigma(-x_s) */                   \
+                S lt = (xt > 0 ? -xt : 0) - log1p_##T(et);  /* log sigma(-x_t) */                   \
+                S ls = (xs > 0 ? -xs : 0) - log1p_##T(es);  /* log sigma(-x_s) */                   \
                 acc[b] += wp * (sig_t * (xt - xs) + lt - ls);                                            \
             }                                                                                            \
         }                                                                                                \
 }                                                                                                        \
 /* the block's top-d softmaxes (qs, qt, laid out as g) and KL; lr = log q_t - log q_s */               \
-VECTOR_CLONES static void top_kl_##SUFFIX(const S *restrict gs, const S *restrict gt, int64_t d,         \
+static void top_kl_##SUFFIX(const S *restrict gs, const S *restrict gt, int64_t d,         \
                                           int64_t nb, S *restrict qs, S *restrict qt, S *restrict lr,    \
                                           S *restrict kl) {                                              \
     S ms[BLOCK], mt[BLOCK], ss[BLOCK], st[BLOCK];                                                        \
@@ -198,20 +193,20 @@ VECTOR_CLONES static void top_kl_##SUFFIX(const S *restrict gs, const S *restric
         }                                                                                                \
     for (int64_t k = 0; k < d; ++k)                                                                      \
         for (int64_t b = 0; b < nb; ++b) {                                                               \
-            ss[b] += exp_##SUFFIX(gs[k * BLOCK + b] - ms[b]);                                            \
-            st[b] += exp_##SUFFIX(gt[k * BLOCK + b] - mt[b]);                                            \
+            ss[b] += exp_##T(gs[k * BLOCK + b] - ms[b]);                                            \
+            st[b] += exp_##T(gt[k * BLOCK + b] - mt[b]);                                            \
         }                                                                                                \
-    for (int64_t b = 0; b < nb; ++b) { ms[b] += log_##SUFFIX(ss[b]); mt[b] += log_##SUFFIX(st[b]); }     \
+    for (int64_t b = 0; b < nb; ++b) { ms[b] += log_##T(ss[b]); mt[b] += log_##T(st[b]); }     \
     for (int64_t k = 0; k < d; ++k)                                                                      \
         for (int64_t b = 0; b < nb; ++b) {                                                               \
             int64_t q = k * BLOCK + b;                                                                   \
             S ls = gs[q] - ms[b], lt = gt[q] - mt[b];                                                    \
-            qs[q] = exp_##SUFFIX(ls); qt[q] = exp_##SUFFIX(lt); lr[q] = lt - ls;                         \
+            qs[q] = exp_##T(ls); qt[q] = exp_##T(lt); lr[q] = lt - ls;                         \
             kl[b] += qt[q] * lr[q];                                                                      \
         }                                                                                                \
 }                                                                                                        \
 /* one row's RNTK: softmaxes over the columns not marked in ps (marked: 1) into ps/pt */               \
-VECTOR_CLONES static void rntk_row_##SUFFIX(const S *restrict s, const S *restrict t, int64_t c, S inv,    \
+static void rntk_row_##SUFFIX(const S *restrict s, const S *restrict t, int64_t c, S inv,    \
                                             S *restrict ps, S *restrict pt, S *out_dl, S *out_kl) {     \
     S ms = (S)DROPPED, mt = (S)DROPPED;                                                                  \
     for (int64_t j = 0; j < c; ++j) {                                                                    \
@@ -224,13 +219,13 @@ VECTOR_CLONES static void rntk_row_##SUFFIX(const S *restrict s, const S *restri
     S sum_s = 0, sum_t = 0, a = 0;                                                                       \
     _Pragma("omp simd reduction(+:sum_s, sum_t, a)")                                                     \
     for (int64_t j = 0; j < c; ++j) {                                                                    \
-        S es = exp_##SUFFIX(ps[j] - ms), et = exp_##SUFFIX(pt[j] - mt);                                  \
+        S es = exp_##T(ps[j] - ms), et = exp_##T(pt[j] - mt);                                  \
         a += et * (pt[j] - ps[j]);                                                                       \
         sum_s += es; sum_t += et; ps[j] = es; pt[j] = et;                                               \
     }                                                                                                    \
     S is = 1 / sum_s, it = 1 / sum_t;                                                                    \
     for (int64_t j = 0; j < c; ++j) { ps[j] *= is; pt[j] *= it; }                                      \
-    S dl = (mt + log_##SUFFIX(sum_t)) - (ms + log_##SUFFIX(sum_s));                                      \
+    S dl = (mt + log_##T(sum_t)) - (ms + log_##T(sum_s));                                      \
     *out_dl = dl;                                                                                        \
     *out_kl = a * it - dl;                                                                               \
 }                                                                                                        \
@@ -273,7 +268,7 @@ int ldrld_forward_##SUFFIX(const S *s, const S *t, int64_t n, int64_t c, int64_t
     return bad_rows;                                                                                     \
 }                                                                                                        \
 /* the block's gradient of the local term for the top-d classes, laid out as g: as (student), at */    \
-VECTOR_CLONES static void local_grad_##SUFFIX(const S *restrict gs, const S *restrict gt, int64_t d,      \
+static void local_grad_##SUFFIX(const S *restrict gs, const S *restrict gt, int64_t d,      \
                                               const double *w, int64_t nb, S *restrict as, S *restrict at) { \
     for (int64_t q = 0; q < d * BLOCK; ++q) { as[q] = 0; at[q] = 0; }                                    \
     int64_t p = 0;                                                                                       \
@@ -284,14 +279,14 @@ VECTOR_CLONES static void local_grad_##SUFFIX(const S *restrict gs, const S *res
             S *asi = as + i * BLOCK, *asj = as + j * BLOCK, *ati = at + i * BLOCK, *atj = at + j * BLOCK;   \
             for (int64_t b = 0; b < nb; ++b) {                                                           \
                 S xs = si[b] - sj[b], xt = ti[b] - tj[b];                                                \
-                S es = exp_##SUFFIX(-(xs < 0 ? -xs : xs)), et = exp_##SUFFIX(-(xt < 0 ? -xt : xt));      \
+                S es = exp_##T(-(xs < 0 ? -xs : xs)), et = exp_##T(-(xt < 0 ? -xt : xt));      \
                 S sig_s = (xs >= 0 ? 1 : es) / (1 + es), sig_t = (xt >= 0 ? 1 : et) / (1 + et);          \
                 S ds = wp * (sig_s - sig_t), dt = wp * sig_t * (1 - sig_t) * (xt - xs);                  \
                 asi[b] += ds; asj[b] -= ds; ati[b] += dt; atj[b] -= dt;                                  \
             }                                                                                            \
         }                                                                                                \
 }                                                                                                        \
-VECTOR_CLONES static void rntk_grad_##SUFFIX(const S *restrict ps, const S *restrict pt,                  \
+static void rntk_grad_##SUFFIX(const S *restrict ps, const S *restrict pt,                  \
                                             const S *restrict s, const S *restrict t, int64_t c, S inv,  \
                                             S g, S shift, S *restrict gs_out, S *restrict gt_out) {      \
     if (gs_out) for (int64_t j = 0; j < c; ++j) gs_out[j] = g * (ps[j] - pt[j]);                        \
@@ -329,5 +324,20 @@ int ldrld_backward_##SUFFIX(const S *s, const S *t, int64_t n, int64_t c, int64_
     return 0;                                                                                            \
 }
 
-DEFINE_KERNELS(float, f32)
-DEFINE_KERNELS(double, f64)
+/* One build per instruction set, chosen at load time by ldrld_core.fused from torch's own CPU
+ * capability (ATEN_CPU_CAPABILITY honoured), so that the kernel runs the same instruction set
+ * as torch's kernels and a test under ATEN_CPU_CAPABILITY=avx2 or =default exercises it. */
+DEFINE_KERNELS(float, f32, f32_default)
+DEFINE_KERNELS(double, f64, f64_default)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+DEFINE_KERNELS(float, f32, f32_avx2)
+DEFINE_KERNELS(double, f64, f64_avx2)
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx2,fma")
+DEFINE_KERNELS(float, f32, f32_avx512)
+DEFINE_KERNELS(double, f64, f64_avx512)
+#pragma GCC pop_options
+#endif
