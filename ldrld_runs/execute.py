@@ -107,7 +107,8 @@ def execute(runs, executor_kind="local", folder=None, max_parallel=1, gpus_per_r
             job.result()
         except Exception as err:  # noqa: BLE001  (a failed run is reported and the others go on)
             failed.append(run)
-            progress.finished(run, False, f" ({_first_line(err)}; log: {run.log}; submitit: {job.paths.stdout})")
+            progress.finished(run, False, f" ({failure_reason(err, run.log)}; log: {run.log}; "
+                                          f"submitit: {job.paths.stdout})")
             return False
         finished.append(run)
         progress.finished(run, True)
@@ -156,6 +157,18 @@ def submit_array(executor, runs, max_parallel, env=None) -> list:
     return jobs
 
 
-def _first_line(err) -> str:
-    text = str(err).strip().splitlines()
-    return text[-1] if text else type(err).__name__
+def failure_reason(err, log) -> str:
+    """Why a run failed, in one line: the tool's own ``error:`` line from its log, else the exit
+    status the job reported (submitit's exception ends with paths, not the reason)."""
+    try:
+        with open(log, errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        lines = []
+    for line in reversed(lines):
+        if ": error:" in line:
+            return line.strip()
+    for line in str(err).splitlines():
+        if "exit status" in line:
+            return line.strip().split("; log:")[0]
+    return type(err).__name__ + (f": {lines[-1].strip()}" if lines else "")

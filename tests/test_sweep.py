@@ -105,6 +105,17 @@ def test_a_killed_sweep_finishes_only_what_is_missing(digits, tmp_path):
     assert report["rows"][0]["last"]["n"] == 3
 
 
+def test_a_failed_run_is_reported_with_the_tools_own_error(digits, tmp_path):
+    """The student config has no distillation loss, so a grid over its weight fails in the tool:
+    the sweep's line for that run carries the tool's error line, and the sweep exits 1."""
+    proc = run_tool("sweep.py", CONFIG, "--seeds", "0", "--grid", "model.distill_loss.alpha=8.0", "--data-root", digits,
+                    "--out", tmp_path / "sweep", "--threads", "1", *ONE_EPOCH, check=False)
+    assert proc.returncode == 1
+    line = next(x for x in proc.stdout.splitlines() if "FAILED" in x)
+    assert "student/alpha=8.0/seed0 (train_cls.py: error: --cfg-options" in line and "distill_loss" in line
+    assert "sweep: 1 run(s) failed" in proc.stderr + proc.stdout
+
+
 def test_slurm_job_array_script(tmp_path, monkeypatch):
     """submitit's own sbatch script for a sweep on a cluster; a stand-in sbatch records the submission."""
     from ldrld_runs.execute import make_executor, submit_array
