@@ -13,6 +13,7 @@ it always does on other devices; ``LDRLD_FUSED=0`` forces that too.
 import ctypes
 import hashlib
 import os
+import platform
 import shutil
 import subprocess
 import tempfile
@@ -22,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 import torch
 
 SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "csrc", "ldrld_cpu.c")
-FLAGS = ["-O3", "-std=gnu11", "-fPIC", "-shared", "-ffast-math", "-fopenmp-simd"]
+FLAGS = ["-O3", "-std=gnu11", "-fPIC", "-ffast-math", "-fopenmp-simd"]  # compile flags (linked without them)
 _STATE = {}
 # a batch this large (rows x classes) is split into row chunks, one per torch CPU thread; the
 # kernel calls release the GIL (ctypes), so the chunks run at once on a pool of Python threads
@@ -34,25 +35,36 @@ def _cache_dir():
     return os.environ.get("LDRLD_KERNEL_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "ldrld", "kernels")
 
 
-def build(verbose=False):
-    """The path of the compiled kernel, building it when the cache lacks it (None on failure)."""
-    with open(SOURCE, "rb") as f:
-        digest = hashlib.sha256(f.read() + " ".join(FLAGS).encode()).hexdigest()[:16]
-    target = os.path.join(_cache_dir(), digest, "ldrld_cpu.so")
-    if os.path.isfile(target):
-        return target
+def _compiler():
     compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     if compiler is None:
         raise OSError("no C compiler (cc, gcc or $CC) on PATH")
+    return compiler
+
+
+def build(verbose=False):
+    """The path of the compiled kernel, building it when the cache lacks it (None on failure).
+
+    Compiled with FLAGS, then linked without them: linking a shared library with -ffast-math
+    would add GCC's crtfastmath.o, which turns on flush-to-zero for the whole process when the
+    library loads. The cache key holds the source, the flags, the machine and the compiler."""
+    compiler = _compiler()
+    where = os.path.realpath(shutil.which(compiler) or compiler)
+    with open(SOURCE, "rb") as f:
+        key = f.read() + " ".join(FLAGS + [platform.machine(), where]).encode()
+    digest = hashlib.sha256(key).hexdigest()[:16]
+    target = os.path.join(_cache_dir(), digest, "ldrld_cpu.so")
+    if os.path.isfile(target):
+        return target
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".so", dir=os.path.dirname(target))
-    os.close(fd)
+    work = tempfile.mkdtemp(prefix=".build-", dir=os.path.dirname(target))
+    obj, lib = os.path.join(work, "ldrld_cpu.o"), os.path.join(work, "ldrld_cpu.so")
     try:
-        subprocess.run([compiler, *FLAGS, "-o", tmp, SOURCE, "-lm"], check=True, capture_output=not verbose)
-        os.replace(tmp, target)  # whole or not at all: concurrent first uses race harmlessly
+        subprocess.run([compiler, *FLAGS, "-c", "-o", obj, SOURCE], check=True, capture_output=not verbose)
+        subprocess.run([compiler, "-shared", "-o", lib, obj, "-lm"], check=True, capture_output=not verbose)
+        os.replace(lib, target)  # whole or not at all: concurrent first uses race harmlessly
     finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        shutil.rmtree(work, ignore_errors=True)
     return target
 
 
@@ -94,7 +106,8 @@ def available() -> bool:
 
 def usable(student, teacher, depth) -> bool:
     """Whether the kernel takes these inputs: CPU tensors of float32 or float64, d <= 64."""
-    return (student.device.type == "cpu" and student.dtype in (torch.float32, torch.float64)
+    return (student.device.type == "cpu" and teacher.device.type == "cpu"
+            and student.dtype in (torch.float32, torch.float64)
             and teacher.dtype == student.dtype and depth <= 64 and available())
 
 

@@ -6,10 +6,11 @@ what was expected, so a wrong call fails at the loss and not deep inside torch.
 Shapes, types and options are checked on every call: that reads only host-side
 metadata. The *values* — finite logits, labels within the classes — cost device
 work, and on a GPU a host read (a synchronisation) each, so they are checked
-off the hot path (:class:`ValueChecks`): on a CPU from the loss's own output
-(non-finite logits make a non-finite loss, and an out-of-range label makes torch
-raise, both then explained by the full checks), on other devices on the first
-call and every ``every``-th call after it.
+off the hot path (:class:`ValueChecks`): on a CPU the logits from the loss's own
+output (non-finite logits make a non-finite loss, then explained by the full
+check), on other devices on the first call and every ``every``-th call after
+it; the labels everywhere on that schedule (an out-of-range label in between
+makes torch raise, which the label check then explains).
 """
 import math
 
@@ -32,6 +33,9 @@ def check_logits(student_logits, teacher_logits, values=True) -> None:
         raise ValueError(
             f"student_logits and teacher_logits must have the same shape, got "
             f"{tuple(student_logits.shape)} and {tuple(teacher_logits.shape)}")
+    if student_logits.device != teacher_logits.device:
+        raise ValueError(f"student_logits and teacher_logits must be on one device, got {student_logits.device} "
+                         f"and {teacher_logits.device}")
     if student_logits.shape[1] < 2:
         raise ValueError(f"logits need at least 2 classes (columns), got shape {tuple(student_logits.shape)}")
     if values:
@@ -101,8 +105,8 @@ class ValueChecks:
 
     ``with checks.run(student, teacher, target): out = ...`` explains an error torch
     raises on out-of-range labels; ``checks.after(out, student, teacher, target)``
-    checks the output on a CPU, the inputs on the first and every ``every``-th call
-    elsewhere (``every=0``: never)."""
+    checks the output on a CPU on every call, and the labels (everywhere) and the logits (off
+    the CPU) on the first and every ``every``-th call (``every=0``: never)."""
 
     def __init__(self, every=100):
         if isinstance(every, bool) or not isinstance(every, int) or every < 0:
@@ -117,14 +121,14 @@ class ValueChecks:
     def after(self, terms, student, teacher, target=None) -> None:
         if _compiling() or not terms:
             return
-        if student.device.type == "cpu":
-            if all(math.isfinite(float(v.detach())) for v in terms.values()):  # a host read each, no op
-                return
+        cpu = student.device.type == "cpu"
+        if cpu and not all(math.isfinite(float(v.detach())) for v in terms.values()):  # a host read each, no op
             check_finite(student, teacher)
             raise ValueError("the loss is not finite although its inputs are: logits too large for float32? "
                              f"(largest magnitude {float(student.detach().abs().max()):.3g})")
         self.calls += 1
         if self.every and (self.calls - 1) % self.every == 0:
-            check_finite(student, teacher)
-            if target is not None:
+            if not cpu:  # on a CPU the finite outputs above already vouch for the logits
+                check_finite(student, teacher)
+            if target is not None:  # labels torch would not refuse (e.g. -100, cross-entropy's ignore_index)
                 check_target_values(target, student.shape[1])

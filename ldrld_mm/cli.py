@@ -174,13 +174,14 @@ def load_config(args, task: Task, training=True):
     if training and args.fast and task.fast is None:
         raise ConfigError(f"--fast: {task.name} has no fast path (it is classification's: tools/train_cls.py --fast)")
     cfg = read_config(args.config, task)
-    if training and cfg.get("fast") and task.fast is None:
-        raise ConfigError(f"config {args.config}: fast = True, but {task.name} has no fast path (classification's)")
     if args.cfg_options:
         try:
             cfg.merge_from_dict(args.cfg_options)
         except Exception as err:  # noqa: BLE001
             raise ConfigError(f"--cfg-options {args.cfg_options}: {err}") from None
+    if training and cfg.get("fast") and task.fast is None:
+        raise ConfigError(f"config {args.config}: fast = True (from the config or --cfg-options), but {task.name} "
+                          f"has no fast path (it is classification's)")
     if "LOCAL_RANK" not in os.environ:
         os.environ["LOCAL_RANK"] = str(args.local_rank)
     cfg.launcher = args.launcher

@@ -13,6 +13,8 @@ import os
 import socket
 import time
 
+from ldrld_core.errors import InputError
+
 from .job import run_job
 
 POLL_S = 0.5
@@ -42,6 +44,21 @@ def launch_command(run) -> list:
     """The run's command, with ``--resume`` when an earlier attempt left a checkpoint."""
     resumable = run.task != "reid" or "--mode" in run.command  # a full Re-ID pipeline resumes by itself
     return run.command + ["--resume"] if has_checkpoint(run) and resumable else list(run.command)
+
+
+def physical_gpus(ids) -> tuple:
+    """The GPU numbers to hand a child for torch's device indices ``ids`` of this process:
+    under ``CUDA_VISIBLE_DEVICES=2,3`` torch's device 0 is GPU 2 (submitit sets the child's
+    ``CUDA_VISIBLE_DEVICES`` to the numbers it is given)."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "").strip()
+    if not visible:
+        return tuple(ids)
+    entries = [e.strip() for e in visible.split(",") if e.strip()]
+    try:
+        return tuple(int(entries[k]) for k in ids)
+    except (ValueError, IndexError):
+        raise InputError(f"CUDA_VISIBLE_DEVICES={visible}: expected GPU numbers separated by commas (e.g. 2,3), "
+                         f"which runs on GPUs {list(ids)} can be given") from None
 
 
 def make_executor(kind, folder, gpus_per_run=0, threads=None, slurm=None):
@@ -99,7 +116,7 @@ def execute(runs, executor_kind="local", folder=None, max_parallel=1, gpus_per_r
 
     def submit(run, gpu_ids=()):
         if executor_kind == "local" and gpus_per_run:
-            executor.update_parameters(visible_gpus=tuple(gpu_ids))
+            executor.update_parameters(visible_gpus=physical_gpus(gpu_ids))
         return executor.submit(run_job, launch_command(run), run.work_dir, run.log, env)
 
     def collect(run, job):
@@ -127,15 +144,23 @@ def execute(runs, executor_kind="local", folder=None, max_parallel=1, gpus_per_r
     slots = [tuple(gpus[k * gpus_per_run:(k + 1) * gpus_per_run]) for k in range(max_parallel)] \
         if gpus_per_run else [()] * max_parallel
     queue, active = list(todo), {}  # slot index -> (run, job)
-    done = {run.name for run in skipped}
+    by_name = {run.name: run for run in runs}
+
+    def is_done(name):  # finished here, or by the invocation that is still running it (its done.json)
+        return name in done or (name in by_name and os.path.isfile(by_name[name].done_file))
+
+    def still_elsewhere(names):
+        return any(n in by_name and not is_done(n) and running_elsewhere(by_name[n]) for n in names)
+
+    done = set()
     while queue or active:
         for slot in [s for s in range(len(slots)) if s not in active]:
-            ready = [r for r in queue if set(r.after) <= done]
+            ready = [r for r in queue if all(is_done(n) for n in r.after)]
             if ready:  # the first queued run whose prerequisites are done
                 queue.remove(ready[0])
                 active[slot] = (ready[0], submit(ready[0], slots[slot]))
-        if not active and queue:  # what is left waits for runs that failed
-            for run in queue:
+        if not active and queue and not any(still_elsewhere(r.after) for r in queue):
+            for run in queue:  # what is left waits for runs that failed
                 failed.append(run)
                 progress.finished(run, False, f" (not started: it needs {', '.join(run.after)}, which failed)")
             break
@@ -144,7 +169,7 @@ def execute(runs, executor_kind="local", folder=None, max_parallel=1, gpus_per_r
                 del active[slot]
                 if collect(run, job):
                     done.add(run.name)
-        if active:
+        if active or queue:
             time.sleep(POLL_S)
     return finished, failed, skipped
 
@@ -158,15 +183,18 @@ def submit_array(executor, runs, max_parallel, env=None) -> list:
 
 
 def failure_reason(err, log) -> str:
-    """Why a run failed, in one line: the tool's own ``error:`` line from its log, else the exit
-    status the job reported (submitit's exception ends with paths, not the reason)."""
+    """Why a run failed, in one line: the tool's own ``error:`` or ``failed:`` line from this
+    attempt's part of its log, else the exit status the job reported (submitit's exception ends
+    with paths, not the reason)."""
     try:
         with open(log, errors="replace") as f:
             lines = f.read().splitlines()
     except OSError:
         lines = []
+    starts = [k for k, line in enumerate(lines) if line.startswith("$ ")]
+    lines = lines[starts[-1] + 1:] if starts else lines  # the log is appended to by every attempt
     for line in reversed(lines):
-        if ": error:" in line:
+        if ": error:" in line or ": failed:" in line:
             return line.strip()
     for line in str(err).splitlines():
         if "exit status" in line:

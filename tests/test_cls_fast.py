@@ -91,3 +91,18 @@ def test_fast_elsewhere_is_one_clear_error(capsys):
     assert det([os.path.join(ROOT, "configs", "toy", "det", "ldrld.py"), "--fast"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("train_det.py: error: --fast: detection has no fast path"), err
+    assert det([os.path.join(ROOT, "configs", "toy", "det", "ldrld.py"), "--cfg-options", "fast=True"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "fast = True (from the config or --cfg-options), but detection has no fast path" in err[0]
+
+
+def test_fast_on_a_config_that_relies_on_the_default_preprocessor():
+    from mmengine.config import Config
+    from mmengine.registry import MODELS
+
+    from ldrld_cls.engine.fast import apply_fast
+    cfg = Config(dict(model=dict(type="ClsDistiller", student=dict(arch="resnet8"), num_classes=10),
+                      optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1))))
+    apply_fast(cfg, cuda=False)
+    model = MODELS.build(cfg.model)
+    assert model.data_preprocessor.channels_last and type(model.data_preprocessor).__name__ == "ClsDataPreprocessor"

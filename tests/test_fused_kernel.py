@@ -93,7 +93,10 @@ def _probe(env, cache):
             "from ldrld_core import fused, ldrld_terms\n"
             "print('available', fused.available())\n"
             "x = torch.arange(10.).view(2, 5)\n"
-            "print('value', round(float(ldrld_terms(x.cos(), x, 3)[0]), 6))\n")
+            "print('value', round(float(ldrld_terms(x.cos(), x, 3)[0]), 6))\n"
+            "import numpy\n"  # a float32 subnormal: flushed to 0 if loading the kernel set flush-to-zero
+            "print('subnormals', bool(numpy.float32(1e-38) / numpy.float32(1e3) > 0), "
+            "bool((torch.tensor([1e-38]) / 1e3).item() > 0))\n")
     env = {**os.environ, "LDRLD_KERNEL_CACHE": str(cache), **env}
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
 
@@ -106,9 +109,23 @@ def test_without_a_compiler_one_warning_and_the_torch_path(tmp_path):
     assert "available False" in broken.stdout, broken.stderr
     assert broken.stderr.count("the fused CPU kernel is unavailable") == 1, broken.stderr
     assert "available False" in off.stdout and "unavailable" not in off.stderr
-    values = {p.stdout.splitlines()[-1] for p in (fine, broken, off)}
+    values = {p.stdout.splitlines()[-2] for p in (fine, broken, off)}
     assert len(values) == 1, values
-    assert not any((tmp_path / "broken").rglob("*.so"))
+    assert not any((tmp_path / "broken").rglob("*.so")) and not any((tmp_path / "broken").rglob(".build-*"))
+
+
+def test_loading_the_kernel_leaves_the_processs_floating_point_mode_alone(tmp_path):
+    """Subnormal numbers survive in numpy and torch after the kernel ran (a library linked with
+    -ffast-math would have switched the whole process to flush-to-zero when it loaded)."""
+    fresh = _probe({}, tmp_path / "cache")
+    assert "available True" in fresh.stdout, fresh.stderr
+    assert fresh.stdout.splitlines()[-1] == "subnormals True True", fresh.stdout
+    assert sorted(p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()) == ["ldrld_cpu.so"]
+
+
+def test_a_teacher_on_another_device_is_not_handed_to_the_kernel():
+    s = torch.randn(4, 10)
+    assert fused.usable(s, s, 7) and not fused.usable(s, s.to("meta"), 7) and not fused.usable(s.to("meta"), s, 7)
 
 
 @pytest.mark.parametrize("means", [False, True])

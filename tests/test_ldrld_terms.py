@@ -177,6 +177,7 @@ BAD_CALLS = [
     (dict(rank_by="both"), "rank_by"),
     (dict(nan=True), "student_logits must be finite"),
     (dict(inf_teacher=True), "teacher_logits must be finite"),
+    (dict(teacher_on="meta"), "must be on one device, got cpu and meta"),
 ]
 
 
@@ -188,6 +189,8 @@ def test_bad_inputs_raise_value_error(bad, message):
         s[1, 2] = float("nan")
     if bad.get("inf_teacher"):
         t[0, 0] = float("inf")
+    if bad.get("teacher_on"):
+        t = t.to(bad["teacher_on"])
     kwargs = {k: bad[k] for k in ("depth", "temperature", "rank_by") if k in bad}
     with pytest.raises(ValueError, match=message):
         ldrld_terms(s, t, **kwargs)

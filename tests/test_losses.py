@@ -176,6 +176,11 @@ def test_bad_target():
         DKDLoss()(s, t, y + 100)
     with pytest.raises(ValueError, match="target must be a 1-D"):
         DKDLoss()(s, t, y[:3])
+    ignored = y.clone()
+    ignored[0] = -100  # cross-entropy's ignore_index: torch would skip the row without a word
+    for loss in (LDRLDLoss(), KDLoss(), DKDLoss()):
+        with pytest.raises(ValueError, match=r"class indices in .*got values in \[-100,"):
+            loss(s, t, ignored)
 
 
 def test_class_correlation_and_gap():

@@ -116,6 +116,28 @@ def test_a_failed_run_is_reported_with_the_tools_own_error(digits, tmp_path):
     assert "sweep: 1 run(s) failed" in proc.stderr + proc.stdout
 
 
+def test_the_failure_reason_comes_from_this_attempts_part_of_the_log(tmp_path):
+    from ldrld_runs.execute import failure_reason
+    log = tmp_path / "sweep.log"
+    log.write_text("$ tool a\ntrain_cls.py: error: an earlier attempt's input\n$ tool a --resume\nepoch 3\n"
+                   "train_cls.py: failed: RuntimeError: out of memory (LDRLD_DEBUG=1 for the traceback)\n")
+    assert failure_reason(RuntimeError("exit status 1; log: x"), log).startswith("train_cls.py: failed: RuntimeError")
+    log.write_text("$ tool a\ntrain_cls.py: error: an earlier attempt's input\n$ tool a --resume\nKilled\n")
+    assert failure_reason(RuntimeError("job failed\nexit status 137; log: x"), log) == "exit status 137"
+
+
+def test_gpu_numbers_follow_the_parents_visible_devices(monkeypatch):
+    from ldrld_core.errors import InputError
+    from ldrld_runs.execute import physical_gpus
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert physical_gpus([0, 1]) == (0, 1)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
+    assert physical_gpus([1]) == (3,) and physical_gpus([0, 1]) == (2, 3)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-5f3a")
+    with pytest.raises(InputError, match="CUDA_VISIBLE_DEVICES=GPU-5f3a: expected GPU numbers"):
+        physical_gpus([0])
+
+
 def test_slurm_job_array_script(tmp_path, monkeypatch):
     """submitit's own sbatch script for a sweep on a cluster; a stand-in sbatch records the submission."""
     from ldrld_runs.execute import make_executor, submit_array

@@ -296,7 +296,10 @@ def main(argv=None):
     clock.line(f"{len(every)} runs: {len(teachers)} teacher(s), {len(students)} students ({len(tasks)} task(s) x 4 "
                f"rows x {len(args.seeds)} seed(s)), {sum(len(p) for p in pictures.values())} pictures")
     write_commands(every)
-    _, failed, _ = execute(every, "local", os.path.join(out, ".submitit"), args.max_parallel, threads=args.threads)
+    # on CUDA each run gets a GPU (runs take turns over the GPUs, two may share one); else the CPU
+    gpus = [k % torch.cuda.device_count() for k in range(args.max_parallel)] if device else ()
+    _, failed, _ = execute(every, "local", os.path.join(out, ".submitit"), args.max_parallel,
+                           gpus_per_run=1 if device else 0, gpus=gpus, threads=args.threads)
     if failed:
         raise RuntimeError(f"{len(failed)} run(s) failed: " + ", ".join(f"{r.name} (log: {r.log})" for r in failed))
     gaps = {task: correlation_gaps(pictures[task][0]) for task in tasks}

@@ -125,7 +125,8 @@ def apply_fast(cfg, cuda=None) -> list:
             report.append(f"{name}: the {kind} data set stays on the host (only in-memory data sets, "
                           f"{', '.join(IN_MEMORY)}, without a per-image pipeline, go on the device)")
     cfg.model["channels_last"] = True
-    cfg.model.setdefault("data_preprocessor", {})["channels_last"] = True
+    preprocessor = cfg.model.get("data_preprocessor") or dict(type="ClsDataPreprocessor")  # ClsDistiller's default
+    cfg.model["data_preprocessor"] = dict(preprocessor, channels_last=True)
     report.append("channels_last: student, teacher and inputs")
     if cuda and torch.cuda.is_bf16_supported():
         cfg.optim_wrapper.type = "AmpOptimWrapper"
@@ -139,7 +140,8 @@ def apply_fast(cfg, cuda=None) -> list:
     mode = None
     if cuda:
         mode = "reduce-overhead"
-        report.append("train_step: torch.compile(mode='reduce-overhead') (CUDA graphs; eager if it fails)")
+        report.append("train_step: torch.compile(mode='reduce-overhead') (CUDA graphs; the losses' value checks "
+                      "off inside it; eager if it fails)")
     else:
         report.append("train_step: not compiled (CUDA graphs need a GPU)")
     cfg.setdefault("custom_hooks", [])
