@@ -2,7 +2,7 @@
 # make test      install if needed, then run the whole test suite
 # make lint      ruff check (lint rules, import order) and ruff format --check (line length 120, pyproject.toml)
 # make bench     the loss benchmark on this machine's CPU
-# make demo      teachers and students of all three tasks, three seeds each, on built-in data (about 12 min)
+# make demo      teachers and students of all three tasks, three seeds each, on built-in data (10-11 min on 2 cores)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.ldrld-installed
