@@ -5,7 +5,6 @@ values (``reduction='none'``) or their mean over rows (``'mean'``). Arithmetic i
 float32 (float64 stays float64) with autocast switched off, so half-precision
 training does not change the loss.
 """
-
 from functools import lru_cache
 
 import torch
@@ -79,9 +78,8 @@ def ldrld_rows(student_logits, teacher_logits, depth, temperature, rank_by="stud
             return ldrld_rows(student_logits, teacher_logits, depth, temperature, rank_by, adw)
     s, t = full_precision_pair(student_logits, teacher_logits)
     if fused.usable(s, t, depth):  # one C kernel per direction (ldrld_core.fused)
-        return fused.FusedLDRLD.apply(
-            s, t, depth, float(temperature), rank_by == "teacher", cpu_weights(depth, bool(adw))
-        )
+        return fused.FusedLDRLD.apply(s, t, depth, float(temperature), rank_by == "teacher",
+                                      cpu_weights(depth, bool(adw)))
     return torch_ldrld_rows(s, t, depth, temperature, rank_by, adw)
 
 
@@ -94,9 +92,8 @@ def torch_ldrld_rows(s, t, depth, temperature, rank_by="student", adw=True):
     return LDRLDRows.apply(s, t, top, D, Dw, w, float(temperature))
 
 
-def ldrld_terms(
-    student_logits, teacher_logits, depth=7, temperature=4.0, rank_by="student", adw=True, reduction="mean"
-):
+def ldrld_terms(student_logits, teacher_logits, depth=7, temperature=4.0, rank_by="student", adw=True,
+                reduction="mean"):
     """LDRLD's two distillation terms ``(local, rntk)`` exactly as SPEC §1
     defines them, before ``alpha`` and ``beta``.
 

@@ -1,5 +1,4 @@
 """Weight initialisation shared by the CIFAR-family models."""
-
 import math
 
 import torch.nn as nn

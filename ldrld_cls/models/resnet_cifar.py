@@ -9,7 +9,6 @@ per block, fc) are those of the CIFAR teachers shared with CRD, so their
 adaptive: identical to the original 8x8 pooling at 32x32 input, and it also
 serves Tiny-ImageNet (64x64) and CUB-200 (224x224).
 """
-
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -32,8 +31,7 @@ class BasicBlock(nn.Module):
         self.downsample = None
         if stride != 1 or cin != cout:
             self.downsample = nn.Sequential(
-                nn.Conv2d(cin, cout, kernel_size=1, stride=stride, bias=False), nn.BatchNorm2d(cout)
-            )
+                nn.Conv2d(cin, cout, kernel_size=1, stride=stride, bias=False), nn.BatchNorm2d(cout))
 
     def forward(self, x):
         shortcut = x if self.downsample is None else self.downsample(x)

@@ -5,7 +5,6 @@ and no max pooling. Not torchvision's ResNet-50 (family ``'imagenet'``).
 Module names: conv1, bn1, layer1..layer4 (blocks with conv1..3/bn1..3 and a
 ``shortcut`` sequence, empty where the shape is kept), linear.
 """
-
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -27,9 +26,8 @@ class Bottleneck(nn.Module):
         self.bn3 = nn.BatchNorm2d(cout)
         self.shortcut = nn.Sequential()
         if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(
-                nn.Conv2d(cin, cout, kernel_size=1, stride=stride, bias=False), nn.BatchNorm2d(cout)
-            )
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, kernel_size=1, stride=stride, bias=False),
+                                          nn.BatchNorm2d(cout))
 
     def forward(self, x):
         y = F.relu(self.bn1(self.conv1(x)))

@@ -5,7 +5,6 @@ max pooling, stride-2 units that concatenate an average-pooled shortcut.
 Module names: conv1, bn1, layer1..layer3 (units with conv1/bn1/conv2/bn2/
 conv3/bn3), linear.
 """
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F

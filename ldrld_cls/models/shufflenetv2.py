@@ -5,7 +5,6 @@ as the KD literature's CIFAR code builds it, registered as ``ShuffleV2``: a
 Module names: conv1, bn1, layer1..layer3 (a down-sampling unit with conv1..5/
 bn1..5, then basic units with conv1..3/bn1..3), conv2, bn2, linear.
 """
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F

@@ -5,7 +5,6 @@ Module names follow the KD literature's CIFAR teachers: conv1, block1..block3
 (each a ``layer`` sequence of blocks with bn1/conv1/bn2/conv2 and
 ``convShortcut`` where the width changes), bn1, fc.
 """
-
 import torch.nn as nn
 
 from ._init import normal_fan_out
@@ -22,7 +21,8 @@ class PreActBlock(nn.Module):
         self.relu2 = nn.ReLU(inplace=True)
         self.conv2 = nn.Conv2d(cout, cout, kernel_size=3, stride=1, padding=1, bias=False)
         # the shortcut projects the *pre-activated* input when the width changes
-        self.convShortcut = nn.Conv2d(cin, cout, kernel_size=1, stride=stride, bias=False) if cin != cout else None
+        self.convShortcut = (nn.Conv2d(cin, cout, kernel_size=1, stride=stride, bias=False)
+                             if cin != cout else None)
 
     def forward(self, x):
         act = self.relu1(self.bn1(x))
@@ -34,9 +34,8 @@ class PreActBlock(nn.Module):
 class WideStage(nn.Module):
     def __init__(self, blocks, cin, cout, stride):
         super().__init__()
-        self.layer = nn.Sequential(
-            *[PreActBlock(cin if i == 0 else cout, cout, stride if i == 0 else 1) for i in range(blocks)]
-        )
+        self.layer = nn.Sequential(*[PreActBlock(cin if i == 0 else cout, cout, stride if i == 0 else 1)
+                                     for i in range(blocks)])
 
     def forward(self, x):
         return self.layer(x)
