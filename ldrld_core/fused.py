@@ -165,22 +165,20 @@ class FusedLDRLD(torch.autograd.Function):
         chunks = _chunks(n, c)
         with_means = alpha is not None
         a, b = float(alpha or 0.0), float(beta or 0.0)
+        parts = torch.empty((len(chunks), 2), dtype=s.dtype) if with_means and len(chunks) > 1 else None
+
+        def call(lo, hi, mean_local, mean_rntk):  # rows lo..hi; a chunk's means weighted by its share of rows
+            share = (hi - lo) / n
+            row, grid = lo * size, lo * c * size
+            return kernel(s.data_ptr() + grid, t.data_ptr() + grid, hi - lo, c, depth, T, by_teacher,
+                          weights.data_ptr(), top.data_ptr() + lo * depth * 8, ps + grid, pt + grid, dl + row,
+                          kl + row, local + row, rntk + row, a * share, b * share, mean_local, mean_rntk)
+
         if len(chunks) == 1:
-            status = kernel(s.data_ptr(), t.data_ptr(), n, c, depth, T, by_teacher, weights.data_ptr(),
-                            top.data_ptr(), ps, pt, dl, kl, local, rntk, a, b,
-                            means if with_means else None, means + size if with_means else None)
-        else:  # each chunk's means weighted by its share of the rows, summed after
-            parts = torch.empty((len(chunks), 2), dtype=s.dtype) if with_means else None
-
-            def call(i, lo, hi):
-                share = (hi - lo) / n
-                row, grid = lo * size, lo * c * size
-                return kernel(s.data_ptr() + grid, t.data_ptr() + grid, hi - lo, c, depth, T, by_teacher,
-                              weights.data_ptr(), top.data_ptr() + lo * depth * 8, ps + grid, pt + grid, dl + row,
-                              kl + row, local + row, rntk + row, a * share, b * share,
-                              _ptr(parts, 2 * i), _ptr(parts, 2 * i + 1))
-
-            status = min(_run_all([lambda i=i, lo=lo, hi=hi: call(i, lo, hi) for i, (lo, hi) in enumerate(chunks)]))
+            status = call(0, n, *((means, means + size) if with_means else (None, None)))
+        else:  # the chunks' means summed after
+            status = min(_run_all([lambda lo=lo, hi=hi, i=i: call(lo, hi, _ptr(parts, 2 * i), _ptr(parts, 2 * i + 1))
+                                   for i, (lo, hi) in enumerate(chunks)]))
             if with_means:
                 buf[-2:] = parts.sum(0)
         if status < 0:
