@@ -5,7 +5,7 @@ values (``reduction='none'``) or their mean over rows (``'mean'``). Arithmetic i
 float32 (float64 stays float64) with autocast switched off, so half-precision
 training does not change the loss.
 """
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 import torch
 
@@ -28,6 +28,20 @@ def full_precision_pair(student_logits, teacher_logits):
     """Both logits in float32 (float64 stays float64), of one dtype."""
     s = _full_precision(student_logits)
     return s, teacher_logits if teacher_logits.dtype == s.dtype else teacher_logits.to(s.dtype)
+
+
+def _in_full_precision(rows):
+    """``rows(s, t, ...)`` called outside autocast, on both logits in float32 (float64 stays)."""
+
+    @wraps(rows)
+    def run(student_logits, teacher_logits, *args, **kwargs):
+        device_type = student_logits.device.type
+        if torch.is_autocast_enabled(device_type):
+            with torch.autocast(device_type, enabled=False):
+                return run(student_logits, teacher_logits, *args, **kwargs)
+        return rows(*full_precision_pair(student_logits, teacher_logits), *args, **kwargs)
+
+    return run
 
 
 def _reduce(rows: torch.Tensor, reduction: str) -> torch.Tensor:
@@ -64,23 +78,19 @@ def cpu_weights(depth: int, adw: bool):
     return adw_weights(depth, adw).contiguous()
 
 
-def ldrld_rows(student_logits, teacher_logits, depth, temperature, rank_by="student", adw=True):
+@_in_full_precision
+def ldrld_rows(s, t, depth, temperature, rank_by="student", adw=True, torch_rows=None):
     """Per-row ``(local, rntk)`` of SPEC §1 without validation; both ``(N,)``.
 
     The pair terms use that a two-class softmax is a sigmoid of the logit gap,
     so they come from the ``N x d`` gathered logits. On a CPU one C kernel does
     each direction (:mod:`ldrld_core.fused`); elsewhere torch ops with a
-    closed-form backward (:class:`~ldrld_core.ldrld_function.LDRLDRows`).
+    closed-form backward (``torch_rows``, default :func:`torch_ldrld_rows`).
     """
-    device_type = student_logits.device.type
-    if torch.is_autocast_enabled(device_type):
-        with torch.autocast(device_type, enabled=False):
-            return ldrld_rows(student_logits, teacher_logits, depth, temperature, rank_by, adw)
-    s, t = full_precision_pair(student_logits, teacher_logits)
     if fused.usable(s, t, depth):  # one C kernel per direction (ldrld_core.fused)
         return fused.FusedLDRLD.apply(s, t, depth, float(temperature), rank_by == "teacher",
                                       cpu_weights(depth, bool(adw)))
-    return torch_ldrld_rows(s, t, depth, temperature, rank_by, adw)
+    return (torch_rows or torch_ldrld_rows)(s, t, depth, temperature, rank_by, adw)
 
 
 def torch_ldrld_rows(s, t, depth, temperature, rank_by="student", adw=True):
@@ -113,15 +123,11 @@ def ldrld_terms(student_logits, teacher_logits, depth=7, temperature=4.0, rank_b
     return out
 
 
-def dkd_rows(student_logits, teacher_logits, target, temperature, scales=None):
+@_in_full_precision
+def dkd_rows(s, t, target, temperature, scales=None):
     """DKD's ``(tckd, nckd)`` per row, each ``T^2`` times its KL (one autograd Function with a
     closed-form backward: ``ldrld_core.dkd_function``); with ``scales=(a, b)``, ``a`` times the
     mean of the first and ``b`` times the mean of the second, taken inside that Function."""
-    device_type = student_logits.device.type
-    if torch.is_autocast_enabled(device_type):
-        with torch.autocast(device_type, enabled=False):
-            return dkd_rows(student_logits, teacher_logits, target, temperature, scales)
-    s, t = full_precision_pair(student_logits, teacher_logits)
     return DKDRows.apply(s, t, target, float(temperature), scales)
 
 
@@ -130,15 +136,11 @@ def nckd_rows(student_logits, teacher_logits, target, temperature):
     return dkd_rows(student_logits, teacher_logits, target, temperature)[1]
 
 
-def kd_rows(student_logits, teacher_logits, temperature, mean=False):
+@_in_full_precision
+def kd_rows(s, t, temperature, mean=False):
     """Hinton's KD per row: ``T^2 * KL(softmax(t/T) || softmax(s/T))`` (one autograd
     Function with a closed-form backward: ``ldrld_core.kd_function``); with ``mean``
     their mean, taken inside that Function."""
-    device_type = student_logits.device.type
-    if torch.is_autocast_enabled(device_type):
-        with torch.autocast(device_type, enabled=False):
-            return kd_rows(student_logits, teacher_logits, temperature, mean)
-    s, t = full_precision_pair(student_logits, teacher_logits)
     return KDRows.apply(s, t, float(temperature), mean)
 
 

@@ -124,15 +124,8 @@ class LDRLDLoss(_DistillLoss):
         self.needs_target = self.use_rntk and self.non_target == "nckd"
 
     def _rows(self, student_logits, teacher_logits):
-        args = (self.depth, self.temperature, self.rank_by, self.adw)
-        if self._compiled is None:
-            return LF.ldrld_rows(student_logits, teacher_logits, *args)
-        s, t = LF.full_precision_pair(student_logits, teacher_logits)
-        if fused.usable(s, t, self.depth):
-            return LF.ldrld_rows(s, t, *args)
-        device_type = s.device.type
-        with torch.autocast(device_type, enabled=False):
-            return self._compiled(s, t, *args)
+        return LF.ldrld_rows(student_logits, teacher_logits, self.depth, self.temperature, self.rank_by, self.adw,
+                             torch_rows=self._compiled)
 
     def extra_repr(self) -> str:
         return (f"alpha={self.alpha}, beta={self.beta}, depth={self.depth}, temperature={self.temperature}, "
@@ -158,7 +151,7 @@ class LDRLDLoss(_DistillLoss):
             local, rntk = self._rows(student_logits, teacher_logits)
             if self.use_local:
                 out["loss_local"] = _scaled(self.alpha, _weighted_mean(local, weight))
-            if self.use_rntk and self.non_target == "rntk":
+            if want_rntk:
                 out["loss_rntk"] = _scaled(self.beta, _weighted_mean(rntk, weight))
         if self.use_rntk and self.non_target == "nckd":
             nckd = LF.nckd_rows(student_logits, teacher_logits, target, self.temperature)
