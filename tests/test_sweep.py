@@ -126,6 +126,44 @@ def test_the_failure_reason_comes_from_this_attempts_part_of_the_log(tmp_path):
     assert failure_reason(RuntimeError("job failed\nexit status 137; log: x"), log) == "exit status 137"
 
 
+def test_a_run_waits_for_a_prerequisite_that_another_invocation_is_still_running(tmp_path):
+    """The teacher is being run by an earlier invocation (its running.json names a live process
+    here): the student must not start before the teacher's done.json appears."""
+    import socket
+    import threading
+
+    from ldrld_runs.execute import execute
+    from ldrld_runs.job import write_marker
+    from ldrld_runs.plan import Run
+    teacher = Run(task="plot", config="", seed=0, name="teacher", work_dir=str(tmp_path / "teacher"))
+    stamp = tmp_path / "student_started"
+    student = Run(task="plot", config="", seed=0, name="student", work_dir=str(tmp_path / "student"),
+                  after=["teacher"], command=[sys.executable, "-c", f"open({str(stamp)!r}, 'w').close()"])
+    os.makedirs(teacher.work_dir)
+    elsewhere = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    write_marker(os.path.join(teacher.work_dir, "running.json"), {"pid": elsewhere.pid, "host": socket.gethostname()})
+
+    early = []
+
+    def teacher_finishes():
+        time.sleep(2)
+        early.append(stamp.exists())  # the student must still be waiting
+        write_marker(teacher.done_file, {"seconds": 2})
+        elsewhere.kill()
+
+    finisher = threading.Thread(target=teacher_finishes)
+    finisher.start()
+    try:
+        finished, failed, skipped = execute([teacher, student], "local", str(tmp_path / "submitit"), 2,
+                                            print_fn=lambda *a, **k: None)
+    finally:
+        finisher.join()
+        elsewhere.kill()
+    assert early == [False], "the student started while its teacher was still running elsewhere"
+    assert [r.name for r in finished] == ["student"] and not failed and [r.name for r in skipped] == ["teacher"]
+    assert stamp.exists()
+
+
 def test_gpu_numbers_follow_the_parents_visible_devices(monkeypatch):
     from ldrld_core.errors import InputError
     from ldrld_runs.execute import physical_gpus
