@@ -2,6 +2,7 @@
 ``--data-root`` for every classification loader, and where a classification config
 keeps its teacher checkpoint. The data sets check their own layout when they are
 built (``ldrld_cls.datasets``)."""
+
 from ldrld_core.errors import ConfigError
 from ldrld_mm.cli import LOADERS, Task
 
@@ -26,8 +27,14 @@ def teacher_slot(cfg):
 
 def apply_fast(cfg):
     from .engine.fast import apply_fast as fast
+
     return fast(cfg)
 
 
-CLASSIFICATION = Task("classification", "configs/cls/cifar100/resnet32x4_resnet8x4_ldrld.py", apply_data_root,
-                      teacher_slot, fast=apply_fast)
+CLASSIFICATION = Task(
+    "classification",
+    "configs/cls/cifar100/resnet32x4_resnet8x4_ldrld.py",
+    apply_data_root,
+    teacher_slot,
+    fast=apply_fast,
+)

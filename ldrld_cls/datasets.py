@@ -17,6 +17,7 @@ the folder that holds it. ``noise_rate`` (with ``noise_seed``) applies
 symmetric label noise (Table 18). Each data set exposes ``classes``,
 ``num_classes`` and ``metainfo``.
 """
+
 import os
 import pickle
 
@@ -39,8 +40,9 @@ def _is_image(name):
 def _find_root(data_root, own_folder, looks_right, dataset, expected):
     """``data_root`` itself or ``data_root/own_folder``, whichever ``looks_right``."""
     if data_root is None or str(data_root) == "":
-        raise DatasetError(f"{dataset}: data_root is not set; expected {expected} "
-                           f"(pass --data-root DIR to tools/train_cls.py)")
+        raise DatasetError(
+            f"{dataset}: data_root is not set; expected {expected} (pass --data-root DIR to tools/train_cls.py)"
+        )
     data_root = os.path.expanduser(os.fspath(data_root))
     if not os.path.isdir(data_root):
         raise DatasetError(f"{dataset}: data root {data_root} does not exist; expected {expected}")
@@ -71,8 +73,7 @@ class ClsDataset(Dataset):
     def _set_labels(self, labels):
         self.clean_labels = np.asarray(labels, dtype=np.int64)
         if self.noise_rate:
-            self.labels = symmetric_label_noise(self.clean_labels, self.num_classes, self.noise_rate,
-                                                self.noise_seed)
+            self.labels = symmetric_label_noise(self.clean_labels, self.num_classes, self.noise_rate, self.noise_seed)
         else:
             self.labels = self.clean_labels
         if len(self.labels) == 0:
@@ -84,8 +85,13 @@ class ClsDataset(Dataset):
 
     @property
     def metainfo(self):
-        return dict(dataset=self.dataset_name, split=self.split, classes=tuple(self.classes),
-                    num_classes=self.num_classes, noise_rate=self.noise_rate)
+        return dict(
+            dataset=self.dataset_name,
+            split=self.split,
+            classes=tuple(self.classes),
+            num_classes=self.num_classes,
+            noise_rate=self.noise_rate,
+        )
 
     def __len__(self):
         return len(self.labels)
@@ -94,14 +100,17 @@ class ClsDataset(Dataset):
         if self.pipeline is not None:
             image = self.pipeline(image)
         from torchvision.transforms.functional import pil_to_tensor  # torchvision only for image files
+
         return pil_to_tensor(image)
 
     def _item(self, inputs, index):
         return {"inputs": inputs, "data_samples": int(self.labels[index])}
 
     def __repr__(self):
-        return (f"{type(self).__name__}(root={self.root!r}, split={self.split!r}, images={len(self)}, "
-                f"classes={self.num_classes}, noise_rate={self.noise_rate})")
+        return (
+            f"{type(self).__name__}(root={self.root!r}, split={self.split!r}, images={len(self)}, "
+            f"classes={self.num_classes}, noise_rate={self.noise_rate})"
+        )
 
 
 class CIFAR100(ClsDataset):
@@ -113,34 +122,46 @@ class CIFAR100(ClsDataset):
     def __init__(self, data_root, split="train", download=False, pipeline=None, noise_rate=0.0, noise_seed=0):
         super().__init__(pipeline, noise_rate, noise_seed)
         self.split = _check_split(self.dataset_name, split, {"train": (), "test": ("val",)})
-        expected = (f"<root>/{self.folder}/train, test and meta (torchvision's layout); pass download=True "
-                    f"(e.g. --cfg-options train_dataloader.dataset.download=True "
-                    f"val_dataloader.dataset.download=True) to fetch it")
+        expected = (
+            f"<root>/{self.folder}/train, test and meta (torchvision's layout); pass download=True "
+            f"(e.g. --cfg-options train_dataloader.dataset.download=True "
+            f"val_dataloader.dataset.download=True) to fetch it"
+        )
         if download:
             self._download(data_root)
-        self.root = _find_root(data_root, self.folder,
-                               lambda d: os.path.isfile(os.path.join(d, self.split))
-                               and os.path.isfile(os.path.join(d, "meta")),
-                               self.dataset_name, expected)
+        self.root = _find_root(
+            data_root,
+            self.folder,
+            lambda d: os.path.isfile(os.path.join(d, self.split)) and os.path.isfile(os.path.join(d, "meta")),
+            self.dataset_name,
+            expected,
+        )
         meta = self._unpickle(os.path.join(self.root, "meta"))
         self.classes = [str(c) for c in self._field(meta, "fine_label_names", "meta")]
         batch = self._unpickle(os.path.join(self.root, self.split))
         data = np.asarray(self._field(batch, "data", self.split), dtype=np.uint8)
         if data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
-            raise DatasetError(f"{self.dataset_name}: {self.root}/{self.split} 'data' must be N x 3072 uint8 "
-                               f"(3x32x32 images), got shape {data.shape}")
+            raise DatasetError(
+                f"{self.dataset_name}: {self.root}/{self.split} 'data' must be N x 3072 uint8 "
+                f"(3x32x32 images), got shape {data.shape}"
+            )
         self.images = torch.from_numpy(data.reshape(-1, 3, 32, 32).copy())
         labels = np.asarray(self._field(batch, "fine_labels", self.split), dtype=np.int64)
         if labels.shape[0] != data.shape[0]:
-            raise DatasetError(f"{self.dataset_name}: {self.root}/{self.split} has {data.shape[0]} images "
-                               f"but {labels.shape[0]} fine_labels")
+            raise DatasetError(
+                f"{self.dataset_name}: {self.root}/{self.split} has {data.shape[0]} images "
+                f"but {labels.shape[0]} fine_labels"
+            )
         if labels.size and (labels.min() < 0 or labels.max() >= len(self.classes)):
-            raise DatasetError(f"{self.dataset_name}: fine_labels must lie in [0, {len(self.classes) - 1}], "
-                               f"got [{labels.min()}, {labels.max()}]")
+            raise DatasetError(
+                f"{self.dataset_name}: fine_labels must lie in [0, {len(self.classes) - 1}], "
+                f"got [{labels.min()}, {labels.max()}]"
+            )
         self._set_labels(labels)
 
     def _download(self, data_root):
         import torchvision
+
         os.makedirs(data_root, exist_ok=True)
         torchvision.datasets.CIFAR100(data_root, train=self.split == "train", download=True)
 
@@ -154,8 +175,7 @@ class CIFAR100(ClsDataset):
     def _field(self, batch, key, name):
         if not isinstance(batch, dict) or key not in batch:
             keys = sorted(batch) if isinstance(batch, dict) else type(batch).__name__
-            raise DatasetError(f"{self.dataset_name}: {os.path.join(self.root, name)} has no {key!r} "
-                               f"(found {keys})")
+            raise DatasetError(f"{self.dataset_name}: {os.path.join(self.root, name)} has no {key!r} (found {keys})")
         return batch[key]
 
     def __getitem__(self, index):
@@ -201,8 +221,9 @@ class ImageNetFolder(_ImageFileDataset):
         super().__init__(pipeline, noise_rate, noise_seed)
         self.split = _check_split(self.dataset_name, split, {"train": (), "val": ("test",)})
         expected = "<root>/train/<class>/<images> and <root>/val/<class>/<images>"
-        self.root = _find_root(data_root, "imagenet", lambda d: os.path.isdir(os.path.join(d, self.split)),
-                               self.dataset_name, expected)
+        self.root = _find_root(
+            data_root, "imagenet", lambda d: os.path.isdir(os.path.join(d, self.split)), self.dataset_name, expected
+        )
         class_source = os.path.join(self.root, "train")
         if not os.path.isdir(class_source):
             class_source = os.path.join(self.root, self.split)
@@ -213,8 +234,7 @@ class ImageNetFolder(_ImageFileDataset):
         split_dir = os.path.join(self.root, self.split)
         unknown = [c for c in _class_folders(split_dir) if c not in index]
         if unknown:
-            raise DatasetError(f"{self.dataset_name}: {split_dir} has class folders that train/ lacks: "
-                               f"{unknown[:5]}")
+            raise DatasetError(f"{self.dataset_name}: {split_dir} has class folders that train/ lacks: {unknown[:5]}")
         self.files, labels = [], []
         for cls in _class_folders(split_dir):
             images = _list_images(os.path.join(split_dir, cls))
@@ -235,10 +255,13 @@ class TinyImageNet(_ImageFileDataset):
     def __init__(self, data_root, split="train", pipeline=None, noise_rate=0.0, noise_seed=0):
         super().__init__(pipeline, noise_rate, noise_seed)
         self.split = _check_split(self.dataset_name, split, {"train": (), "val": ("test",)})
-        expected = (f"<root>/{self.folder}/train/<wnid>/images/*.JPEG and val/images/*.JPEG with "
-                    f"val/val_annotations.txt (the layout as distributed)")
-        self.root = _find_root(data_root, self.folder, lambda d: os.path.isdir(os.path.join(d, "train")),
-                               self.dataset_name, expected)
+        expected = (
+            f"<root>/{self.folder}/train/<wnid>/images/*.JPEG and val/images/*.JPEG with "
+            f"val/val_annotations.txt (the layout as distributed)"
+        )
+        self.root = _find_root(
+            data_root, self.folder, lambda d: os.path.isdir(os.path.join(d, "train")), self.dataset_name, expected
+        )
         self.classes = _class_folders(os.path.join(self.root, "train"))
         if not self.classes:
             raise DatasetError(f"{self.dataset_name}: {self.root}/train has no class folders; expected {expected}")
@@ -276,12 +299,16 @@ class TinyImageNet(_ImageFileDataset):
                     continue
                 fields = line.split("\t")
                 if len(fields) < 2:
-                    raise DatasetError(f"{self.dataset_name}: {path} line {line_no}: expected "
-                                       f"'<file>\\t<wnid>\\t<box>', got {line.strip()!r}")
+                    raise DatasetError(
+                        f"{self.dataset_name}: {path} line {line_no}: expected "
+                        f"'<file>\\t<wnid>\\t<box>', got {line.strip()!r}"
+                    )
                 name, wnid = fields[0].strip(), fields[1].strip()
                 if wnid not in index:
-                    raise DatasetError(f"{self.dataset_name}: {path} line {line_no}: class {wnid!r} is not a "
-                                       f"folder of {self.root}/train")
+                    raise DatasetError(
+                        f"{self.dataset_name}: {path} line {line_no}: class {wnid!r} is not a "
+                        f"folder of {self.root}/train"
+                    )
                 self.files.append(os.path.join(val_dir, "images", name))
                 labels.append(index[wnid])
         missing = [p for p in self.files[:1000] if not os.path.isfile(p)]
@@ -301,18 +328,21 @@ class CUB200(_ImageFileDataset):
     def __init__(self, data_root, split="train", pipeline=None, noise_rate=0.0, noise_seed=0):
         super().__init__(pipeline, noise_rate, noise_seed)
         self.split = _check_split(self.dataset_name, split, {"train": (), "test": ("val",)})
-        expected = (f"<root>/{self.folder}/ with images/, " + ", ".join(self.index_files))
-        self.root = _find_root(data_root, self.folder,
-                               lambda d: all(os.path.isfile(os.path.join(d, n)) for n in self.index_files),
-                               self.dataset_name, expected)
+        expected = f"<root>/{self.folder}/ with images/, " + ", ".join(self.index_files)
+        self.root = _find_root(
+            data_root,
+            self.folder,
+            lambda d: all(os.path.isfile(os.path.join(d, n)) for n in self.index_files),
+            self.dataset_name,
+            expected,
+        )
         paths = self._read_pairs("images.txt")
         classes_of = {k: int(v) for k, v in self._read_pairs("image_class_labels.txt").items()}
         is_train = {k: v.strip() == "1" for k, v in self._read_pairs("train_test_split.txt").items()}
         for name, table in (("image_class_labels.txt", classes_of), ("train_test_split.txt", is_train)):
             missing = [k for k in paths if k not in table]
             if missing:
-                raise DatasetError(f"{self.dataset_name}: image id {missing[0]} of images.txt is missing "
-                                   f"from {name}")
+                raise DatasetError(f"{self.dataset_name}: image id {missing[0]} of images.txt is missing from {name}")
         self.classes = self._class_names(paths, classes_of)
         keep = [k for k in paths if is_train[k] == (self.split == "train")]
         self.files = [os.path.join(self.root, "images", paths[k]) for k in keep]
@@ -322,8 +352,9 @@ class CUB200(_ImageFileDataset):
             raise DatasetError(f"{self.dataset_name}: class ids must lie in 1..{len(self.classes)}, got {bad[0] + 1}")
         missing = [p for p in self.files if not os.path.isfile(p)]
         if missing:
-            raise DatasetError(f"{self.dataset_name}: {len(missing)} images listed in images.txt do not exist, "
-                               f"e.g. {missing[0]}")
+            raise DatasetError(
+                f"{self.dataset_name}: {len(missing)} images listed in images.txt do not exist, e.g. {missing[0]}"
+            )
         self._set_labels(labels)
 
     def _read_pairs(self, name):
@@ -335,8 +366,9 @@ class CUB200(_ImageFileDataset):
                     continue
                 fields = line.strip().split(maxsplit=1)
                 if len(fields) != 2:
-                    raise DatasetError(f"{self.dataset_name}: {path} line {line_no}: expected '<id> <value>', "
-                                       f"got {line.strip()!r}")
+                    raise DatasetError(
+                        f"{self.dataset_name}: {path} line {line_no}: expected '<id> <value>', got {line.strip()!r}"
+                    )
                 pairs[fields[0]] = fields[1]
         return pairs
 

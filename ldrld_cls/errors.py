@@ -1,5 +1,6 @@
 """Errors for bad user input: the project's one family (``ldrld_core.errors``), and
 the one kind only classification raises."""
+
 from ldrld_core.errors import ClassCountError, ConfigError, DatasetError, InputError
 
 

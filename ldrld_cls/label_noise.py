@@ -1,4 +1,5 @@
 """Symmetric label noise (Table 18 trains with a noise rate of 0.1)."""
+
 import numpy as np
 
 

@@ -6,6 +6,7 @@ weights of ``checkpoint`` (a ``tools/train_cls.py`` checkpoint, whose network
 sits under ``student.``, or a plain state dict), and returns its logits
 ``(N, num_classes)`` and labels on the config's validation split, in order.
 """
+
 import copy
 
 import torch

@@ -7,6 +7,7 @@ for the baseline. ``python -m ldrld_cls.recipes [configs/cls]`` (re)writes the
 thin per-pair config files under ``configs/cls/<dataset>/``; the shared parts
 live in ``configs/cls/_base_/``.
 """
+
 import argparse
 import os
 from dataclasses import dataclass
@@ -29,13 +30,13 @@ class Pair:
 
 @dataclass(frozen=True)
 class DatasetRecipe:
-    name: str           # folder under configs/cls/
+    name: str  # folder under configs/cls/
     title: str
-    base: str           # file under configs/cls/_base_/
+    base: str  # file under configs/cls/_base_/
     teacher_checkpoint: str
-    kd: dict            # KDLoss arguments of the KD baseline
-    dkd: dict           # DKDLoss arguments (beta comes from the pair)
-    summary: str        # batch, epochs, schedule (for the header comment)
+    kd: dict  # KDLoss arguments of the KD baseline
+    dkd: dict  # DKDLoss arguments (beta comes from the pair)
+    summary: str  # batch, epochs, schedule (for the header comment)
 
 
 _KD_CIFAR = dict(loss_weight=0.9, temperature=4.0, ce_weight=0.1)  # the KD code of CRD/DKD on CIFAR
@@ -43,23 +44,41 @@ _DKD_CIFAR = dict(alpha=1.0, temperature=4.0, warmup=20)
 
 DATASETS = {
     "cifar100": DatasetRecipe(
-        "cifar100", "CIFAR-100", "cifar100.py",
-        "checkpoints/cifar100_teachers/{arch}_vanilla/ckpt_epoch_240.pth", _KD_CIFAR, _DKD_CIFAR,
-        "batch 64, 240 epochs, lr warm-up 20 epochs, decay x0.1 at 150/180/210, wd 5e-4"),
+        "cifar100",
+        "CIFAR-100",
+        "cifar100.py",
+        "checkpoints/cifar100_teachers/{arch}_vanilla/ckpt_epoch_240.pth",
+        _KD_CIFAR,
+        _DKD_CIFAR,
+        "batch 64, 240 epochs, lr warm-up 20 epochs, decay x0.1 at 150/180/210, wd 5e-4",
+    ),
     "tiny_imagenet": DatasetRecipe(
-        "tiny_imagenet", "Tiny-ImageNet", "tiny_imagenet.py",
-        "checkpoints/tiny_imagenet_teachers/{arch}.pth", _KD_CIFAR, _DKD_CIFAR,
-        "batch 128, 240 epochs, lr warm-up 20 epochs, decay x0.1 at 150/180/210, wd 5e-4"),
+        "tiny_imagenet",
+        "Tiny-ImageNet",
+        "tiny_imagenet.py",
+        "checkpoints/tiny_imagenet_teachers/{arch}.pth",
+        _KD_CIFAR,
+        _DKD_CIFAR,
+        "batch 128, 240 epochs, lr warm-up 20 epochs, decay x0.1 at 150/180/210, wd 5e-4",
+    ),
     "imagenet": DatasetRecipe(
-        "imagenet", "ImageNet-1K", "imagenet.py",
+        "imagenet",
+        "ImageNet-1K",
+        "imagenet.py",
         "checkpoints/imagenet_teachers/{arch}",
-        dict(loss_weight=0.5, temperature=1.0, ce_weight=0.5),      # DKD code's ImageNet KD
-        dict(alpha=1.0, temperature=1.0, warmup=1),                 # DKD code's ImageNet DKD
-        "batch 256, 100 epochs, lr 0.1, warm-up 10 epochs, decay x0.1 at 30/60/90, wd 1e-4, T 2"),
+        dict(loss_weight=0.5, temperature=1.0, ce_weight=0.5),  # DKD code's ImageNet KD
+        dict(alpha=1.0, temperature=1.0, warmup=1),  # DKD code's ImageNet DKD
+        "batch 256, 100 epochs, lr 0.1, warm-up 10 epochs, decay x0.1 at 30/60/90, wd 1e-4, T 2",
+    ),
     "cub200": DatasetRecipe(
-        "cub200", "CUB-200-2011", "cub200.py",
-        "checkpoints/cub200_teachers/{arch}.pth", _KD_CIFAR, _DKD_CIFAR,
-        "224x224 input, batch 64, 240 epochs, lr warm-up 20 epochs, decay x0.1 at 150/180/210, wd 5e-4"),
+        "cub200",
+        "CUB-200-2011",
+        "cub200.py",
+        "checkpoints/cub200_teachers/{arch}.pth",
+        _KD_CIFAR,
+        _DKD_CIFAR,
+        "224x224 input, batch 64, 240 epochs, lr warm-up 20 epochs, decay x0.1 at 150/180/210, wd 5e-4",
+    ),
 }
 
 # torchvision's ImageNet weights (IMAGENET1K_V1), the teachers of the KD literature's ImageNet rows
@@ -69,8 +88,17 @@ PAIRS = (
     # CIFAR-100, Table 7 (heterogeneous); MobileNetV2 / ShuffleNet students use lr 0.01
     Pair("cifar100", "7", "vgg13", "MobileNetV2", 7.0, 4.0, 0.01, dkd_beta=6.0),
     Pair("cifar100", "7", "ResNet50", "MobileNetV2", 11.0, 7.0, 0.01, dkd_beta=8.0),
-    Pair("cifar100", "7", "ResNet50", "vgg8", 9.5, 3.5, 0.05, dkd_beta=8.0,
-         note="DKD beta: not in the DKD code's configs; its default 8"),
+    Pair(
+        "cifar100",
+        "7",
+        "ResNet50",
+        "vgg8",
+        9.5,
+        3.5,
+        0.05,
+        dkd_beta=8.0,
+        note="DKD beta: not in the DKD code's configs; its default 8",
+    ),
     Pair("cifar100", "7", "resnet32x4", "ShuffleV1", 8.0, 8.0, 0.01, depth=9, dkd_beta=8.0),
     Pair("cifar100", "7", "resnet32x4", "ShuffleV2", 9.5, 7.0, 0.01, dkd_beta=8.0),
     Pair("cifar100", "7", "wrn_40_2", "ShuffleV1", 11.0, 7.0, 0.01, dkd_beta=8.0),
@@ -78,8 +106,17 @@ PAIRS = (
     Pair("cifar100", "8", "wrn_40_2", "wrn_16_2", 11.5, 7.0, 0.05, dkd_beta=6.0),
     Pair("cifar100", "8", "wrn_40_2", "wrn_40_1", 9.0, 4.0, 0.05, dkd_beta=6.0),
     Pair("cifar100", "8", "resnet56", "resnet20", 9.5, 1.0, 0.05, dkd_beta=2.0),
-    Pair("cifar100", "8", "resnet110", "resnet20", 6.5, 1.0, 0.05, dkd_beta=2.0,
-         note="DKD beta: not in the DKD code's configs; 2 as for its other narrow-ResNet pairs"),
+    Pair(
+        "cifar100",
+        "8",
+        "resnet110",
+        "resnet20",
+        6.5,
+        1.0,
+        0.05,
+        dkd_beta=2.0,
+        note="DKD beta: not in the DKD code's configs; 2 as for its other narrow-ResNet pairs",
+    ),
     Pair("cifar100", "8", "resnet110", "resnet32", 8.0, 1.0, 0.05, dkd_beta=2.0),
     Pair("cifar100", "8", "resnet32x4", "resnet8x4", 10.5, 7.0, 0.05, dkd_beta=8.0),
     Pair("cifar100", "8", "vgg13", "vgg8", 11.0, 8.5, 0.05, dkd_beta=6.0),
@@ -94,16 +131,62 @@ PAIRS = (
     Pair("imagenet", "10", "ResNet50", "MobileNetV1", 5.0, 2.0, 0.1, temperature=2.0, dkd_beta=2.0),
     # CUB-200, Table 22: the paper gives no CUB weights. Pairs that also appear on CIFAR-100 keep their
     # Table 7/8 values; the others take Table 12's heterogeneous optimum (alpha 9.5, beta 7.0).
-    Pair("cub200", "22", "resnet32x4", "MobileNetV2", 9.5, 7.0, 0.01, dkd_beta=8.0,
-         note="alpha/beta: Table 12's heterogeneous optimum"),
-    Pair("cub200", "22", "resnet32x4", "ShuffleV1", 8.0, 8.0, 0.01, depth=9, dkd_beta=8.0,
-         note="alpha/beta/d: Table 7's values for this pair"),
-    Pair("cub200", "22", "vgg13", "MobileNetV2", 7.0, 4.0, 0.01, dkd_beta=6.0,
-         note="alpha/beta: Table 7's values for this pair"),
-    Pair("cub200", "22", "vgg13", "vgg8", 11.0, 8.5, 0.05, dkd_beta=6.0,
-         note="alpha/beta: Table 8's values for this pair"),
-    Pair("cub200", "22", "ResNet50", "ShuffleV1", 9.5, 7.0, 0.01, dkd_beta=8.0,
-         note="alpha/beta: Table 12's heterogeneous optimum"),
+    Pair(
+        "cub200",
+        "22",
+        "resnet32x4",
+        "MobileNetV2",
+        9.5,
+        7.0,
+        0.01,
+        dkd_beta=8.0,
+        note="alpha/beta: Table 12's heterogeneous optimum",
+    ),
+    Pair(
+        "cub200",
+        "22",
+        "resnet32x4",
+        "ShuffleV1",
+        8.0,
+        8.0,
+        0.01,
+        depth=9,
+        dkd_beta=8.0,
+        note="alpha/beta/d: Table 7's values for this pair",
+    ),
+    Pair(
+        "cub200",
+        "22",
+        "vgg13",
+        "MobileNetV2",
+        7.0,
+        4.0,
+        0.01,
+        dkd_beta=6.0,
+        note="alpha/beta: Table 7's values for this pair",
+    ),
+    Pair(
+        "cub200",
+        "22",
+        "vgg13",
+        "vgg8",
+        11.0,
+        8.5,
+        0.05,
+        dkd_beta=6.0,
+        note="alpha/beta: Table 8's values for this pair",
+    ),
+    Pair(
+        "cub200",
+        "22",
+        "ResNet50",
+        "ShuffleV1",
+        9.5,
+        7.0,
+        0.01,
+        dkd_beta=8.0,
+        note="alpha/beta: Table 12's heterogeneous optimum",
+    ),
 )
 
 SMALL_STUDENTS = ("MobileNetV2", "ShuffleV1", "ShuffleV2")
@@ -149,8 +232,9 @@ def method_loss(pair, method):
         return "KDLoss", dict(recipe.kd)
     if method == "dkd":
         args = dict(recipe.dkd)
-        return "DKDLoss", dict(alpha=args["alpha"], beta=pair.dkd_beta, temperature=args["temperature"],
-                               warmup=args["warmup"])
+        return "DKDLoss", dict(
+            alpha=args["alpha"], beta=pair.dkd_beta, temperature=args["temperature"], warmup=args["warmup"]
+        )
     raise ValueError(f"method must be ldrld, kd or dkd, got {method!r}")
 
 
@@ -160,11 +244,15 @@ METHOD_TITLES = {"ldrld": "LDRLD", "kd": "KD (Hinton) baseline", "dkd": "DKD bas
 def pair_config(pair, method):
     recipe = DATASETS[pair.dataset]
     loss_type, args = method_loss(pair, method)
-    lines = [f"# {recipe.title}, Table {pair.table}: {pair.teacher} (teacher) -> {pair.student} (student), "
-             f"{METHOD_TITLES[method]}."]
+    lines = [
+        f"# {recipe.title}, Table {pair.table}: {pair.teacher} (teacher) -> {pair.student} (student), "
+        f"{METHOD_TITLES[method]}."
+    ]
     if method == "ldrld":
-        lines.append(f"# alpha {pair.alpha}, beta {pair.beta}, d {pair.depth}, T {pair.temperature}; "
-                     f"lr {pair.lr}; {recipe.summary}.")
+        lines.append(
+            f"# alpha {pair.alpha}, beta {pair.beta}, d {pair.depth}, T {pair.temperature}; "
+            f"lr {pair.lr}; {recipe.summary}."
+        )
     else:
         lines.append(f"# Same data, schedule and lr ({pair.lr}) as the LDRLD row.")
     if pair.note and (method == "ldrld" and "alpha" in pair.note or method == "dkd" and "DKD" in pair.note):
@@ -186,53 +274,75 @@ def vanilla_config(dataset, arch):
     recipe = DATASETS[dataset]
     teachers = {p.teacher for p in PAIRS if p.dataset == dataset}
     role = "teacher" if arch in teachers else "student baseline"
-    lines = [f"# {recipe.title}: {arch} trained alone with cross-entropy ({role}); lr {vanilla_lr(dataset, arch)}; "
-             f"{recipe.summary}.",
-             "# Generated by `python -m ldrld_cls.recipes`."]
+    lines = [
+        f"# {recipe.title}: {arch} trained alone with cross-entropy ({role}); lr {vanilla_lr(dataset, arch)}; "
+        f"{recipe.summary}.",
+        "# Generated by `python -m ldrld_cls.recipes`.",
+    ]
     if arch in teachers:
-        lines.append("# Its best checkpoint (best_accuracy_top1_epoch_N.pth) serves as the teacher of the pair "
-                     "configs: --teacher-checkpoint PATH.")
-    lines += [f"_base_ = ['../../_base_/{recipe.base}']",
-              f"model = dict(student=dict(arch='{arch}'))",
-              f"optim_wrapper = dict(optimizer=dict(lr={vanilla_lr(dataset, arch)}))"]
+        lines.append(
+            "# Its best checkpoint (best_accuracy_top1_epoch_N.pth) serves as the teacher of the pair "
+            "configs: --teacher-checkpoint PATH."
+        )
+    lines += [
+        f"_base_ = ['../../_base_/{recipe.base}']",
+        f"model = dict(student=dict(arch='{arch}'))",
+        f"optim_wrapper = dict(optimizer=dict(lr={vanilla_lr(dataset, arch)}))",
+    ]
     return "\n".join(lines) + "\n"
 
 
 # Ablations of SPEC section 1 on the paper's main ablation pair, ResNet32x4 -> ResNet8x4 (CIFAR-100).
 ABLATION_PAIR = ("resnet32x4", "resnet8x4")
 ABLATIONS = {
-    "ldrld_local_only": ("Table 15: local dense relations only (no RNTK)",
-                         "model = dict(distill_loss=dict(use_rntk=False))"),
+    "ldrld_local_only": (
+        "Table 15: local dense relations only (no RNTK)",
+        "model = dict(distill_loss=dict(use_rntk=False))",
+    ),
     "ldrld_rntk_only": ("Table 15 / Table 17 (d 7): RNTK only", "model = dict(distill_loss=dict(use_local=False))"),
     "ldrld_rntk_only_d3": ("Table 17: RNTK only, d 3", "model = dict(distill_loss=dict(use_local=False, depth=3))"),
     "ldrld_rntk_only_d5": ("Table 17: RNTK only, d 5", "model = dict(distill_loss=dict(use_local=False, depth=5))"),
     "ldrld_rntk_only_d9": ("Table 17: RNTK only, d 9", "model = dict(distill_loss=dict(use_local=False, depth=9))"),
-    "ldrld_nckd_only": ("Table 17: DKD's NCKD in place of RNTK, no local term",
-                        "model = dict(distill_loss=dict(use_local=False, non_target='nckd'))"),
-    "ldrld_no_adw": ("Section 3.2: every pair weighted 1 instead of the Adaptive Decay Weight",
-                     "model = dict(distill_loss=dict(adw=False))"),
-    "ldrld_noise10": ("Table 18: symmetric label noise at rate 0.1 (10%) on the training labels",
-                       "train_dataloader = dict(dataset=dict(noise_rate=0.1, noise_seed=0))"),
-    "dkd_noise10": ("Table 18: DKD with symmetric label noise at rate 0.1 (10%)",
-                     "train_dataloader = dict(dataset=dict(noise_rate=0.1, noise_seed=0))"),
-    "ldrld_plus_dkd": ("Table 20: LDRLD + DKD (the cross-entropy counted once)",
-                       "model = dict(distill_loss=dict(_delete_=True, type='DistillLossSum', losses=[\n"
-                       "    dict(type='LDRLDLoss', alpha=10.5, beta=7.0, depth=7, temperature=4.0),\n"
-                       "    dict(type='DKDLoss', alpha=1.0, beta=8.0, temperature=4.0, warmup=20, ce_weight=0.0)]))"),
-    "ldrld_plus_kd": ("Table 20's combination with a second logit loss, here Hinton's KD (weight 1, T 4)",
-                      "model = dict(distill_loss=dict(_delete_=True, type='DistillLossSum', losses=[\n"
-                      "    dict(type='LDRLDLoss', alpha=10.5, beta=7.0, depth=7, temperature=4.0),\n"
-                      "    dict(type='KDLoss', loss_weight=1.0, temperature=4.0, ce_weight=0.0)]))"),
+    "ldrld_nckd_only": (
+        "Table 17: DKD's NCKD in place of RNTK, no local term",
+        "model = dict(distill_loss=dict(use_local=False, non_target='nckd'))",
+    ),
+    "ldrld_no_adw": (
+        "Section 3.2: every pair weighted 1 instead of the Adaptive Decay Weight",
+        "model = dict(distill_loss=dict(adw=False))",
+    ),
+    "ldrld_noise10": (
+        "Table 18: symmetric label noise at rate 0.1 (10%) on the training labels",
+        "train_dataloader = dict(dataset=dict(noise_rate=0.1, noise_seed=0))",
+    ),
+    "dkd_noise10": (
+        "Table 18: DKD with symmetric label noise at rate 0.1 (10%)",
+        "train_dataloader = dict(dataset=dict(noise_rate=0.1, noise_seed=0))",
+    ),
+    "ldrld_plus_dkd": (
+        "Table 20: LDRLD + DKD (the cross-entropy counted once)",
+        "model = dict(distill_loss=dict(_delete_=True, type='DistillLossSum', losses=[\n"
+        "    dict(type='LDRLDLoss', alpha=10.5, beta=7.0, depth=7, temperature=4.0),\n"
+        "    dict(type='DKDLoss', alpha=1.0, beta=8.0, temperature=4.0, warmup=20, ce_weight=0.0)]))",
+    ),
+    "ldrld_plus_kd": (
+        "Table 20's combination with a second logit loss, here Hinton's KD (weight 1, T 4)",
+        "model = dict(distill_loss=dict(_delete_=True, type='DistillLossSum', losses=[\n"
+        "    dict(type='LDRLDLoss', alpha=10.5, beta=7.0, depth=7, temperature=4.0),\n"
+        "    dict(type='KDLoss', loss_weight=1.0, temperature=4.0, ce_weight=0.0)]))",
+    ),
 }
 
 
 def ablation_config(name):
     title, body = ABLATIONS[name]
     base = f"{ABLATION_PAIR[0]}_{ABLATION_PAIR[1]}_{name.split('_')[0]}.py"
-    return (f"# CIFAR-100 ablation on {ABLATION_PAIR[0]} -> {ABLATION_PAIR[1]}. {title}.\n"
-            f"# Generated by `python -m ldrld_cls.recipes`; the same switch applies to any pair through\n"
-            f"# --cfg-options (see docs/classification.md).\n"
-            f"_base_ = ['../{base}']\n{body}\n")
+    return (
+        f"# CIFAR-100 ablation on {ABLATION_PAIR[0]} -> {ABLATION_PAIR[1]}. {title}.\n"
+        f"# Generated by `python -m ldrld_cls.recipes`; the same switch applies to any pair through\n"
+        f"# --cfg-options (see docs/classification.md).\n"
+        f"_base_ = ['../{base}']\n{body}\n"
+    )
 
 
 def all_configs():

@@ -7,6 +7,7 @@ turns the result into a ``uint8`` tensor (C, H, W). Conversion to float,
 normalisation and the CIFAR-style pad-crop-flip run later, batched, on the
 training device (``ClsDataPreprocessor``).
 """
+
 from .errors import InputError
 
 
@@ -15,6 +16,7 @@ def build_pipeline(steps):
     if steps is None or len(steps) == 0:
         return None
     import torchvision.transforms as T  # here: CIFAR-100 runs never need torchvision
+
     built = []
     for i, step in enumerate(steps):
         if not isinstance(step, dict) or "type" not in step:
@@ -23,11 +25,15 @@ def build_pipeline(steps):
         name = kwargs.pop("type")
         cls = getattr(T, name, None)
         if not isinstance(cls, type) or name.startswith("_"):
-            raise InputError(f"pipeline[{i}]: {name!r} is not a torchvision.transforms transform "
-                                f"(e.g. Resize, RandomResizedCrop, CenterCrop, RandomCrop, RandomHorizontalFlip)")
+            raise InputError(
+                f"pipeline[{i}]: {name!r} is not a torchvision.transforms transform "
+                f"(e.g. Resize, RandomResizedCrop, CenterCrop, RandomCrop, RandomHorizontalFlip)"
+            )
         if name in ("ToTensor", "PILToTensor", "Normalize", "ConvertImageDtype"):
-            raise InputError(f"pipeline[{i}]: leave out {name}; images become uint8 tensors after the pipeline "
-                                f"and are normalised on the device (data_preprocessor mean/std)")
+            raise InputError(
+                f"pipeline[{i}]: leave out {name}; images become uint8 tensors after the pipeline "
+                f"and are normalised on the device (data_preprocessor mean/std)"
+            )
         try:
             built.append(cls(**kwargs))
         except TypeError as err:

@@ -1,18 +1,37 @@
 """LDRLD (Local Dense Logit Relations) and the KD/DKD baselines; torch only."""
+
 from .checkpoint import (
-                         allow_in_weights_only,
-                         allow_methods_in_weights_only,
-                         extract_state_dict,
-                         load_checkpoint_into,
-                         read_checkpoint,
+    allow_in_weights_only,
+    allow_methods_in_weights_only,
+    extract_state_dict,
+    load_checkpoint_into,
+    read_checkpoint,
 )
 from .errors import CheckpointError, ClassCountError, ConfigError, DatasetError, DownloadError, InputError, cli_boundary
 from .functional import adw_weights, dkd_terms, kd_loss, ldrld_terms
 from .losses import LOSSES, DistillLossSum, DKDLoss, KDLoss, LDRLDLoss, build_loss
 
 __all__ = [
-    "CheckpointError", "ClassCountError", "ConfigError", "DKDLoss", "DatasetError", "DistillLossSum",
-    "DownloadError", "InputError", "KDLoss", "LDRLDLoss", "LOSSES", "adw_weights", "allow_in_weights_only",
-    "allow_methods_in_weights_only", "build_loss", "cli_boundary", "dkd_terms", "extract_state_dict", "kd_loss",
-    "ldrld_terms", "load_checkpoint_into", "read_checkpoint",
+    "CheckpointError",
+    "ClassCountError",
+    "ConfigError",
+    "DKDLoss",
+    "DatasetError",
+    "DistillLossSum",
+    "DownloadError",
+    "InputError",
+    "KDLoss",
+    "LDRLDLoss",
+    "LOSSES",
+    "adw_weights",
+    "allow_in_weights_only",
+    "allow_methods_in_weights_only",
+    "build_loss",
+    "cli_boundary",
+    "dkd_terms",
+    "extract_state_dict",
+    "kd_loss",
+    "ldrld_terms",
+    "load_checkpoint_into",
+    "read_checkpoint",
 ]

@@ -2,6 +2,7 @@
 partial write: a temporary file in the same folder, flushed to disk, then
 renamed over the target with ``os.replace``. Checkpoints of all three tasks
 are written this way, so a crash while saving leaves the previous one intact."""
+
 import os
 import tempfile
 
@@ -39,4 +40,5 @@ def atomic_write_bytes(data: bytes, path) -> str:
 def atomic_torch_save(obj, path) -> str:
     """``torch.save(obj, path)``, atomically."""
     import torch  # here, so that the writers of plain files start without torch
+
     return atomic_write(path, lambda handle: torch.save(obj, handle))

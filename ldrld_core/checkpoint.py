@@ -6,6 +6,7 @@ carry (numpy scalars and arrays in their metadata) are allowed. A file that
 needs full unpickling is refused unless the caller opts in with ``trust=True``
 (``--trust-checkpoint`` on the command line).
 """
+
 import os
 import pickle
 from collections import OrderedDict
@@ -30,8 +31,25 @@ def _numpy_safe_globals():
         except ImportError:
             continue
         found += [getattr(module, n) for n in ("scalar", "_reconstruct") if hasattr(module, n)]
-    found += [type(np.dtype(t)) for t in ("float16", "float32", "float64", "int8", "int16", "int32",
-                                          "int64", "uint8", "uint16", "uint32", "uint64", "bool", "U1", "O")]
+    found += [
+        type(np.dtype(t))
+        for t in (
+            "float16",
+            "float32",
+            "float64",
+            "int8",
+            "int16",
+            "int32",
+            "int64",
+            "uint8",
+            "uint16",
+            "uint32",
+            "uint64",
+            "bool",
+            "U1",
+            "O",
+        )
+    ]
     return found
 
 
@@ -53,7 +71,8 @@ def _owned_method(obj, name):
         return getattr(obj, name)
     raise pickle.UnpicklingError(
         f"weights-only loading resolves getattr only for public methods of "
-        f"{sorted(c.__name__ for c in _METHOD_OWNERS)}, not {getattr(obj, '__name__', type(obj).__name__)}.{name}")
+        f"{sorted(c.__name__ for c in _METHOD_OWNERS)}, not {getattr(obj, '__name__', type(obj).__name__)}.{name}"
+    )
 
 
 def allow_methods_in_weights_only(*classes) -> None:
@@ -82,11 +101,13 @@ def _torch_load(path, map_location, trust, extra_safe_globals):
             raise CheckpointError(
                 f"checkpoint {path} holds Python objects beyond tensors and plain data, so it was not "
                 f"loaded (weights_only=True). It references: {', '.join(unsafe)}. If you trust this file, "
-                f"pass trust=True (on the command line: --trust-checkpoint).") from err
+                f"pass trust=True (on the command line: --trust-checkpoint)."
+            ) from err
         raise CheckpointError(
             f"could not read checkpoint {path}: {_reason(err)}. It is damaged or not a torch checkpoint; "
             f"if it is an old-format checkpoint holding Python objects and you trust it, pass trust=True "
-            f"(--trust-checkpoint).") from err
+            f"(--trust-checkpoint)."
+        ) from err
 
 
 def _unsafe_globals(path, allowed):
@@ -95,8 +116,10 @@ def _unsafe_globals(path, allowed):
         found = torch.serialization.get_unsafe_globals_in_checkpoint(path)
     except Exception:  # not a zip-format checkpoint: nothing to list
         return []
-    known = {g[1] if isinstance(g, tuple) else f"{getattr(g, '__module__', '')}.{getattr(g, '__qualname__', '')}"
-             for g in list(allowed) + list(torch.serialization.get_safe_globals())}
+    known = {
+        g[1] if isinstance(g, tuple) else f"{getattr(g, '__module__', '')}.{getattr(g, '__qualname__', '')}"
+        for g in list(allowed) + list(torch.serialization.get_safe_globals())
+    }
     return [name for name in found if name not in known]
 
 
@@ -139,10 +162,11 @@ def extract_state_dict(checkpoint, path="<checkpoint>", key=None):
         else:
             raise CheckpointError(
                 f"checkpoint {path} holds no weights: expected a state dict or a dict with one of the keys "
-                f"{list(STATE_DICT_KEYS)}, found keys {sorted(map(str, checkpoint))[:20]}")
+                f"{list(STATE_DICT_KEYS)}, found keys {sorted(map(str, checkpoint))[:20]}"
+            )
     state = OrderedDict((k, v) for k, v in state.items() if isinstance(v, torch.Tensor))
     if state and all(k.startswith("module.") for k in state):
-        state = OrderedDict((k[len("module."):], v) for k, v in state.items())
+        state = OrderedDict((k[len("module.") :], v) for k, v in state.items())
     return state
 
 
@@ -150,8 +174,11 @@ def _mismatch_report(model, state):
     own = model.state_dict()
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
-    shapes = [f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
-              for k in own if k in state and state[k].shape != own[k].shape]
+    shapes = [
+        f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+        for k in own
+        if k in state and state[k].shape != own[k].shape
+    ]
     return missing, unexpected, shapes
 
 
@@ -162,8 +189,9 @@ def _listing(title, items, limit=10):
     return f"\n  {title} ({len(items)}): " + ", ".join(items[:limit]) + more
 
 
-def load_checkpoint_into(model, path, strict=True, trust=False, key=None, prefix=None,
-                            map_location="cpu", extra_safe_globals=()):
+def load_checkpoint_into(
+    model, path, strict=True, trust=False, key=None, prefix=None, map_location="cpu", extra_safe_globals=()
+):
     """Load the weights in ``path`` into ``model`` (a teacher, or a trained student to evaluate).
 
     Accepts a raw state dict, ``{'model': ...}`` (the KD literature's CIFAR
@@ -176,13 +204,15 @@ def load_checkpoint_into(model, path, strict=True, trust=False, key=None, prefix
     checkpoint = read_checkpoint(path, map_location, trust, extra_safe_globals)
     state = extract_state_dict(checkpoint, path, key)
     if prefix:
-        state = OrderedDict((k[len(prefix):], v) for k, v in state.items() if k.startswith(prefix))
+        state = OrderedDict((k[len(prefix) :], v) for k, v in state.items() if k.startswith(prefix))
     missing, unexpected, shapes = _mismatch_report(model, state)
     if shapes or (strict and (missing or unexpected)):
         raise CheckpointError(
             f"checkpoint {path} does not fit {type(model).__name__}: is it a checkpoint of another "
             f"architecture or class count?"
-            + _listing("missing keys", missing) + _listing("unexpected keys", unexpected)
-            + _listing("shape mismatches", shapes))
+            + _listing("missing keys", missing)
+            + _listing("unexpected keys", unexpected)
+            + _listing("shape mismatches", shapes)
+        )
     model.load_state_dict(state, strict=strict)
     return missing, unexpected

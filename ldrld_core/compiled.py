@@ -4,6 +4,7 @@
 compilation is unavailable (no compiler toolchain, an unsupported platform, a
 torch built without inductor) it warns once and runs ``fn`` eagerly from then on.
 """
+
 import functools
 import warnings
 
@@ -19,8 +20,11 @@ def compiled(fn, **compile_kwargs):
             try:
                 state["fn"] = torch.compile(fn, **compile_kwargs)
             except Exception as err:  # torch.compile itself unavailable
-                warnings.warn(f"torch.compile unavailable ({type(err).__name__}: {err}); "
-                              f"running {fn.__name__} eagerly", RuntimeWarning, stacklevel=2)
+                warnings.warn(
+                    f"torch.compile unavailable ({type(err).__name__}: {err}); running {fn.__name__} eagerly",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
                 state["fn"] = fn
         if state["fn"] is fn:
             return fn(*args, **kwargs)
@@ -29,8 +33,11 @@ def compiled(fn, **compile_kwargs):
         except Exception as err:
             if not _is_compile_failure(err):
                 raise
-            warnings.warn(f"torch.compile failed for {fn.__name__} ({type(err).__name__}); "
-                          f"running it eagerly from now on", RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"torch.compile failed for {fn.__name__} ({type(err).__name__}); running it eagerly from now on",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             state["fn"] = fn
             return fn(*args, **kwargs)
 

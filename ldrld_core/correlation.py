@@ -2,6 +2,7 @@
 the teacher's. For logits ``(N, C)`` over a data set, the class-correlation
 matrix is the ``C x C`` Pearson correlation between the classes' logit columns;
 the figure shows ``|corr(teacher) - corr(student)|`` and its mean."""
+
 import torch
 
 
@@ -22,7 +23,9 @@ def class_correlation(logits: torch.Tensor) -> torch.Tensor:
 def correlation_gap(teacher_logits: torch.Tensor, student_logits: torch.Tensor):
     """``(|corr_t - corr_s|, its mean)`` for logits of one data set."""
     if teacher_logits.shape != student_logits.shape:
-        raise ValueError(f"teacher and student logits must have the same shape, got "
-                         f"{tuple(teacher_logits.shape)} and {tuple(student_logits.shape)}")
+        raise ValueError(
+            f"teacher and student logits must have the same shape, got "
+            f"{tuple(teacher_logits.shape)} and {tuple(student_logits.shape)}"
+        )
     gap = (class_correlation(teacher_logits) - class_correlation(student_logits)).abs()
     return gap, float(gap.mean())

@@ -14,6 +14,7 @@ the teacher's, when asked for, is the same calculus on the teacher's side. At a 
 batch the autograd graph of the textbook form (masks, gathers, two KLs) costs more than its
 arithmetic; here the forward runs without a graph and the backward is a handful of ops.
 """
+
 import torch
 
 
@@ -28,10 +29,10 @@ class DKDRows(torch.autograd.Function):
         if T != 1.0:
             z.mul_(1.0 / T)
         index = target.view(1, -1, 1).expand(2, -1, 1)
-        other = torch.remainder(target + 1, c).view(1, -1, 1).expand(2, -1, 1)   # any class but g
+        other = torch.remainder(target + 1, c).view(1, -1, 1).expand(2, -1, 1)  # any class but g
         log_p = torch.log_softmax(z, dim=2)
-        log_q = torch.log_softmax(z.scatter_(2, index, float("-inf")), dim=2)    # -inf at g
-        log_g = log_p.gather(2, index).squeeze(2)                                # log p[g]
+        log_q = torch.log_softmax(z.scatter_(2, index, float("-inf")), dim=2)  # -inf at g
+        log_g = log_p.gather(2, index).squeeze(2)  # log p[g]
         log_rest = (log_p.gather(2, other) - log_q.gather(2, other)).squeeze(2)  # log (1 - p[g])
         (lgs, lgt), (lrs, lrt) = log_g, log_rest
         pt_g = lgt.exp()
@@ -41,9 +42,16 @@ class DKDRows(torch.autograd.Function):
         nckd = torch.linalg.vecdot(q_t, log_ratio)
         ctx.T, ctx.scales = T, scales
         need_t = ctx.needs_input_grad[1]
-        ctx.save_for_backward(target, log_q[0], q_t, lgs.exp() - pt_g,
-                              log_ratio if need_t else None, nckd if need_t else None,
-                              pt_g if need_t else None, (lgt - lrt) - (lgs - lrs) if need_t else None)
+        ctx.save_for_backward(
+            target,
+            log_q[0],
+            q_t,
+            lgs.exp() - pt_g,
+            log_ratio if need_t else None,
+            nckd if need_t else None,
+            pt_g if need_t else None,
+            (lgt - lrt) - (lgs - lrs) if need_t else None,
+        )
         if scales is not None:
             per_row = T * T / max(n, 1)
             return tckd.sum() * (scales[0] * per_row), nckd.sum() * (scales[1] * per_row)

@@ -8,6 +8,7 @@ torchreid look first. A file already there is used as is, without any network ac
 A failed download raises one :class:`~ldrld_core.errors.DownloadError` that names the
 URL, the exact cache path to copy the file to, and the switch that runs without it.
 """
+
 import os
 import socket
 import urllib.parse
@@ -20,6 +21,7 @@ TIMEOUT_S = 60  # a network that drops packets instead of refusing fails after t
 def cache_path(url: str) -> str:
     """Where torch's hub cache keeps the file of ``url``."""
     import torch
+
     name = os.path.basename(urllib.parse.urlparse(url).path)
     return os.path.join(torch.hub.get_dir(), "checkpoints", name)
 
@@ -37,6 +39,7 @@ def fetch(url: str, what: str, switch: str) -> str:
     (torchvision://resnet18)'``); ``switch`` says how to run without it
     (``'pass --no-pretrained to train the backbone from scratch'``)."""
     import torch
+
     path = cache_path(url)
     if os.path.isfile(path) and os.path.getsize(path) > 0:
         return path

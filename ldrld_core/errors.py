@@ -8,6 +8,7 @@ their ``main`` inside :func:`cli_boundary`, which prints ``<tool>: error:
 <message>`` on stderr and exits with status 2; ``LDRLD_DEBUG=1`` shows the
 traceback as well.
 """
+
 import functools
 import os
 import sys
@@ -54,6 +55,7 @@ def cli_boundary(prog):
     line on stderr and exit status 2, anything else in one ``<prog>: failed: ...``
     line and status 1; no traceback unless ``LDRLD_DEBUG=1``. A ``main`` that
     returns an int exits with it; any other return value means 0."""
+
     def wrap(main):
         @functools.wraps(main)
         def run(*args, **kwargs):
@@ -72,18 +74,25 @@ def cli_boundary(prog):
             except Exception as err:  # noqa: BLE001  (one line, the traceback on request)
                 if debug():
                     raise
-                print(f"{prog}: failed: {type(err).__name__}: {_one_line(err)} "
-                      f"(set LDRLD_DEBUG=1 for the traceback)", file=sys.stderr)
+                print(
+                    f"{prog}: failed: {type(err).__name__}: {_one_line(err)} (set LDRLD_DEBUG=1 for the traceback)",
+                    file=sys.stderr,
+                )
                 return EXIT_FAILED
             return result if isinstance(result, int) and not isinstance(result, bool) else 0
+
         return run
+
     return wrap
 
 
 def _one_line(err) -> str:
     text = " ".join(part.strip() for part in str(err).strip().splitlines() if part.strip())
-    if isinstance(err, (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)) \
-            and err.filename and err.strerror:
+    if (
+        isinstance(err, (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError))
+        and err.filename
+        and err.strerror
+    ):
         text = f"{err.filename}: {err.strerror}"
     if isinstance(err, KeyError) and text.startswith(("'", '"')):
         text = text[1:-1]

@@ -5,6 +5,7 @@ values (``reduction='none'``) or their mean over rows (``'mean'``). Arithmetic i
 float32 (float64 stays float64) with autocast switched off, so half-precision
 training does not change the loss.
 """
+
 from functools import lru_cache, wraps
 
 import torch
@@ -88,8 +89,9 @@ def ldrld_rows(s, t, depth, temperature, rank_by="student", adw=True, torch_rows
     closed-form backward (``torch_rows``, default :func:`torch_ldrld_rows`).
     """
     if fused.usable(s, t, depth):  # one C kernel per direction (ldrld_core.fused)
-        return fused.FusedLDRLD.apply(s, t, depth, float(temperature), rank_by == "teacher",
-                                      cpu_weights(depth, bool(adw)))
+        return fused.FusedLDRLD.apply(
+            s, t, depth, float(temperature), rank_by == "teacher", cpu_weights(depth, bool(adw))
+        )
     return (torch_rows or torch_ldrld_rows)(s, t, depth, temperature, rank_by, adw)
 
 
@@ -102,8 +104,9 @@ def torch_ldrld_rows(s, t, depth, temperature, rank_by="student", adw=True):
     return LDRLDRows.apply(s, t, top, D, Dw, w, float(temperature))
 
 
-def ldrld_terms(student_logits, teacher_logits, depth=7, temperature=4.0, rank_by="student", adw=True,
-                reduction="mean"):
+def ldrld_terms(
+    student_logits, teacher_logits, depth=7, temperature=4.0, rank_by="student", adw=True, reduction="mean"
+):
     """LDRLD's two distillation terms ``(local, rntk)`` exactly as SPEC §1
     defines them, before ``alpha`` and ``beta``.
 

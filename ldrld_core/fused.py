@@ -10,6 +10,7 @@ kernels). Where no compiler is found or the build fails, ``available()`` is Fals
 warning) and ``ldrld_core`` uses its torch-op implementation (``ldrld_function.LDRLDRows``), as
 it always does on other devices; ``LDRLD_FUSED=0`` forces that too.
 """
+
 import ctypes
 import hashlib
 import os
@@ -93,8 +94,11 @@ def _load():
             _STATE["variant"] = variant
         except (OSError, subprocess.CalledProcessError) as err:
             detail = err.stderr.decode(errors="replace").strip()[-300:] if getattr(err, "stderr", None) else err
-            warnings.warn(f"ldrld_core: the fused CPU kernel is unavailable ({detail}); using the torch-op "
-                          f"implementation", RuntimeWarning, stacklevel=3)
+            warnings.warn(
+                f"ldrld_core: the fused CPU kernel is unavailable ({detail}); using the torch-op implementation",
+                RuntimeWarning,
+                stacklevel=3,
+            )
             lib = None
     _STATE["lib"] = lib
     return lib
@@ -106,9 +110,14 @@ def available() -> bool:
 
 def usable(student, teacher, depth) -> bool:
     """Whether the kernel takes these inputs: CPU tensors of float32 or float64, d <= 64."""
-    return (student.device.type == "cpu" and teacher.device.type == "cpu"
-            and student.dtype in (torch.float32, torch.float64)
-            and teacher.dtype == student.dtype and depth <= 64 and available())
+    return (
+        student.device.type == "cpu"
+        and teacher.device.type == "cpu"
+        and student.dtype in (torch.float32, torch.float64)
+        and teacher.dtype == student.dtype
+        and depth <= 64
+        and available()
+    )
 
 
 def _ptr(x, offset=0):
@@ -158,9 +167,15 @@ class FusedLDRLD(torch.autograd.Function):
         # one buffer: p_s, p_t (n x c each), then per row lse_t - lse_s, RNTK KL, local, rntk, then the means
         buf = torch.empty(2 * n * c + 4 * n + 2, dtype=s.dtype)
         base = buf.data_ptr()
-        ps, pt, dl, kl, local, rntk, means = (base, base + n * c * size, base + 2 * n * c * size,
-                                              base + (2 * n * c + n) * size, base + (2 * n * c + 2 * n) * size,
-                                              base + (2 * n * c + 3 * n) * size, base + (2 * n * c + 4 * n) * size)
+        ps, pt, dl, kl, local, rntk, means = (
+            base,
+            base + n * c * size,
+            base + 2 * n * c * size,
+            base + (2 * n * c + n) * size,
+            base + (2 * n * c + 2 * n) * size,
+            base + (2 * n * c + 3 * n) * size,
+            base + (2 * n * c + 4 * n) * size,
+        )
         kernel = _kernels(s.dtype)[0]
         chunks = _chunks(n, c)
         with_means = alpha is not None
@@ -170,15 +185,39 @@ class FusedLDRLD(torch.autograd.Function):
         def call(lo, hi, mean_local, mean_rntk):  # rows lo..hi; a chunk's means weighted by its share of rows
             share = (hi - lo) / n
             row, grid = lo * size, lo * c * size
-            return kernel(s.data_ptr() + grid, t.data_ptr() + grid, hi - lo, c, depth, T, by_teacher,
-                          weights.data_ptr(), top.data_ptr() + lo * depth * 8, ps + grid, pt + grid, dl + row,
-                          kl + row, local + row, rntk + row, a * share, b * share, mean_local, mean_rntk)
+            return kernel(
+                s.data_ptr() + grid,
+                t.data_ptr() + grid,
+                hi - lo,
+                c,
+                depth,
+                T,
+                by_teacher,
+                weights.data_ptr(),
+                top.data_ptr() + lo * depth * 8,
+                ps + grid,
+                pt + grid,
+                dl + row,
+                kl + row,
+                local + row,
+                rntk + row,
+                a * share,
+                b * share,
+                mean_local,
+                mean_rntk,
+            )
 
         if len(chunks) == 1:
             status = call(0, n, *((means, means + size) if with_means else (None, None)))
         else:  # the chunks' means summed after
-            status = min(_run_all([lambda lo=lo, hi=hi, i=i: call(lo, hi, _ptr(parts, 2 * i), _ptr(parts, 2 * i + 1))
-                                   for i, (lo, hi) in enumerate(chunks)]))
+            status = min(
+                _run_all(
+                    [
+                        lambda lo=lo, hi=hi, i=i: call(lo, hi, _ptr(parts, 2 * i), _ptr(parts, 2 * i + 1))
+                        for i, (lo, hi) in enumerate(chunks)
+                    ]
+                )
+            )
             if with_means:
                 buf[-2:] = parts.sum(0)
         if status < 0:
@@ -188,7 +227,7 @@ class FusedLDRLD(torch.autograd.Function):
         ctx.save_for_backward(s, t, weights, top, buf)
         if with_means:
             return buf[-2], buf[-1]
-        return buf[2 * n * c + 2 * n:2 * n * c + 3 * n], buf[2 * n * c + 3 * n:2 * n * c + 4 * n]
+        return buf[2 * n * c + 2 * n : 2 * n * c + 3 * n], buf[2 * n * c + 3 * n : 2 * n * c + 4 * n]
 
     @staticmethod
     @torch.autograd.function.once_differentiable
@@ -213,10 +252,27 @@ class FusedLDRLD(torch.autograd.Function):
 
         def call(lo, hi):
             row, grid = lo * size, lo * c * size
-            return kernel(s.data_ptr() + grid, t.data_ptr() + grid, hi - lo, c, depth, T, weights.data_ptr(),
-                          top.data_ptr() + lo * depth * 8, ps + grid, pt + grid, dl + row, kl + row,
-                          grad_local.data_ptr() + row * stride, grad_rntk.data_ptr() + row * stride, stride,
-                          scale_local, scale_rntk, _ptr(grad_s, lo * c), _ptr(grad_t, lo * c))
+            return kernel(
+                s.data_ptr() + grid,
+                t.data_ptr() + grid,
+                hi - lo,
+                c,
+                depth,
+                T,
+                weights.data_ptr(),
+                top.data_ptr() + lo * depth * 8,
+                ps + grid,
+                pt + grid,
+                dl + row,
+                kl + row,
+                grad_local.data_ptr() + row * stride,
+                grad_rntk.data_ptr() + row * stride,
+                stride,
+                scale_local,
+                scale_rntk,
+                _ptr(grad_s, lo * c),
+                _ptr(grad_t, lo * c),
+            )
 
         if len(chunks) == 1:
             call(0, n)

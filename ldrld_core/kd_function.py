@@ -7,6 +7,7 @@ the teacher needs a gradient, ``T * p_t * (log p_t - log p_s - KL)``). Autograd
 would record and replay the division, both softmaxes and the KL's own ops; at a
 classification batch (64 x 100) that bookkeeping, not arithmetic, is the cost.
 """
+
 import torch
 import torch.nn.functional as F
 
@@ -24,8 +25,9 @@ class KDRows(torch.autograd.Function):
         kl = torch.linalg.vecdot(p_t, log_t - log_s)
         n = kl.shape[0]
         ctx.T, ctx.mean, ctx.n = T, mean, n
-        ctx.save_for_backward(log_s, p_t, log_t if ctx.needs_input_grad[1] else None,
-                              kl if ctx.needs_input_grad[1] else None)
+        ctx.save_for_backward(
+            log_s, p_t, log_t if ctx.needs_input_grad[1] else None, kl if ctx.needs_input_grad[1] else None
+        )
         if mean:
             return kl.sum() * (T * T / max(n, 1)) if n else kl.sum()
         return kl * (T * T) if T != 1.0 else kl

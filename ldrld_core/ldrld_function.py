@@ -17,6 +17,7 @@ product with the ``(2P, d)`` matrix of ``e_j - e_i`` and ``e_i - e_j`` rows
 back through its transpose. The ranking (top-d of one model's logits) is an
 index choice: no gradient.
 """
+
 import torch
 import torch.nn.functional as F
 
@@ -31,7 +32,7 @@ def pair_operators(weights: torch.Tensor, depth: int):
     the pair gradients back to the classes; ``w`` holds the pair weights."""
     i, j = torch.triu_indices(depth, depth, offset=1)
     rows = torch.arange(i.numel())
-    gap = weights.new_zeros(i.numel(), depth)     # row p: e_i - e_j
+    gap = weights.new_zeros(i.numel(), depth)  # row p: e_i - e_j
     gap[rows, i] = 1.0
     gap[rows, j] = -1.0
     return torch.cat((-gap, gap)), gap.t() * weights, weights
@@ -63,17 +64,17 @@ class LDRLDRows(torch.autograd.Function):
         d = top.shape[1]
         pairs = D.shape[0] // 2
         need_t = ctx.needs_input_grad[1]
-        z = torch.stack((teacher, student))                           # 2, N, C
+        z = torch.stack((teacher, student))  # 2, N, C
         if T != 1.0:
             z.div_(T)
         top2 = top.expand(2, -1, -1)
-        g = z.gather(2, top2).permute(2, 0, 1).contiguous()          # d, 2, N
-        neg_x, x = torch.mm(D, g.view(d, -1)).view(2, pairs, 2, n).unbind(0)   # P, 2, N each
-        log_sig_neg = F.logsigmoid(neg_x)                             # log σ(-x)
-        sig = torch.sigmoid(x)                                        # σ(x)
+        g = z.gather(2, top2).permute(2, 0, 1).contiguous()  # d, 2, N
+        neg_x, x = torch.mm(D, g.view(d, -1)).view(2, pairs, 2, n).unbind(0)  # P, 2, N each
+        log_sig_neg = F.logsigmoid(neg_x)  # log σ(-x)
+        sig = torch.sigmoid(x)  # σ(x)
         (x_t, x_s), (l_t, l_s), sig_t = x.unbind(1), log_sig_neg.unbind(1), sig[:, 0]
         dx = x_t - x_s
-        pair = torch.addcmul(l_t - l_s, sig_t, dx)                    # P, N
+        pair = torch.addcmul(l_t - l_s, sig_t, dx)  # P, N
         log_d = F.log_softmax(g, dim=0)
         p_d = log_d.exp()
         ld_t, ld_s = log_d.unbind(1)
@@ -114,14 +115,14 @@ class LDRLDRows(torch.autograd.Function):
             if not ctx.needs_input_grad[0 if is_student else 1]:
                 grads.append(None)
                 continue
-            if is_student:   # σ(x_s) - σ(x_t) per pair; p_s - p_t per class
-                local_g = torch.addmm(p_s - p_t, Dw, sig_s - sig_t)                    # d, N
+            if is_student:  # σ(x_s) - σ(x_t) per pair; p_s - p_t per class
+                local_g = torch.addmm(p_s - p_t, Dw, sig_s - sig_t)  # d, N
             else:
                 ld_t, ld_s = log_d.unbind(1)
                 d_pair = sig_t * (1.0 - sig_t) * dx
                 local_g = torch.addmm(p_t * (ld_t - ld_s - all_kl), Dw, d_pair)
-            local_g = local_g.mul_(local_scale).t()                                      # N, d
-            if p_r is None:   # depth == C: no other classes
+            local_g = local_g.mul_(local_scale).t()  # N, d
+            if p_r is None:  # depth == C: no other classes
                 grad = local_g.new_zeros((local_g.shape[0], ctx.c))
             elif is_student:
                 grad = (p_r[1] - p_r[0]).mul_(rntk_scale)

@@ -12,6 +12,7 @@ in epochs as a float (every integration passes the epochs done so far,
 counting the current iteration: the last iteration of epoch ``e`` passes
 ``e``); it drives DKD's warm-up and is ignored by the others.
 """
+
 import copy
 
 import torch
@@ -103,10 +104,21 @@ class LDRLDLoss(_DistillLoss):
     ``torch.compile`` and falls back to eager where that is unavailable.
     """
 
-    def __init__(self, alpha: float = 1.0, beta: float = 1.0, depth: int = 7, temperature: float = 4.0,
-                 ce_weight: float = 1.0, rank_by: str = "student", use_local: bool = True,
-                 use_rntk: bool = True, adw: bool = True, non_target: str = "rntk", compile: bool = False,
-                 check_every: int = 100):
+    def __init__(
+        self,
+        alpha: float = 1.0,
+        beta: float = 1.0,
+        depth: int = 7,
+        temperature: float = 4.0,
+        ce_weight: float = 1.0,
+        rank_by: str = "student",
+        use_local: bool = True,
+        use_rntk: bool = True,
+        adw: bool = True,
+        non_target: str = "rntk",
+        compile: bool = False,
+        check_every: int = 100,
+    ):
         super().__init__(ce_weight, check_every)
         # compile=True compiles the torch-op kernels (eager fallback when unavailable); a CPU input
         # that the fused kernel takes runs that instead, already one kernel each way
@@ -124,13 +136,22 @@ class LDRLDLoss(_DistillLoss):
         self.needs_target = self.use_rntk and self.non_target == "nckd"
 
     def _rows(self, student_logits, teacher_logits):
-        return LF.ldrld_rows(student_logits, teacher_logits, self.depth, self.temperature, self.rank_by, self.adw,
-                             torch_rows=self._compiled)
+        return LF.ldrld_rows(
+            student_logits,
+            teacher_logits,
+            self.depth,
+            self.temperature,
+            self.rank_by,
+            self.adw,
+            torch_rows=self._compiled,
+        )
 
     def extra_repr(self) -> str:
-        return (f"alpha={self.alpha}, beta={self.beta}, depth={self.depth}, temperature={self.temperature}, "
-                f"ce_weight={self.ce_weight}, rank_by={self.rank_by!r}, use_local={self.use_local}, "
-                f"use_rntk={self.use_rntk}, adw={self.adw}, non_target={self.non_target!r}")
+        return (
+            f"alpha={self.alpha}, beta={self.beta}, depth={self.depth}, temperature={self.temperature}, "
+            f"ce_weight={self.ce_weight}, rank_by={self.rank_by!r}, use_local={self.use_local}, "
+            f"use_rntk={self.use_rntk}, adw={self.adw}, non_target={self.non_target!r}"
+        )
 
     def _terms(self, student_logits, teacher_logits, target, weight, progress) -> dict:
         check_depth(self.depth, student_logits.shape[1])
@@ -140,9 +161,16 @@ class LDRLDLoss(_DistillLoss):
         s, t = LF.full_precision_pair(student_logits, teacher_logits)
         if weight is None and fused.usable(s, t, self.depth) and (self.use_local or want_rntk):
             # the means and the weights taken in the kernel: no op between it and the trainer's sum
-            local, rntk = fused.FusedLDRLD.apply(s, t, self.depth, self.temperature, self.rank_by == "teacher",
-                                                 LF.cpu_weights(self.depth, self.adw),
-                                                 self.alpha if self.use_local else 0.0, self.beta if want_rntk else 0.0)
+            local, rntk = fused.FusedLDRLD.apply(
+                s,
+                t,
+                self.depth,
+                self.temperature,
+                self.rank_by == "teacher",
+                LF.cpu_weights(self.depth, self.adw),
+                self.alpha if self.use_local else 0.0,
+                self.beta if want_rntk else 0.0,
+            )
             if self.use_local:
                 out["loss_local"] = local
             if want_rntk:
@@ -162,8 +190,9 @@ class LDRLDLoss(_DistillLoss):
 class KDLoss(_DistillLoss):
     """Hinton's KD: ``ce_weight * CE + loss_weight * T^2 KL(p_t || p_s)``."""
 
-    def __init__(self, loss_weight: float = 1.0, temperature: float = 4.0, ce_weight: float = 1.0,
-                 check_every: int = 100):
+    def __init__(
+        self, loss_weight: float = 1.0, temperature: float = 4.0, ce_weight: float = 1.0, check_every: int = 100
+    ):
         super().__init__(ce_weight, check_every)
         self.loss_weight = _check_weight_value("loss_weight", loss_weight)
         self.temperature = check_temperature(temperature)
@@ -190,8 +219,15 @@ class DKDLoss(_DistillLoss):
 
     needs_target = True
 
-    def __init__(self, alpha: float = 1.0, beta: float = 8.0, temperature: float = 4.0, warmup: float = 20,
-                 ce_weight: float = 1.0, check_every: int = 100):
+    def __init__(
+        self,
+        alpha: float = 1.0,
+        beta: float = 8.0,
+        temperature: float = 4.0,
+        warmup: float = 20,
+        ce_weight: float = 1.0,
+        check_every: int = 100,
+    ):
         super().__init__(ce_weight, check_every)
         self.alpha = _check_weight_value("alpha", alpha)
         self.beta = _check_weight_value("beta", beta)
@@ -199,8 +235,10 @@ class DKDLoss(_DistillLoss):
         self.warmup = _check_weight_value("warmup", warmup)
 
     def extra_repr(self) -> str:
-        return (f"alpha={self.alpha}, beta={self.beta}, temperature={self.temperature}, "
-                f"warmup={self.warmup}, ce_weight={self.ce_weight}")
+        return (
+            f"alpha={self.alpha}, beta={self.beta}, temperature={self.temperature}, "
+            f"warmup={self.warmup}, ce_weight={self.ce_weight}"
+        )
 
     def warmup_factor(self, progress) -> float:
         if progress is None or self.warmup == 0:
@@ -213,8 +251,9 @@ class DKDLoss(_DistillLoss):
         factor = self.warmup_factor(progress)
         a, b = factor * self.alpha, factor * self.beta
         if weight is None:
-            out["loss_tckd"], out["loss_nckd"] = LF.dkd_rows(student_logits, teacher_logits, target,
-                                                             self.temperature, (a, b))
+            out["loss_tckd"], out["loss_nckd"] = LF.dkd_rows(
+                student_logits, teacher_logits, target, self.temperature, (a, b)
+            )
         else:
             tckd, nckd = LF.dkd_rows(student_logits, teacher_logits, target, self.temperature)
             out["loss_tckd"] = _scaled(a, _weighted_mean(tckd, weight))
@@ -236,8 +275,10 @@ class DistillLossSum(nn.Module):
             raise ValueError(f"DistillLossSum needs at least two losses, got {len(members)}")
         with_ce = [type(m).__name__ for m in members if getattr(m, "ce_weight", 0) > 0]
         if len(with_ce) > 1:
-            raise ValueError(f"DistillLossSum: cross-entropy would be counted {len(with_ce)} times "
-                             f"({', '.join(with_ce)}); set ce_weight=0 on all members but one")
+            raise ValueError(
+                f"DistillLossSum: cross-entropy would be counted {len(with_ce)} times "
+                f"({', '.join(with_ce)}); set ce_weight=0 on all members but one"
+            )
         self.losses = nn.ModuleList(members)
 
     def forward(self, student_logits, teacher_logits, target=None, weight=None, progress=None) -> dict:

@@ -2,6 +2,7 @@
 object per logging step to ``<work_dir>/<timestamp>/vis_data/scalars.json``
 (one timestamp folder per start, so a resumed run has several). Plain JSON: no
 MMEngine needed to read it."""
+
 import json
 import os
 

@@ -12,6 +12,7 @@ check), on other devices on the first call and every ``every``-th call after
 it; the labels everywhere on that schedule (an out-of-range label in between
 makes torch raise, which the label check then explains).
 """
+
 import math
 
 import torch
@@ -32,10 +33,13 @@ def check_logits(student_logits, teacher_logits, values=True) -> None:
     if student_logits.shape != teacher_logits.shape:
         raise ValueError(
             f"student_logits and teacher_logits must have the same shape, got "
-            f"{tuple(student_logits.shape)} and {tuple(teacher_logits.shape)}")
+            f"{tuple(student_logits.shape)} and {tuple(teacher_logits.shape)}"
+        )
     if student_logits.device != teacher_logits.device:
-        raise ValueError(f"student_logits and teacher_logits must be on one device, got {student_logits.device} "
-                         f"and {teacher_logits.device}")
+        raise ValueError(
+            f"student_logits and teacher_logits must be on one device, got {student_logits.device} "
+            f"and {teacher_logits.device}"
+        )
     if student_logits.shape[1] < 2:
         raise ValueError(f"logits need at least 2 classes (columns), got shape {tuple(student_logits.shape)}")
     if values:
@@ -66,8 +70,7 @@ def check_depth(depth, num_classes: int) -> int:
     if isinstance(depth, bool) or not isinstance(depth, int):
         raise ValueError(f"depth must be an integer with 2 <= depth <= C, got {depth!r}")
     if depth < 2 or depth > num_classes:
-        raise ValueError(
-            f"depth must satisfy 2 <= depth <= C (number of classes = {num_classes}), got depth={depth}")
+        raise ValueError(f"depth must satisfy 2 <= depth <= C (number of classes = {num_classes}), got depth={depth}")
     return depth
 
 
@@ -124,8 +127,10 @@ class ValueChecks:
         cpu = student.device.type == "cpu"
         if cpu and not all(math.isfinite(float(v.detach())) for v in terms.values()):  # a host read each, no op
             check_finite(student, teacher)
-            raise ValueError("the loss is not finite although its inputs are: logits too large for float32? "
-                             f"(largest magnitude {float(student.detach().abs().max()):.3g})")
+            raise ValueError(
+                "the loss is not finite although its inputs are: logits too large for float32? "
+                f"(largest magnitude {float(student.detach().abs().max()):.3g})"
+            )
         self.calls += 1
         if self.every and (self.calls - 1) % self.every == 0:
             if not cpu:  # on a CPU the finite outputs above already vouch for the logits

@@ -2,6 +2,7 @@
 two-stage detectors. Configs load it with
 ``custom_imports = dict(imports=['ldrld_det'], allow_failed_imports=False)``;
 it registers the shared MMEngine layer (``ldrld_mm``) as well."""
+
 import ldrld_mm  # noqa: F401  (atomic checkpoint backend, weights-only MMEngine checkpoints, CPU --amp)
 
 from .distiller import RoIDistiller

@@ -1,14 +1,17 @@
 """What the detection tools add to the shared command-line core (``ldrld_mm.cli``):
 COCO 2017's folder layout behind ``--data-root``, checked before a run starts, and
 where a detection config keeps its teacher checkpoint."""
+
 import json
 import os
 
 from ldrld_core.errors import DatasetError
 from ldrld_mm.cli import Task
 
-COCO_LAYOUT = ("expected COCO 2017's layout: DIR/annotations/instances_{train,val}2017.json, "
-               "DIR/train2017/*.jpg, DIR/val2017/*.jpg")
+COCO_LAYOUT = (
+    "expected COCO 2017's layout: DIR/annotations/instances_{train,val}2017.json, "
+    "DIR/train2017/*.jpg, DIR/val2017/*.jpg"
+)
 PARSE_LIMIT = 64 << 20  # annotation files up to this size are parsed in full before the run (COCO's: 450 MB)
 
 
@@ -32,19 +35,24 @@ def check_annotations(path) -> None:
             f.seek(max(0, size - 64))
             tail = f.read().rstrip()[-1:]
         if head != b"{" or tail != b"}":
-            raise DatasetError(f"COCO annotation file {path} is not a complete JSON object (truncated?); "
-                               f"expected COCO's instances JSON")
+            raise DatasetError(
+                f"COCO annotation file {path} is not a complete JSON object (truncated?); "
+                f"expected COCO's instances JSON"
+            )
         return
     try:
         with open(path, "rb") as f:
             data = json.load(f)
     except (ValueError, UnicodeDecodeError) as err:
-        raise DatasetError(f"COCO annotation file {path} is not valid JSON ({err}); expected COCO's instances "
-                           f"JSON") from None
+        raise DatasetError(
+            f"COCO annotation file {path} is not valid JSON ({err}); expected COCO's instances JSON"
+        ) from None
     missing = [k for k in ("images", "annotations", "categories") if not isinstance(data, dict) or k not in data]
     if missing:
-        raise DatasetError(f"COCO annotation file {path} has no {', '.join(missing)}; expected COCO's instances "
-                           f"JSON with images, annotations and categories")
+        raise DatasetError(
+            f"COCO annotation file {path} has no {', '.join(missing)}; expected COCO's instances "
+            f"JSON with images, annotations and categories"
+        )
 
 
 def check_coco_root(root, splits) -> None:

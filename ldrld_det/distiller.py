@@ -5,6 +5,7 @@ backbone, neck, RPN and RoI head, so its checkpoints have the keys of a plain
 Faster R-CNN), with a frozen teacher beside it that is not a submodule: the
 teacher is not in ``parameters()``, the optimizer or ``state_dict()``.
 """
+
 import copy
 import logging
 import os
@@ -25,8 +26,12 @@ from .renormalize import Renormalizer
 
 DISTILL_ROI_HEADS = ("StandardRoIHead", "DistillRoIHead")
 # the names under which distillation terms join the detector's losses
-LOG_NAMES = {"loss_local": "loss_ldrld_local", "loss_rntk": "loss_ldrld_rntk",
-             "loss_tckd": "loss_dkd_tckd", "loss_nckd": "loss_dkd_nckd"}
+LOG_NAMES = {
+    "loss_local": "loss_ldrld_local",
+    "loss_rntk": "loss_ldrld_rntk",
+    "loss_tckd": "loss_dkd_tckd",
+    "loss_nckd": "loss_dkd_nckd",
+}
 
 
 def _teacher_model_cfg(teacher_config):
@@ -34,6 +39,7 @@ def _teacher_model_cfg(teacher_config):
         path = os.fspath(teacher_config)
         if "::" in path:  # a config packaged with a library, e.g. mmdet::faster_rcnn/...: MMEngine finds it
             from mmengine.hub import get_config
+
             try:
                 return get_config(path).model
             except Exception as err:  # noqa: BLE001
@@ -43,8 +49,9 @@ def _teacher_model_cfg(teacher_config):
         return Config.fromfile(path).model
     if isinstance(teacher_config, dict) and "model" in teacher_config:
         return teacher_config["model"]
-    raise ConfigError(f"teacher_config must be a config file path or a dict with a 'model' key, "
-                      f"got {type(teacher_config).__name__}")
+    raise ConfigError(
+        f"teacher_config must be a config file path or a dict with a 'model' key, got {type(teacher_config).__name__}"
+    )
 
 
 def _num_classes(model):
@@ -60,8 +67,9 @@ def without_ce(cfg, where="distill_loss"):
         cfg["losses"] = [without_ce(m, f"{where}.losses[{k}]") for k, m in enumerate(cfg.get("losses", []))]
         return cfg
     if float(cfg.setdefault("ce_weight", 0.0)) != 0.0:
-        raise ConfigError(f"{where}.ce_weight must be 0 in detection: the RoI head's own classification loss "
-                         f"is the cross-entropy")
+        raise ConfigError(
+            f"{where}.ce_weight must be 0 in detection: the RoI head's own classification loss is the cross-entropy"
+        )
     return cfg
 
 
@@ -87,12 +95,20 @@ class RoIDistiller(TwoStageDetector):
 
     TEACHER_KEYS = ("teacher_config", "teacher_checkpoint", "trust_teacher_checkpoint", "distill_loss")
 
-    def __init__(self, teacher_config, distill_loss, teacher_checkpoint=None, trust_teacher_checkpoint=False,
-                 roi_head=None, **student):
+    def __init__(
+        self,
+        teacher_config,
+        distill_loss,
+        teacher_checkpoint=None,
+        trust_teacher_checkpoint=False,
+        roi_head=None,
+        **student,
+    ):
         roi_head = copy.deepcopy(dict(roi_head or {}))
         if roi_head.get("type", "StandardRoIHead") not in DISTILL_ROI_HEADS:
-            raise ConfigError(f"model.roi_head.type must be one of {DISTILL_ROI_HEADS} for RoIDistiller, "
-                              f"got {roi_head.get('type')!r}")
+            raise ConfigError(
+                f"model.roi_head.type must be one of {DISTILL_ROI_HEADS} for RoIDistiller, got {roi_head.get('type')!r}"
+            )
         roi_head["type"] = "DistillRoIHead"
         super().__init__(roi_head=roi_head, **student)
 
@@ -100,7 +116,8 @@ class RoIDistiller(TwoStageDetector):
         if _num_classes(teacher) != _num_classes(self):
             raise ConfigError(
                 f"teacher_config {teacher_config}: the teacher's box head has {_num_classes(teacher)} classes "
-                f"but the student's has {_num_classes(self)}; teacher and student must share one class list")
+                f"but the student's has {_num_classes(self)}; teacher and student must share one class list"
+            )
         self.teacher_checkpoint = teacher_checkpoint
         self._load_teacher(teacher, teacher_checkpoint, trust_teacher_checkpoint)
         teacher.requires_grad_(False)
@@ -126,8 +143,10 @@ class RoIDistiller(TwoStageDetector):
     @staticmethod
     def _load_teacher(teacher, checkpoint, trust):
         if checkpoint is None:
-            message = ("RoIDistiller: teacher_checkpoint is None, so the teacher keeps random weights and "
-                       "teaches nothing. Use this only for smoke runs; pass --teacher-checkpoint PATH.")
+            message = (
+                "RoIDistiller: teacher_checkpoint is None, so the teacher keeps random weights and "
+                "teaches nothing. Use this only for smoke runs; pass --teacher-checkpoint PATH."
+            )
             warnings.warn(message, UserWarning, stacklevel=3)
             print_log(message, logger="current", level=logging.WARNING)
             return
@@ -154,7 +173,8 @@ class RoIDistiller(TwoStageDetector):
             teacher_inputs = self.renormalize(batch_inputs, batch_data_samples)
             feats = self.teacher.extract_feat(teacher_inputs)
             teacher_scores = self.teacher.roi_head._bbox_forward(feats, sampled["rois"])["cls_score"]
-        terms = self.distill_loss(sampled["cls_score"], teacher_scores, target=sampled["labels"],
-                                  progress=training_progress())
+        terms = self.distill_loss(
+            sampled["cls_score"], teacher_scores, target=sampled["labels"], progress=training_progress()
+        )
         losses.update({LOG_NAMES.get(name, name): value for name, value in terms.items()})
         return losses

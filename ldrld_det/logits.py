@@ -7,6 +7,7 @@ its own features computed with its own data preprocessor. The result is one
 ``(N, num_classes + 1)`` matrix of class logits (background column last) per
 model, rows aligned across models.
 """
+
 import copy
 
 import torch
@@ -39,6 +40,7 @@ def val_loader(cfg, data_root=None):
     from mmengine.runner import Runner
 
     from .cli import apply_data_root
+
     cfg = copy.deepcopy(cfg)
     apply_data_root(cfg, data_root, splits=("val",))
     loader_cfg = cfg.val_dataloader
@@ -63,8 +65,7 @@ def roi_class_logits(teacher, students, loader, proposals_per_image=64):
         for rows, student in zip(s_rows, students):
             s_data = student.data_preprocessor(copy.deepcopy(batch), False)
             if s_data["inputs"].shape[-2:] != data["inputs"].shape[-2:]:
-                raise ValueError("teacher and student see images of different sizes; give them the same "
-                                 "test pipeline")
+                raise ValueError("teacher and student see images of different sizes; give them the same test pipeline")
             s_feats = student.extract_feat(s_data["inputs"])
             rows.append(student.roi_head._bbox_forward(s_feats, rois)["cls_score"].float())
     if not t_rows:

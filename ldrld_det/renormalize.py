@@ -6,6 +6,7 @@ students want RGB minus the mean over the std. The student's batch is undone
 to raw pixels, its channels reordered if the two disagree, normalised the
 teacher's way, and the padding set to the teacher's pad value.
 """
+
 import torch
 
 
@@ -20,12 +21,15 @@ class Renormalizer:
         self.student, self.teacher = student_pre, teacher_pre
         s_mean, s_std = _norm(student_pre)
         t_mean, t_std = _norm(teacher_pre)
-        self.flip = bool(getattr(student_pre, "_channel_conversion", False)) != \
-            bool(getattr(teacher_pre, "_channel_conversion", False))
+        self.flip = bool(getattr(student_pre, "_channel_conversion", False)) != bool(
+            getattr(teacher_pre, "_channel_conversion", False)
+        )
         same_norm = (s_mean is None and t_mean is None) or (
-            s_mean is not None and t_mean is not None and torch.equal(s_mean, t_mean) and torch.equal(s_std, t_std))
-        self.identity = same_norm and not self.flip and \
-            getattr(student_pre, "pad_value", 0) == getattr(teacher_pre, "pad_value", 0)
+            s_mean is not None and t_mean is not None and torch.equal(s_mean, t_mean) and torch.equal(s_std, t_std)
+        )
+        self.identity = (
+            same_norm and not self.flip and getattr(student_pre, "pad_value", 0) == getattr(teacher_pre, "pad_value", 0)
+        )
 
     def __repr__(self):
         return f"Renormalizer(identity={self.identity}, flip_channels={self.flip})"

@@ -1,4 +1,5 @@
 """A StandardRoIHead that keeps what RoI-logit distillation needs from its loss step."""
+
 import torch
 from mmdet.models.roi_heads import StandardRoIHead
 from mmdet.registry import MODELS
@@ -19,8 +20,13 @@ class DistillRoIHead(StandardRoIHead):
     def bbox_loss(self, x, sampling_results) -> dict:
         results = super().bbox_loss(x, sampling_results)
         background = self.bbox_head.num_classes
-        labels = [torch.cat([r.pos_gt_labels, r.pos_gt_labels.new_full((len(r.neg_priors),), background)])
-                  for r in sampling_results]
-        self.last_sampled = dict(rois=bbox2roi([r.priors for r in sampling_results]),
-                                 cls_score=results["cls_score"], labels=torch.cat(labels))
+        labels = [
+            torch.cat([r.pos_gt_labels, r.pos_gt_labels.new_full((len(r.neg_priors),), background)])
+            for r in sampling_results
+        ]
+        self.last_sampled = dict(
+            rois=bbox2roi([r.priors for r in sampling_results]),
+            cls_score=results["cls_score"],
+            labels=torch.cat(labels),
+        )
         return results

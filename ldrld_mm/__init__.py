@@ -4,6 +4,7 @@ weights-only allowance for MMEngine's log buffers (registered on import), CPU
 mixed precision for ``--amp``, the student-only model of a distiller config, and
 the command-line core of ``tools/train_det.py``, ``tools/test_det.py`` and
 ``tools/train_cls.py`` (:mod:`ldrld_mm.cli`)."""
+
 from . import amp, fileio  # noqa: F401  (registrations)
 from .fileio import BACKEND_NAME
 from .models import student_model_cfg

@@ -7,6 +7,7 @@ included — while the heads run in float32, because mmcv's CPU kernels (NMS,
 RoIAlign) take float32 only. A model without a ``backbone`` runs its whole
 forward under autocast.
 """
+
 from contextlib import contextmanager
 
 import torch

@@ -24,6 +24,7 @@ fails before its first iteration leaves its work dir as it found it
 :class:`~ldrld_core.errors.InputError`\\ s, printed as one line by
 :func:`ldrld_core.errors.cli_boundary`.
 """
+
 import argparse
 import itertools
 import os
@@ -60,35 +61,67 @@ class Task:
 # ------------------------------------------------------------------ flags ----
 def parser(prog, description, training=True) -> argparse.ArgumentParser:
     from mmengine.config import DictAction
-    p = argparse.ArgumentParser(prog=prog, description=description,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    p = argparse.ArgumentParser(
+        prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("config", help="an MMEngine config file")
     if not training:
         p.add_argument("checkpoint", help="the checkpoint to evaluate")
-    p.add_argument("--work-dir", help="folder for logs, checkpoints and metrics "
-                                      "(default: work_dirs/<config path under configs/>)")
+    p.add_argument(
+        "--work-dir", help="folder for logs, checkpoints and metrics (default: work_dirs/<config path under configs/>)"
+    )
     p.add_argument("--data-root", help="the data set's folder (overrides the config's data_root everywhere)")
-    p.add_argument("--cfg-options", nargs="+", action=DictAction, default={},
-                   help="override config entries, KEY=VALUE (as in MMDetection's tools)")
-    p.add_argument("--launcher", choices=["none", "pytorch", "slurm", "mpi"], default="none",
-                   help="job launcher for distributed runs (torchrun: pytorch)")
-    p.add_argument("--no-pretrained", action="store_true",
-                   help="no ImageNet initialisation (init_cfg Pretrained): nothing is downloaded, networks start "
-                        "from random weights")
-    p.add_argument("--trust-checkpoint", action="store_true",
-                   help="allow checkpoints that need full unpickling (only for files you trust)")
+    p.add_argument(
+        "--cfg-options",
+        nargs="+",
+        action=DictAction,
+        default={},
+        help="override config entries, KEY=VALUE (as in MMDetection's tools)",
+    )
+    p.add_argument(
+        "--launcher",
+        choices=["none", "pytorch", "slurm", "mpi"],
+        default="none",
+        help="job launcher for distributed runs (torchrun: pytorch)",
+    )
+    p.add_argument(
+        "--no-pretrained",
+        action="store_true",
+        help="no ImageNet initialisation (init_cfg Pretrained): nothing is downloaded, networks start "
+        "from random weights",
+    )
+    p.add_argument(
+        "--trust-checkpoint",
+        action="store_true",
+        help="allow checkpoints that need full unpickling (only for files you trust)",
+    )
     if training:
-        p.add_argument("--teacher-checkpoint", help="teacher weights (a path, an http(s) URL or "
-                                                    "torchvision://NAME) for a distillation config")
-        p.add_argument("--resume", nargs="?", const="auto", metavar="CHECKPOINT",
-                       help="continue a run: from CHECKPOINT, or (no value) from the work dir's latest")
-        p.add_argument("--amp", action="store_true",
-                       help="mixed precision: AmpOptimWrapper on a GPU, bfloat16 autocast on a CPU")
-        p.add_argument("--auto-scale-lr", action="store_true",
-                       help="scale the learning rate by the actual total batch size (auto_scale_lr)")
-        p.add_argument("--fast", action="store_true",
-                       help="the fast path (classification): data on the device, channels_last, bfloat16, "
-                            "the step compiled on a GPU; the log says what applied")
+        p.add_argument(
+            "--teacher-checkpoint",
+            help="teacher weights (a path, an http(s) URL or torchvision://NAME) for a distillation config",
+        )
+        p.add_argument(
+            "--resume",
+            nargs="?",
+            const="auto",
+            metavar="CHECKPOINT",
+            help="continue a run: from CHECKPOINT, or (no value) from the work dir's latest",
+        )
+        p.add_argument(
+            "--amp", action="store_true", help="mixed precision: AmpOptimWrapper on a GPU, bfloat16 autocast on a CPU"
+        )
+        p.add_argument(
+            "--auto-scale-lr",
+            action="store_true",
+            help="scale the learning rate by the actual total batch size (auto_scale_lr)",
+        )
+        p.add_argument(
+            "--fast",
+            action="store_true",
+            help="the fast path (classification): data on the device, channels_last, bfloat16, "
+            "the step compiled on a GPU; the log says what applied",
+        )
     p.add_argument("--local-rank", "--local_rank", type=int, default=0, help=argparse.SUPPRESS)
     return p
 
@@ -99,7 +132,7 @@ def default_work_dir(config_path) -> str:
     parts = os.path.abspath(config_path).split(os.sep)
     if "configs" in parts:
         last = len(parts) - 1 - parts[::-1].index("configs")
-        parts = parts[last + 1:]
+        parts = parts[last + 1 :]
     else:
         parts = parts[-1:]
     return os.path.splitext(os.path.join("work_dirs", *parts))[0]
@@ -111,9 +144,9 @@ _LOADED = itertools.count()
 def read_config(path, task: Task):
     """``Config.fromfile(path)``; a missing or unreadable file is one ConfigError."""
     from mmengine.config import Config
+
     if not os.path.isfile(path):
-        raise ConfigError(f"config {path}: no such file; expected an MMEngine config such as "
-                          f"{task.example_config}")
+        raise ConfigError(f"config {path}: no such file; expected an MMEngine config such as {task.example_config}")
     try:
         return Config.fromfile(path)
     except Exception as err:  # noqa: BLE001  (syntax errors, bad _base_ paths, failed custom_imports ...)
@@ -124,6 +157,7 @@ def fix_loaders(cfg) -> None:
     """``num_workers=0`` turns ``persistent_workers`` off (torch refuses the pair);
     without CUDA, ``pin_memory`` is off (torch warns at every epoch otherwise)."""
     import torch
+
     for name in LOADERS:
         loader = cfg.get(name)
         if not isinstance(loader, dict):
@@ -148,8 +182,9 @@ def _set_teacher(cfg, args, task: Task) -> None:
     given = getattr(args, "teacher_checkpoint", None)
     if slot is None:
         if given:
-            raise ConfigError(f"--teacher-checkpoint: config {args.config} trains without a teacher "
-                              f"(its model has no teacher)")
+            raise ConfigError(
+                f"--teacher-checkpoint: config {args.config} trains without a teacher (its model has no teacher)"
+            )
         return
     holder, key, trust_key = slot
     if given:
@@ -161,8 +196,10 @@ def _set_teacher(cfg, args, task: Task) -> None:
         return
     local = fetch_teacher(str(spec))
     if not os.path.isfile(os.path.expanduser(local)):
-        raise CheckpointError(f"teacher checkpoint {local}: no such file; pass --teacher-checkpoint PATH "
-                              f"(a file, an http(s) URL or torchvision://NAME)")
+        raise CheckpointError(
+            f"teacher checkpoint {local}: no such file; pass --teacher-checkpoint PATH "
+            f"(a file, an http(s) URL or torchvision://NAME)"
+        )
     holder[key] = local
 
 
@@ -171,6 +208,7 @@ def load_config(args, task: Task, training=True):
     import torch
 
     from .workdir import check_writable
+
     if training and args.fast and task.fast is None:
         raise ConfigError(f"--fast: {task.name} has no fast path (it is classification's: tools/train_cls.py --fast)")
     cfg = read_config(args.config, task)
@@ -180,8 +218,10 @@ def load_config(args, task: Task, training=True):
         except Exception as err:  # noqa: BLE001
             raise ConfigError(f"--cfg-options {args.cfg_options}: {err}") from None
     if training and cfg.get("fast") and task.fast is None:
-        raise ConfigError(f"config {args.config}: fast = True (from the config or --cfg-options), but {task.name} "
-                          f"has no fast path (it is classification's)")
+        raise ConfigError(
+            f"config {args.config}: fast = True (from the config or --cfg-options), but {task.name} "
+            f"has no fast path (it is classification's)"
+        )
     if "LOCAL_RANK" not in os.environ:
         os.environ["LOCAL_RANK"] = str(args.local_rank)
     cfg.launcher = args.launcher
@@ -213,8 +253,10 @@ def load_config(args, task: Task, training=True):
             cfg.resume, cfg.load_from = True, None
         elif args.resume is not None:
             if not os.path.isfile(args.resume):
-                raise CheckpointError(f"--resume {args.resume}: no such file; expected a checkpoint that a "
-                                      f"run of this config wrote (or --resume alone for the latest)")
+                raise CheckpointError(
+                    f"--resume {args.resume}: no such file; expected a checkpoint that a "
+                    f"run of this config wrote (or --resume alone for the latest)"
+                )
             cfg.resume, cfg.load_from = True, os.path.abspath(args.resume)
     return cfg
 
@@ -224,6 +266,7 @@ def build_runner(cfg):
     """MMEngine's Runner of ``cfg`` (``runner_type`` honoured)."""
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+
     return Runner.from_cfg(cfg) if "runner_type" not in cfg else RUNNERS.build(cfg)
 
 
@@ -232,6 +275,7 @@ def train(cfg):
     from .dist import setup_cpu_distributed
     from .hooks import RunStartHook
     from .workdir import WorkDirGuard
+
     setup_cpu_distributed(cfg)
     with WorkDirGuard(cfg.work_dir) as guard:
         try:
@@ -241,4 +285,3 @@ def train(cfg):
         runner.register_hook(RunStartHook(guard))
         runner.train()
     return runner
-

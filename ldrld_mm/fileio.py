@@ -15,6 +15,7 @@ which torch's ``weights_only=True`` default refuses: importing this module
 allows exactly those (``ldrld_core.allow_methods_in_weights_only``; ``getattr``
 itself stays forbidden), for teachers and for MMEngine's ``--resume`` alike.
 """
+
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.logging import HistoryBuffer
 

@@ -1,4 +1,5 @@
 """Hooks the command-line core adds to every run it starts."""
+
 from mmengine.hooks import Hook
 
 from ldrld_core.errors import DatasetError
@@ -23,7 +24,8 @@ class RunStartHook(Hook):
             raise DatasetError(
                 f"the training set at {where} holds {len(dataset)} usable image(s), fewer than one batch of "
                 f"{batch} (train_dataloader.batch_size); add images or lower the batch size with "
-                f"--cfg-options train_dataloader.batch_size=N")
+                f"--cfg-options train_dataloader.batch_size=N"
+            )
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         if self.guard is not None:

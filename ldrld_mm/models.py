@@ -7,11 +7,13 @@ alone, without building or loading the teacher: each distiller class says how
 through its ``student_config(model_cfg)`` classmethod, and
 :func:`student_model_cfg` applies it. Any other config is returned as is.
 """
+
 import copy
 
 
 def _model_class(type_name):
     from mmengine.registry import MODELS
+
     with MODELS.switch_scope_and_registry(None) as registry:  # the default scope's registry (e.g. mmdet's)
         return registry.get(type_name)
 

@@ -10,6 +10,7 @@ sentence (the URL, the cache path, ``--no-pretrained``) before anything is
 written. :func:`drop_pretrained` is ``--no-pretrained``: every such
 initialisation is removed and the networks start from random weights.
 """
+
 from ldrld_core.downloads import fetch
 from ldrld_core.errors import ConfigError
 
@@ -24,12 +25,17 @@ def is_remote(spec) -> bool:
 def url_of(spec: str) -> str:
     """The download URL MMEngine uses for ``spec`` (``torchvision://resnet18`` ...)."""
     from mmengine.runner.checkpoint import get_external_models, get_torchvision_models
+
     if spec.startswith(("http://", "https://")):
         return spec
-    for prefix, table in (("torchvision://", get_torchvision_models), ("modelzoo://", get_torchvision_models),
-                          ("open-mmlab://", get_external_models), ("openmmlab://", get_external_models)):
+    for prefix, table in (
+        ("torchvision://", get_torchvision_models),
+        ("modelzoo://", get_torchvision_models),
+        ("open-mmlab://", get_external_models),
+        ("openmmlab://", get_external_models),
+    ):
         if spec.startswith(prefix):
-            name = spec[len(prefix):]
+            name = spec[len(prefix) :]
             urls = table()
             if name not in urls:
                 raise ConfigError(f"{spec}: MMEngine knows no model named {name!r} under {prefix}")
@@ -91,5 +97,4 @@ def fetch_teacher(spec, option="--teacher-checkpoint"):
     """A local path for a teacher checkpoint given as a path, a URL or ``torchvision://NAME``."""
     if not is_remote(spec):
         return spec
-    return fetch(url_of(spec), f"the teacher weights ({spec})",
-                 f"download them elsewhere and pass {option} PATH")
+    return fetch(url_of(spec), f"the teacher weights ({spec})", f"download them elsewhere and pass {option} PATH")

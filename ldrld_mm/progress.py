@@ -14,6 +14,7 @@ def training_progress():
     """Epochs done so far (a float), or None outside an MMEngine training loop.
     An iteration-based loop counts as one epoch, so there it is the fraction of the run."""
     from mmengine.logging import MessageHub
+
     hub = MessageHub.get_current_instance()
     step, max_iters, max_epochs = hub.get_info("iter"), hub.get_info("max_iters"), hub.get_info("max_epochs")
     if step is None or not max_iters or not max_epochs:

@@ -8,6 +8,7 @@ dir held; if the run ends with an error before its first iteration, what the
 run added is removed and a config copy it overwrote is restored, so a failed
 start never changes a work dir (its checkpoints included).
 """
+
 import os
 import shutil
 import tempfile
@@ -22,13 +23,16 @@ def check_writable(path, option="--work-dir") -> str:
     while not os.path.exists(probe):
         probe = os.path.dirname(probe)
     if not os.path.isdir(probe):
-        raise InputError(f"{option} {path}: {probe} is a file, not a folder; expected a folder (or a path that "
-                         f"can be created) to hold the run's logs and checkpoints")
+        raise InputError(
+            f"{option} {path}: {probe} is a file, not a folder; expected a folder (or a path that "
+            f"can be created) to hold the run's logs and checkpoints"
+        )
     try:
         os.rmdir(tempfile.mkdtemp(prefix=".ldrld-write-test-", dir=probe))
     except OSError as err:
-        raise InputError(f"{option} {path}: cannot write in {probe} ({err.strerror}); expected a folder you "
-                         f"can write to") from None
+        raise InputError(
+            f"{option} {path}: cannot write in {probe} ({err.strerror}); expected a folder you can write to"
+        ) from None
     return path
 
 

@@ -12,6 +12,7 @@ load under ``weights_only=True``: ldrld_core allows the numpy types and torch
 allows ``Counter``; :func:`allow_torchreid_checkpoints` registers them for the
 whole process, e.g. for torchreid's own ``load_checkpoint``.
 """
+
 import collections
 import json
 import os
@@ -34,8 +35,9 @@ def write_json_atomic(obj, path) -> str:
 
 def save_weights(model, meta, path) -> str:
     """The stage's final weights (what ``--teacher-checkpoint`` / ``--student-checkpoint`` take)."""
-    return atomic_torch_save({"state_dict": model.state_dict(), "epoch": int(meta.get("max_epoch", 0)),
-                              "meta": dict(meta)}, path)
+    return atomic_torch_save(
+        {"state_dict": model.state_dict(), "epoch": int(meta.get("max_epoch", 0)), "meta": dict(meta)}, path
+    )
 
 
 def num_classes_of(checkpoint, path) -> int:
@@ -44,7 +46,8 @@ def num_classes_of(checkpoint, path) -> int:
     if CLASSIFIER_KEY not in state:
         raise CheckpointError(
             f"checkpoint {path} has no {CLASSIFIER_KEY!r}: expected a torchreid model trained with the "
-            f"softmax loss (its keys start with: {', '.join(list(state)[:5])})")
+            f"softmax loss (its keys start with: {', '.join(list(state)[:5])})"
+        )
     return int(state[CLASSIFIER_KEY].shape[0])
 
 
@@ -67,7 +70,8 @@ def load_model_checkpoint(model, path, expected_classes=None, trust=False, role=
             raise CheckpointError(
                 f"{role} checkpoint {path} classifies {found} identities but the training data has "
                 f"{expected_classes}: the {role} must be trained on the same training identities "
-                f"(the same --root)")
+                f"(the same --root)"
+            )
     load_checkpoint_into(model, path, trust=trust)
 
 
@@ -76,13 +80,19 @@ def resume_training(path, model, optimizer, scheduler, meta, trust=False) -> int
     returns the epoch to start from. ``meta`` describes the run being resumed: a
     checkpoint of another stage, architecture or distillation loss is refused."""
     from .engine import set_random_states
+
     allow_torchreid_checkpoints()
     checkpoint = read_checkpoint(path, trust=trust)
-    missing = [k for k in ("state_dict", "epoch", "optimizer") if k not in checkpoint] \
-        if isinstance(checkpoint, dict) else ["state_dict", "epoch", "optimizer"]
+    missing = (
+        [k for k in ("state_dict", "epoch", "optimizer") if k not in checkpoint]
+        if isinstance(checkpoint, dict)
+        else ["state_dict", "epoch", "optimizer"]
+    )
     if missing:
-        raise CheckpointError(f"--resume {path} is not a training checkpoint: it lacks {', '.join(missing)} "
-                              f"(expected a model/model.pth.tar-N that a training run writes)")
+        raise CheckpointError(
+            f"--resume {path} is not a training checkpoint: it lacks {', '.join(missing)} "
+            f"(expected a model/model.pth.tar-N that a training run writes)"
+        )
     saved = checkpoint.get("meta") or {}
     for key in ("stage", "arch", "loss"):
         if key in saved and key in meta and saved[key] != meta[key]:

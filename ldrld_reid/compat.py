@@ -7,6 +7,7 @@ deep-person-reid installed from source has ``torchreid.utils``,
 the main parts in both; :func:`submodule` tries the attribute, then each of
 the two module paths.
 """
+
 import importlib
 
 _LAYOUTS = ("torchreid.{name}", "torchreid.reid.{name}")
@@ -18,7 +19,8 @@ def torchreid():
     except ImportError as err:
         raise ImportError(
             f"ldrld_reid needs torchreid (PyPI `torchreid`, or deep-person-reid installed from source): "
-            f"{err}. Install the project's extras: pip install -e .[reid]") from err
+            f"{err}. Install the project's extras: pip install -e .[reid]"
+        ) from err
 
 
 def submodule(name):

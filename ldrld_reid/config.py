@@ -9,39 +9,59 @@ schema: a YAML file may set these keys and no others (a misspelt key is an
 error, not silently ignored). A YAML file may start from another one with
 ``_base_: other.yaml`` (a path relative to the file), as MMEngine configs do.
 """
+
 import copy
 import os
 
 from ldrld_core.errors import ConfigError
 
 DEFAULTS = {
-    "model": {"name": "resnet50", "pretrained": True},          # the network trained (the student)
-    "teacher": {"name": "resnet50", "pretrained": True},        # the frozen teacher (trained with --mode teacher)
+    "model": {"name": "resnet50", "pretrained": True},  # the network trained (the student)
+    "teacher": {"name": "resnet50", "pretrained": True},  # the frozen teacher (trained with --mode teacher)
     "data": {
-        "root": "reid-data", "sources": ["market1501"], "targets": ["market1501"], "workers": 4,
-        "height": 256, "width": 128, "transforms": ["random_flip"],
-        "norm_mean": [0.485, 0.456, 0.406], "norm_std": [0.229, 0.224, 0.225],
+        "root": "reid-data",
+        "sources": ["market1501"],
+        "targets": ["market1501"],
+        "workers": 4,
+        "height": 256,
+        "width": 128,
+        "transforms": ["random_flip"],
+        "norm_mean": [0.485, 0.456, 0.406],
+        "norm_std": [0.229, 0.224, 0.225],
         "save_dir": "log",
     },
     "sampler": {"train_sampler": "RandomSampler"},
     "train": {
-        "optim": "adam", "lr": 0.0003, "weight_decay": 5e-4, "max_epoch": 60, "batch_size": 32,
-        "fixbase_epoch": 0, "open_layers": ["classifier"],
-        "lr_scheduler": "single_step", "stepsize": [20], "gamma": 0.1,
-        "print_freq": 20, "seed": 1,
+        "optim": "adam",
+        "lr": 0.0003,
+        "weight_decay": 5e-4,
+        "max_epoch": 60,
+        "batch_size": 32,
+        "fixbase_epoch": 0,
+        "open_layers": ["classifier"],
+        "lr_scheduler": "single_step",
+        "stepsize": [20],
+        "gamma": 0.1,
+        "print_freq": 20,
+        "seed": 1,
     },
     "loss": {"name": "softmax", "softmax": {"label_smooth": True}},
     "test": {
-        "batch_size": 100, "dist_metric": "euclidean", "normalize_feature": False, "ranks": [1, 5, 10, 20],
-        "eval_freq": -1, "start_eval": 0, "rerank": False,
+        "batch_size": 100,
+        "dist_metric": "euclidean",
+        "normalize_feature": False,
+        "ranks": [1, 5, 10, 20],
+        "eval_freq": -1,
+        "start_eval": 0,
+        "rerank": False,
     },
     "distill": {
-        "loss": "ldrld",                # ldrld | kd | dkd | none (student alone)
+        "loss": "ldrld",  # ldrld | kd | dkd | none (student alone)
         "ldrld": {"alpha": 1.0, "beta": 1.0, "depth": 7, "temperature": 4.0},
         "kd": {"loss_weight": 1.0, "temperature": 4.0},
         "dkd": {"alpha": 1.0, "beta": 8.0, "temperature": 4.0, "warmup": 5},  # warm-up in epochs
     },
-    "device": "auto",                   # auto | cpu | cuda
+    "device": "auto",  # auto | cpu | cuda
 }
 
 LOSS_CHOICES = ("ldrld", "kd", "dkd", "none")
@@ -51,8 +71,9 @@ LOSS_TYPES = {"ldrld": "LDRLDLoss", "kd": "KDLoss", "dkd": "DKDLoss"}
 def _merge(base, override, where):
     for key, value in override.items():
         if key not in base:
-            raise ConfigError(f"unknown key {where}{key!r} in the Re-ID config; known keys at this level: "
-                              f"{', '.join(sorted(base))}")
+            raise ConfigError(
+                f"unknown key {where}{key!r} in the Re-ID config; known keys at this level: {', '.join(sorted(base))}"
+            )
         if isinstance(base[key], dict):
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}{key} must be a mapping, got {value!r}")
@@ -63,9 +84,11 @@ def _merge(base, override, where):
 
 def _read_yaml(path, seen):
     import yaml
+
     if not os.path.isfile(path):
-        raise ConfigError(f"--config {path}: no such file (expected a YAML recipe such as "
-                          f"configs/reid/market1501_r50_r18_ldrld.yaml)")
+        raise ConfigError(
+            f"--config {path}: no such file (expected a YAML recipe such as configs/reid/market1501_r50_r18_ldrld.yaml)"
+        )
     if path in seen:
         raise ConfigError(f"--config {path}: _base_ files include each other")
     with open(path, encoding="utf-8") as handle:
@@ -107,9 +130,15 @@ def distill_loss_config(cfg):
 
 
 OPTIONS = {  # command-line option -> (section, key)
-    "root": ("data", "root"), "batch_size": ("train", "batch_size"), "workers": ("data", "workers"),
-    "max_epoch": ("train", "max_epoch"), "lr": ("train", "lr"), "seed": ("train", "seed"),
-    "loss": ("distill", "loss"), "save_dir": ("data", "save_dir"), "pretrained": ("model", "pretrained"),
+    "root": ("data", "root"),
+    "batch_size": ("train", "batch_size"),
+    "workers": ("data", "workers"),
+    "max_epoch": ("train", "max_epoch"),
+    "lr": ("train", "lr"),
+    "seed": ("train", "seed"),
+    "loss": ("distill", "loss"),
+    "save_dir": ("data", "save_dir"),
+    "pretrained": ("model", "pretrained"),
     "eval_freq": ("test", "eval_freq"),
 }
 
@@ -118,6 +147,7 @@ def apply_cfg_options(cfg, options) -> dict:
     """``--cfg-options KEY=VALUE ...`` (dotted keys of the YAML, values read as YAML), as in the
     MMEngine tools."""
     import yaml
+
     cfg = copy.deepcopy(cfg)
     for option in options or ():
         key, sep, text = option.partition("=")
@@ -152,17 +182,21 @@ def apply_overrides(cfg, args) -> dict:
     if loss not in LOSS_CHOICES:
         raise ConfigError(f"distill.loss must be one of {', '.join(LOSS_CHOICES)}, got {loss!r}")
     # --alpha/--beta/--temperature/--depth set the selected loss's own arguments.
-    targets = {"ldrld": {"alpha": "alpha", "beta": "beta", "temperature": "temperature", "depth": "depth"},
-               "dkd": {"alpha": "alpha", "beta": "beta", "temperature": "temperature"},
-               "kd": {"alpha": "loss_weight", "temperature": "temperature"},
-               "none": {}}[loss]
+    targets = {
+        "ldrld": {"alpha": "alpha", "beta": "beta", "temperature": "temperature", "depth": "depth"},
+        "dkd": {"alpha": "alpha", "beta": "beta", "temperature": "temperature"},
+        "kd": {"alpha": "loss_weight", "temperature": "temperature"},
+        "none": {},
+    }[loss]
     for option in ("alpha", "beta", "temperature", "depth"):
         value = getattr(args, option, None)
         if value is None:
             continue
         if option not in targets:
-            raise ConfigError(f"--{option} does not apply to --loss {loss} (it sets: "
-                              f"{', '.join('--' + o for o in targets) or 'nothing, no distillation'})")
+            raise ConfigError(
+                f"--{option} does not apply to --loss {loss} (it sets: "
+                f"{', '.join('--' + o for o in targets) or 'nothing, no distillation'})"
+            )
         cfg["distill"][loss][targets[option]] = value
     return cfg
 
@@ -170,12 +204,21 @@ def apply_overrides(cfg, args) -> dict:
 # ---- the keyword arguments of torchreid's own functions, as its scripts/default_config.py builds them ----
 def datamanager_kwargs(cfg, use_gpu) -> dict:
     data = cfg["data"]
-    return dict(root=os.path.abspath(os.path.expanduser(data["root"])), sources=data["sources"],
-                targets=data["targets"], height=data["height"], width=data["width"],
-                transforms=list(data["transforms"]), norm_mean=data["norm_mean"], norm_std=data["norm_std"],
-                use_gpu=use_gpu, batch_size_train=cfg["train"]["batch_size"],
-                batch_size_test=cfg["test"]["batch_size"], workers=data["workers"],
-                train_sampler=cfg["sampler"]["train_sampler"])
+    return dict(
+        root=os.path.abspath(os.path.expanduser(data["root"])),
+        sources=data["sources"],
+        targets=data["targets"],
+        height=data["height"],
+        width=data["width"],
+        transforms=list(data["transforms"]),
+        norm_mean=data["norm_mean"],
+        norm_std=data["norm_std"],
+        use_gpu=use_gpu,
+        batch_size_train=cfg["train"]["batch_size"],
+        batch_size_test=cfg["test"]["batch_size"],
+        workers=data["workers"],
+        train_sampler=cfg["sampler"]["train_sampler"],
+    )
 
 
 def optimizer_kwargs(cfg) -> dict:
@@ -185,14 +228,27 @@ def optimizer_kwargs(cfg) -> dict:
 
 def scheduler_kwargs(cfg) -> dict:
     train = cfg["train"]
-    return dict(lr_scheduler=train["lr_scheduler"], stepsize=train["stepsize"], gamma=train["gamma"],
-                max_epoch=train["max_epoch"])
+    return dict(
+        lr_scheduler=train["lr_scheduler"],
+        stepsize=train["stepsize"],
+        gamma=train["gamma"],
+        max_epoch=train["max_epoch"],
+    )
 
 
 def run_kwargs(cfg, save_dir) -> dict:
     """``Engine.run``'s arguments (``start_epoch`` comes from ``--resume``)."""
     train, test = cfg["train"], cfg["test"]
-    return dict(save_dir=save_dir, max_epoch=train["max_epoch"], fixbase_epoch=train["fixbase_epoch"],
-                open_layers=train["open_layers"], start_eval=test["start_eval"], eval_freq=test["eval_freq"],
-                print_freq=train["print_freq"], dist_metric=test["dist_metric"],
-                normalize_feature=test["normalize_feature"], ranks=list(test["ranks"]), rerank=test["rerank"])
+    return dict(
+        save_dir=save_dir,
+        max_epoch=train["max_epoch"],
+        fixbase_epoch=train["fixbase_epoch"],
+        open_layers=train["open_layers"],
+        start_eval=test["start_eval"],
+        eval_freq=test["eval_freq"],
+        print_freq=train["print_freq"],
+        dist_metric=test["dist_metric"],
+        normalize_feature=test["normalize_feature"],
+        ranks=list(test["ranks"]),
+        rerank=test["rerank"],
+    )

@@ -24,6 +24,7 @@ Each term is logged under its own name (``loss_ce``, ``loss_local``,
 ``loss`` and the batch accuracy; ``--mode eval`` and every evaluation record
 rank-1 and mAP through :class:`ResultsWriter`.
 """
+
 import os
 import random
 
@@ -46,8 +47,10 @@ def model_logits(model, imgs):
     with torch.no_grad():
         features = model(imgs)
         if isinstance(features, (tuple, list)):
-            raise ConfigError(f"{type(model).__name__} returned {len(features)} outputs in eval mode; expected one "
-                              f"feature tensor (a torchreid model built with loss='softmax')")
+            raise ConfigError(
+                f"{type(model).__name__} returned {len(features)} outputs in eval mode; expected one "
+                f"feature tensor (a torchreid model built with loss='softmax')"
+            )
         return model.classifier(features)
 
 
@@ -86,10 +89,15 @@ class SoftmaxEngine(ImageSoftmaxEngine):
     meta = {}
 
     def save_model(self, epoch, rank1, save_dir, is_best=False):
-        state = {"state_dict": self.model.state_dict(), "epoch": epoch + 1, "rank1": float(rank1),
-                 "optimizer": self.optimizer.state_dict(),
-                 "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
-                 "meta": dict(self.meta), "rng": random_states()}
+        state = {
+            "state_dict": self.model.state_dict(),
+            "epoch": epoch + 1,
+            "rank1": float(rank1),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "meta": dict(self.meta),
+            "rng": random_states(),
+        }
         path = atomic_torch_save(state, checkpoint_path(save_dir, epoch + 1))
         print(f"Checkpoint saved to \"{path}\"")
 
@@ -101,20 +109,24 @@ class DistillSoftmaxEngine(SoftmaxEngine):
     ``dict(type='LDRLDLoss', alpha=1, beta=1, depth=7, temperature=4, ce_weight=0)``.
     """
 
-    def __init__(self, datamanager, model, optimizer, teacher, distill_loss, scheduler=None, use_gpu=True,
-                 label_smooth=True):
-        super().__init__(datamanager, model, optimizer, scheduler=scheduler, use_gpu=use_gpu,
-                         label_smooth=label_smooth)
+    def __init__(
+        self, datamanager, model, optimizer, teacher, distill_loss, scheduler=None, use_gpu=True, label_smooth=True
+    ):
+        super().__init__(datamanager, model, optimizer, scheduler=scheduler, use_gpu=use_gpu, label_smooth=label_smooth)
         if not isinstance(getattr(teacher, "classifier", None), torch.nn.Module):
-            raise ConfigError(f"teacher {type(teacher).__name__} has no `classifier` layer: expected a torchreid "
-                              f"model built with loss='softmax'")
+            raise ConfigError(
+                f"teacher {type(teacher).__name__} has no `classifier` layer: expected a torchreid "
+                f"model built with loss='softmax'"
+            )
         if teacher is model:
             raise ConfigError("the teacher and the student are the same model object")
         self.teacher = freeze(teacher)
         self.distill_loss = build_loss(distill_loss)
         if getattr(self.distill_loss, "ce_weight", 0) > 0:
-            raise ConfigError(f"{type(self.distill_loss).__name__} must have ce_weight=0: torchreid's "
-                              f"label-smoothed cross-entropy is already the CE term")
+            raise ConfigError(
+                f"{type(self.distill_loss).__name__} must have ce_weight=0: torchreid's "
+                f"label-smoothed cross-entropy is already the CE term"
+            )
 
     def forward_backward(self, data):
         imgs, pids = self.parse_data_for_train(data)

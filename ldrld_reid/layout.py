@@ -6,6 +6,7 @@ file name outside its pattern. ``check_market1501(root)`` runs first and turns
 each of those cases into one error that names the folder or file and says what
 was expected.
 """
+
 import os
 import re
 
@@ -16,8 +17,10 @@ SPLITS = ("bounding_box_train", "bounding_box_test", "query")
 # PPPP_cCsS_FFFFFF_BB.jpg: person id (4 digits, or -1 for junk), camera 1-6,
 # sequence, frame, box. torchreid accepts person ids 0..1501 and cameras 1..6.
 NAME_PATTERN = re.compile(r"^(-1|\d{4})_c(\d)s(\d)_(\d{6})_(\d{2})\.jpg$")
-NAME_HELP = ("PPPP_cCsS_FFFFFF_BB.jpg (4-digit person id or -1 for junk, camera 1-6, sequence, "
-             "6-digit frame, 2-digit box), e.g. 0002_c1s1_000451_03.jpg")
+NAME_HELP = (
+    "PPPP_cCsS_FFFFFF_BB.jpg (4-digit person id or -1 for junk, camera 1-6, sequence, "
+    "6-digit frame, 2-digit box), e.g. 0002_c1s1_000451_03.jpg"
+)
 MAX_PID, NUM_CAMERAS = 1501, 6
 
 EXPECTED_LAYOUT = (
@@ -27,7 +30,8 @@ EXPECTED_LAYOUT = (
     "  {root}/market1501/Market-1501-v15.09.15/query/*.jpg\n"
     "with file names " + NAME_HELP + ".\n"
     "Nothing is downloaded: put the data there and pass --root (make a toy set with "
-    "`python tools/make_toy_data.py reid --out DIR`).")
+    "`python tools/make_toy_data.py reid --out DIR`)."
+)
 
 
 class DatasetNotFoundError(DatasetError):
@@ -65,7 +69,8 @@ def _scan_split(folder):
         raise DatasetError(
             f"{len(bad)} file name(s) in {folder} do not match Market-1501's pattern "
             f"(ids 0..{MAX_PID} or -1, cameras 1..{NUM_CAMERAS}): {', '.join(bad[:5])}{more}; "
-            f"expected {NAME_HELP}")
+            f"expected {NAME_HELP}"
+        )
     return found
 
 
@@ -104,6 +109,12 @@ def check_market1501(root) -> dict:
         raise DatasetError(
             f"no query identity in {os.path.join(data_dir, 'query')} appears in "
             f"{os.path.join(data_dir, 'bounding_box_test')} from another camera, so nothing can be "
-            f"evaluated; each query person needs gallery images from a different camera")
-    return {"data_dir": data_dir, "num_train_pids": len(train_pids), "num_train": len(splits["bounding_box_train"]),
-            "num_query": len(splits["query"]), "num_gallery": len(splits["bounding_box_test"])}
+            f"evaluated; each query person needs gallery images from a different camera"
+        )
+    return {
+        "data_dir": data_dir,
+        "num_train_pids": len(train_pids),
+        "num_train": len(splits["bounding_box_train"]),
+        "num_query": len(splits["query"]),
+        "num_gallery": len(splits["bounding_box_test"]),
+    }

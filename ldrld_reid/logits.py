@@ -1,6 +1,7 @@
 """Identity logits of a trained torchreid model over the test images (for
 ``tools/plot_corr.py``, Figure 5): its classifier applied to its eval-mode
 features, as the distillation engine computes the teacher's logits."""
+
 import torch
 
 

@@ -14,6 +14,7 @@ Every file is written atomically (temporary file + ``os.replace``). The data
 folder, checkpoints and downloads are checked before torchreid reads anything,
 so bad input fails fast, with nothing written.
 """
+
 import os
 import sys
 import time
@@ -64,13 +65,16 @@ def check_data(cfg, training=True) -> dict:
     data = cfg["data"]
     unsupported = [s for s in list(data["sources"]) + list(data["targets"]) if s != "market1501"]
     if unsupported:
-        raise ConfigError(f"data.sources/data.targets: this toolkit's Re-ID recipe reads market1501 only, got "
-                          f"{unsupported}")
+        raise ConfigError(
+            f"data.sources/data.targets: this toolkit's Re-ID recipe reads market1501 only, got {unsupported}"
+        )
     info = check_market1501(data["root"])
     if training and cfg["train"]["batch_size"] > info["num_train"]:
-        raise ConfigError(f"train.batch_size {cfg['train']['batch_size']} (--batch-size) is larger than the "
-                          f"{info['num_train']} training images in {info['data_dir']} (torchreid drops "
-                          f"incomplete batches, so nothing would train)")
+        raise ConfigError(
+            f"train.batch_size {cfg['train']['batch_size']} (--batch-size) is larger than the "
+            f"{info['num_train']} training images in {info['data_dir']} (torchreid drops "
+            f"incomplete batches, so nothing would train)"
+        )
     return info
 
 
@@ -99,8 +103,10 @@ def build_model(arch, num_classes, pretrained, device, role="model.name"):
     try:
         model = models.build_model(name=arch, num_classes=num_classes, loss="softmax", pretrained=pretrained)
     except (OSError, ConnectionError) as err:  # a model whose weights torchreid fetches another way (gdown)
-        raise DownloadError(f"the ImageNet initialisation of {role} {arch} could not be downloaded "
-                            f"({type(err).__name__}: {err}); {NO_PRETRAINED}") from err
+        raise DownloadError(
+            f"the ImageNet initialisation of {role} {arch} could not be downloaded "
+            f"({type(err).__name__}: {err}); {NO_PRETRAINED}"
+        ) from err
     return model.to(device)
 
 
@@ -111,8 +117,13 @@ def build_optimizer(cfg, model):
 
 
 def _meta(cfg, stage, arch, num_classes, teacher_checkpoint=None):
-    meta = {"stage": stage.split("_")[0], "arch": arch, "num_classes": int(num_classes),
-            "max_epoch": int(cfg["train"]["max_epoch"]), "dataset": "market1501"}
+    meta = {
+        "stage": stage.split("_")[0],
+        "arch": arch,
+        "num_classes": int(num_classes),
+        "max_epoch": int(cfg["train"]["max_epoch"]),
+        "dataset": "market1501",
+    }
     if stage != "teacher":
         meta.update(loss=cfg["distill"]["loss"], teacher_checkpoint=teacher_checkpoint)
     return meta
@@ -163,25 +174,28 @@ def make_engine(cfg, stage, datamanager, device, teacher=None, teacher_checkpoin
     if train["fixbase_epoch"] > 0:
         unknown = [name for name in train["open_layers"] or [] if not hasattr(model, name)]
         if unknown or not train["open_layers"]:
-            raise ConfigError(f"train.open_layers {train['open_layers']!r}: {arch} has no layer(s) "
-                              f"{unknown or 'given'} to train alone during the {train['fixbase_epoch']} "
-                              f"fixbase epoch(s)")
+            raise ConfigError(
+                f"train.open_layers {train['open_layers']!r}: {arch} has no layer(s) "
+                f"{unknown or 'given'} to train alone during the {train['fixbase_epoch']} "
+                f"fixbase epoch(s)"
+            )
     use_gpu = device.type == "cuda"
     smooth = cfg["loss"]["softmax"]["label_smooth"]
     loss_cfg = None if stage == "teacher" else distill_loss_config(cfg)
     if loss_cfg is None:
-        engine = SoftmaxEngine(datamanager, model, optimizer, scheduler=scheduler, use_gpu=use_gpu,
-                               label_smooth=smooth)
+        engine = SoftmaxEngine(datamanager, model, optimizer, scheduler=scheduler, use_gpu=use_gpu, label_smooth=smooth)
     else:
-        engine = DistillSoftmaxEngine(datamanager, model, optimizer, teacher, loss_cfg, scheduler=scheduler,
-                                      use_gpu=use_gpu, label_smooth=smooth)
+        engine = DistillSoftmaxEngine(
+            datamanager, model, optimizer, teacher, loss_cfg, scheduler=scheduler, use_gpu=use_gpu, label_smooth=smooth
+        )
     engine.meta = _meta(cfg, stage, arch, num_classes, teacher_checkpoint)
     engine.writer = ResultsWriter(log_dir=stage_dir(cfg, stage))
     return engine
 
 
-def train_stage(cfg, stage, datamanager, device, teacher=None, teacher_checkpoint=None, resume=None,
-                output=None, trust=False):
+def train_stage(
+    cfg, stage, datamanager, device, teacher=None, teacher_checkpoint=None, resume=None, output=None, trust=False
+):
     """Train the teacher (``stage='teacher'``) or a student with ``Engine.run``;
     returns ``(engine, path of the final weights, rank-1 and mAP of the final test)``."""
     folder = stage_dir(cfg, stage)
@@ -240,13 +254,20 @@ def report(cfg, name, writer, extra):
 def run_eval(cfg, model, datamanager, device, name, extra):
     """``Engine.run(test_only=True)`` on ``model``, reported as ``results_<name>.json``."""
     from .engine import ResultsWriter, SoftmaxEngine
+
     optimizer, scheduler = build_optimizer(cfg, model)
     engine = SoftmaxEngine(datamanager, model, optimizer, scheduler=scheduler, use_gpu=device.type == "cuda")
     folder = os.path.join(cfg["data"]["save_dir"], name)
     engine.writer = ResultsWriter(log_dir=folder)
     with _Tee(_log_path(folder, "test")):
-        engine.run(test_only=True, **{k: v for k, v in run_kwargs(cfg, folder).items()
-                                      if k in ("save_dir", "dist_metric", "normalize_feature", "ranks", "rerank")})
+        engine.run(
+            test_only=True,
+            **{
+                k: v
+                for k, v in run_kwargs(cfg, folder).items()
+                if k in ("save_dir", "dist_metric", "normalize_feature", "ranks", "rerank")
+            },
+        )
     engine.writer.close()
     return report(cfg, name, engine.writer, extra)
 
@@ -265,48 +286,82 @@ def run(cfg, mode=None, teacher_checkpoint=None, student_checkpoint=None, resume
     if mode not in (None, "teacher", "student", "eval"):
         raise ConfigError(f"--mode must be teacher, student or eval, got {mode!r}")
     device = resolve_device(cfg["device"])
-    teacher_checkpoint, student_checkpoint = (os.path.abspath(p) if p is not None else None
-                                              for p in (teacher_checkpoint, student_checkpoint))
+    teacher_checkpoint, student_checkpoint = (
+        os.path.abspath(p) if p is not None else None for p in (teacher_checkpoint, student_checkpoint)
+    )
     cfg["data"]["save_dir"] = os.path.abspath(os.path.expanduser(cfg["data"]["save_dir"]))
     loss = cfg["distill"]["loss"]
     distill_loss_config(cfg)  # a bad loss name fails before any data is read
     default_teacher = os.path.join(stage_dir(cfg, "teacher"), "model.pth")
     student_name = student_stage(cfg)
     if mode == "eval":
-        path = _checked(student_checkpoint or os.path.join(stage_dir(cfg, student_name), "model.pth"),
-                        "--student-checkpoint", "the weights to evaluate")
+        path = _checked(
+            student_checkpoint or os.path.join(stage_dir(cfg, student_name), "model.pth"),
+            "--student-checkpoint",
+            "the weights to evaluate",
+        )
         datamanager = build_datamanager(cfg, device, training=False)
         model, arch = load_for_eval(cfg, path, device, trust)
         return run_eval(cfg, model, datamanager, device, "eval", {"arch": arch, "checkpoint": path})
 
-    trains_teacher = mode == "teacher" or (mode is None and loss != "none" and teacher_checkpoint is None
-                                           and not os.path.isfile(default_teacher))
+    trains_teacher = mode == "teacher" or (
+        mode is None and loss != "none" and teacher_checkpoint is None and not os.path.isfile(default_teacher)
+    )
     if mode == "student" and loss != "none":
-        _checked(teacher_checkpoint or default_teacher, "--teacher-checkpoint",
-                 "a trained teacher; train one with --mode teacher")
+        _checked(
+            teacher_checkpoint or default_teacher,
+            "--teacher-checkpoint",
+            "a trained teacher; train one with --mode teacher",
+        )
     # --resume belongs to the stage asked for; the full pipeline (no --mode) resumes each stage it finds
     teacher_resume = _resume_path(cfg, "teacher", resume if mode == "teacher" else "auto-quiet")
-    student_resume = _resume_path(cfg, student_name, resume if mode == "student" or resume else "auto-quiet") \
-        if mode != "teacher" else None
+    student_resume = (
+        _resume_path(cfg, student_name, resume if mode == "student" or resume else "auto-quiet")
+        if mode != "teacher"
+        else None
+    )
     datamanager = build_datamanager(cfg, device)
     teacher, teacher_path = None, teacher_checkpoint or default_teacher
     if trains_teacher:
-        engine, teacher_path = train_stage(cfg, "teacher", datamanager, device, resume=teacher_resume,
-                                           output=teacher_checkpoint if mode == "teacher" else None, trust=trust)
-        results = report(cfg, "teacher", engine.writer,
-                         {"arch": cfg["teacher"]["name"], "checkpoint": teacher_path})
+        engine, teacher_path = train_stage(
+            cfg,
+            "teacher",
+            datamanager,
+            device,
+            resume=teacher_resume,
+            output=teacher_checkpoint if mode == "teacher" else None,
+            trust=trust,
+        )
+        results = report(cfg, "teacher", engine.writer, {"arch": cfg["teacher"]["name"], "checkpoint": teacher_path})
         if mode == "teacher":
             return results
         from .engine import freeze
+
         teacher = freeze(engine.model)
     if loss != "none" and teacher is None:
         teacher = load_teacher(cfg, teacher_path, datamanager, device, trust)
-    engine, path = train_stage(cfg, student_name, datamanager, device, teacher=teacher,
-                               teacher_checkpoint=teacher_path if loss != "none" else None,
-                               resume=student_resume, output=student_checkpoint, trust=trust)
-    return report(cfg, student_name, engine.writer,
-                  {"arch": cfg["model"]["name"], "checkpoint": path, "loss": loss,
-                   "teacher_checkpoint": teacher_path if loss != "none" else None})
+    engine, path = train_stage(
+        cfg,
+        student_name,
+        datamanager,
+        device,
+        teacher=teacher,
+        teacher_checkpoint=teacher_path if loss != "none" else None,
+        resume=student_resume,
+        output=student_checkpoint,
+        trust=trust,
+    )
+    return report(
+        cfg,
+        student_name,
+        engine.writer,
+        {
+            "arch": cfg["model"]["name"],
+            "checkpoint": path,
+            "loss": loss,
+            "teacher_checkpoint": teacher_path if loss != "none" else None,
+        },
+    )
 
 
 def _resume_path(cfg, stage, resume):
@@ -316,5 +371,6 @@ def _resume_path(cfg, stage, resume):
         if found is None and resume == "auto":
             print(f"=> --resume: no checkpoint in {stage_dir(cfg, stage)}/model/; starting from the beginning")
         return found
-    return _checked(os.path.abspath(resume) if resume else None, "--resume",
-                    "a model/model.pth.tar-N written by a training run")
+    return _checked(
+        os.path.abspath(resume) if resume else None, "--resume", "a model/model.pth.tar-N written by a training run"
+    )

@@ -7,6 +7,7 @@ with ``done.json``, resumes runs that left a checkpoint (the tool's own
 ``--resume``) and starts the rest; a run that fails is reported with its log
 and does not stop the others.
 """
+
 import glob
 import json
 import os
@@ -57,12 +58,15 @@ def physical_gpus(ids) -> tuple:
     try:
         return tuple(int(entries[k]) for k in ids)
     except (ValueError, IndexError):
-        raise InputError(f"CUDA_VISIBLE_DEVICES={visible}: expected GPU numbers separated by commas (e.g. 2,3), "
-                         f"which runs on GPUs {list(ids)} can be given") from None
+        raise InputError(
+            f"CUDA_VISIBLE_DEVICES={visible}: expected GPU numbers separated by commas (e.g. 2,3), "
+            f"which runs on GPUs {list(ids)} can be given"
+        ) from None
 
 
 def make_executor(kind, folder, gpus_per_run=0, threads=None, slurm=None):
     import submitit
+
     if kind == "local":
         executor = submitit.LocalExecutor(folder=folder)
         executor.update_parameters(timeout_min=LOCAL_TIMEOUT_MIN, gpus_per_node=gpus_per_run)
@@ -91,12 +95,23 @@ class Progress:
         elapsed = time.time() - self.began
         eta = elapsed / self.done * (self.total - self.done)
         state = "done  " if ok else "FAILED"
-        self.print(f"[{self.done}/{self.total}] {state} {run.name}{detail}; elapsed {_clock(elapsed)}, "
-                   f"ETA {_clock(eta)}", flush=True)
+        self.print(
+            f"[{self.done}/{self.total}] {state} {run.name}{detail}; elapsed {_clock(elapsed)}, ETA {_clock(eta)}",
+            flush=True,
+        )
 
 
-def execute(runs, executor_kind="local", folder=None, max_parallel=1, gpus_per_run=0, gpus=(), threads=None,
-            slurm=None, print_fn=print):
+def execute(
+    runs,
+    executor_kind="local",
+    folder=None,
+    max_parallel=1,
+    gpus_per_run=0,
+    gpus=(),
+    threads=None,
+    slurm=None,
+    print_fn=print,
+):
     """Run every run not done yet; returns ``(finished, failed, skipped)`` lists of runs."""
     todo, skipped = [], []
     for run in runs:
@@ -124,8 +139,9 @@ def execute(runs, executor_kind="local", folder=None, max_parallel=1, gpus_per_r
             job.result()
         except Exception as err:  # noqa: BLE001  (a failed run is reported and the others go on)
             failed.append(run)
-            progress.finished(run, False, f" ({failure_reason(err, run.log)}; log: {run.log}; "
-                                          f"submitit: {job.paths.stdout})")
+            progress.finished(
+                run, False, f" ({failure_reason(err, run.log)}; log: {run.log}; submitit: {job.paths.stdout})"
+            )
             return False
         finished.append(run)
         progress.finished(run, True)
@@ -141,8 +157,11 @@ def execute(runs, executor_kind="local", folder=None, max_parallel=1, gpus_per_r
                 time.sleep(POLL_S * 5)
         return finished, failed, skipped
 
-    slots = [tuple(gpus[k * gpus_per_run:(k + 1) * gpus_per_run]) for k in range(max_parallel)] \
-        if gpus_per_run else [()] * max_parallel
+    slots = (
+        [tuple(gpus[k * gpus_per_run : (k + 1) * gpus_per_run]) for k in range(max_parallel)]
+        if gpus_per_run
+        else [()] * max_parallel
+    )
     queue, active = list(todo), {}  # slot index -> (run, job)
     by_name = {run.name: run for run in runs}
 
@@ -192,7 +211,7 @@ def failure_reason(err, log) -> str:
     except OSError:
         lines = []
     starts = [k for k, line in enumerate(lines) if line.startswith("$ ")]
-    lines = lines[starts[-1] + 1:] if starts else lines  # the log is appended to by every attempt
+    lines = lines[starts[-1] + 1 :] if starts else lines  # the log is appended to by every attempt
     for line in reversed(lines):
         if ": error:" in line or ": failed:" in line:
             return line.strip()

@@ -1,6 +1,7 @@
 """What one submitit job of a sweep runs: a tool's command, its output appended to the run's
 log, ``running.json`` while it runs and ``done.json`` when it exited 0. Standard library
 only, so that a job starts in milliseconds (the tool itself imports torch)."""
+
 import json
 import os
 import socket

@@ -14,6 +14,7 @@ recipe (``tools/train_reid.py``), an MMEngine config with a ``ClsDistiller``
 model is classification (``tools/train_cls.py``), any other detection
 (``tools/train_det.py``).
 """
+
 import itertools
 import json
 import os
@@ -33,11 +34,11 @@ class Run:
     config: str
     seed: int
     has_teacher: bool = True
-    point: dict = field(default_factory=dict)   # grid key -> value (as typed)
-    name: str = ""                              # <config>/<point>/seed<k>
+    point: dict = field(default_factory=dict)  # grid key -> value (as typed)
+    name: str = ""  # <config>/<point>/seed<k>
     work_dir: str = ""
     command: list = field(default_factory=list)
-    after: list = field(default_factory=list)   # names of runs that must be done before it starts (local)
+    after: list = field(default_factory=list)  # names of runs that must be done before it starts (local)
 
     @property
     def done_file(self):
@@ -55,11 +56,11 @@ def task_of(config):
     """``(task, has_teacher)`` of a config file: ``cls``, ``det`` or ``reid``, and whether it
     distils (a teacher checkpoint goes to configs that do)."""
     if not os.path.isfile(config):
-        raise ConfigError(f"config {config}: no such file; expected an MMEngine config (.py) or a Re-ID "
-                          f"recipe (.yaml)")
+        raise ConfigError(f"config {config}: no such file; expected an MMEngine config (.py) or a Re-ID recipe (.yaml)")
     if config.endswith((".yaml", ".yml")):
         return "reid", True
     from mmengine.config import Config
+
     try:
         model = Config.fromfile(config).get("model", {})
     except Exception as err:  # noqa: BLE001
@@ -135,8 +136,15 @@ def build_plan(configs, seeds, grid=(), out="sweeps", data_root=None, teacher_ch
             point = dict(zip(keys, values))
             for seed in seeds:
                 name = os.path.join(config_name(config), point_name(point), f"seed{seed}")
-                run = Run(task, os.path.abspath(config), int(seed), has_teacher, point, name,
-                          os.path.abspath(os.path.join(out, name)))
+                run = Run(
+                    task,
+                    os.path.abspath(config),
+                    int(seed),
+                    has_teacher,
+                    point,
+                    name,
+                    os.path.abspath(os.path.join(out, name)),
+                )
                 run.command = command(run, data_root, teacher_checkpoint, extra)
                 runs.append(run)
     return runs
@@ -146,8 +154,10 @@ def write_plan(runs, out):
     """``out/sweep.json`` (the runs, for tools/report.py) and every run's command.sh."""
     os.makedirs(out, exist_ok=True)
     from ldrld_core.atomic_io import atomic_write_bytes
-    atomic_write_bytes(json.dumps({"runs": [r.to_dict() for r in runs]}, indent=2).encode(),
-                       os.path.join(out, "sweep.json"))
+
+    atomic_write_bytes(
+        json.dumps({"runs": [r.to_dict() for r in runs]}, indent=2).encode(), os.path.join(out, "sweep.json")
+    )
     write_commands(runs)
 
 

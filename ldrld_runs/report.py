@@ -7,6 +7,7 @@ the seeds), as the paper's Tables 11-14.
 Written to ``OUT/report.md``, ``report.csv``, ``report.json`` and
 ``OUT/sensitivity_<config>_<parameter>.png``.
 """
+
 import csv
 import json
 import math
@@ -31,15 +32,20 @@ def config_key(config):
     """``cls/cifar100/x.py`` for a packaged config (its path under the repository's configs/)."""
     configs = os.path.join(ROOT, "configs") + os.sep
     path = os.path.abspath(config)
-    return path[len(configs):] if path.startswith(configs) else None
+    return path[len(configs) :] if path.startswith(configs) else None
 
 
 def stats(values):
     values = [v for v in values if v is not None and math.isfinite(v)]
     if not values:
         return None
-    return {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0,
-            "n": len(values), "min": min(values), "max": max(values)}
+    return {
+        "mean": statistics.fmean(values),
+        "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+        "n": len(values),
+        "min": min(values),
+        "max": max(values),
+    }
 
 
 def fmt(s, digits=2):
@@ -54,7 +60,7 @@ def _paper_value(paper, key, point):
         return None, None
     if point:
         if len(point) == 1:
-            (param, value), = point.items()
+            ((param, value),) = point.items()
             table = paper["sensitivity"].get(key, {})
             found = table.get(param, {}).get(_canonical(value))
             if found is not None:
@@ -84,22 +90,38 @@ def collect(runs):
         scored = {s: r for s, r in results.items() if r is not None}
         first = next(iter(scored.values()), None)
         value, table = _paper_value(paper, config_key(config), point)
-        rows.append({
-            "config": config_key(config) or config, "task": members[0].task, "point": point,
-            "metric": first["metric"] if first else None,
-            "seeds": sorted(results), "finished": sorted(scored),
-            "last": stats([r["last"] for r in scored.values()]),
-            "best": stats([r["best"] for r in scored.values()]),
-            "last_epoch": sorted({r["last_epoch"] for r in scored.values()}, key=str),
-            "best_epochs": {str(s): r["best_epoch"] for s, r in scored.items()},
-            "per_seed": {str(s): r for s, r in scored.items()},
-            "paper": value, "paper_table": table,
-        })
+        rows.append(
+            {
+                "config": config_key(config) or config,
+                "task": members[0].task,
+                "point": point,
+                "metric": first["metric"] if first else None,
+                "seeds": sorted(results),
+                "finished": sorted(scored),
+                "last": stats([r["last"] for r in scored.values()]),
+                "best": stats([r["best"] for r in scored.values()]),
+                "last_epoch": sorted({r["last_epoch"] for r in scored.values()}, key=str),
+                "best_epochs": {str(s): r["best_epoch"] for s, r in scored.items()},
+                "per_seed": {str(s): r for s, r in scored.items()},
+                "paper": value,
+                "paper_table": table,
+            }
+        )
     return rows
 
 
-HEADER = ["config", "point", "metric", "n", "last (mean ± std)", "last min-max", "best (mean ± std)", "best min-max",
-          "paper", "paper table"]
+HEADER = [
+    "config",
+    "point",
+    "metric",
+    "n",
+    "last (mean ± std)",
+    "last min-max",
+    "best (mean ± std)",
+    "best min-max",
+    "paper",
+    "paper table",
+]
 
 
 def _cells(row):
@@ -107,8 +129,18 @@ def _cells(row):
     point = ", ".join(f"{k}={v}" for k, v in row["point"].items()) or "default"
     n = f"{len(row['finished'])}/{len(row['seeds'])}"
     paper = f"{row['paper']:.2f}" if row["paper"] is not None else "-"
-    return [row["config"], point, row["metric"] or "-", n, fmt(last), _span(last), fmt(best), _span(best), paper,
-            row["paper_table"] or "-"]
+    return [
+        row["config"],
+        point,
+        row["metric"] or "-",
+        n,
+        fmt(last),
+        _span(last),
+        fmt(best),
+        _span(best),
+        paper,
+        row["paper_table"] or "-",
+    ]
 
 
 def _span(s):
@@ -118,17 +150,22 @@ def _span(s):
 def markdown(rows, which_epoch):
     lines = ["| " + " | ".join(HEADER) + " |", "| " + " | ".join("---" for _ in HEADER) + " |"]
     lines += ["| " + " | ".join(_cells(r)) + " |" for r in rows]
-    lines += ["", "last: the score at the run's last validation; best: its highest over the run's validations; "
-                  "n: runs finished of those planned; std: sample standard deviation over the seeds. "
-                  f"paper: the supplementary's number for this packaged recipe (which epoch: {which_epoch})."]
+    lines += [
+        "",
+        "last: the score at the run's last validation; best: its highest over the run's validations; "
+        "n: runs finished of those planned; std: sample standard deviation over the seeds. "
+        f"paper: the supplementary's number for this packaged recipe (which epoch: {which_epoch}).",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def sensitivity_plots(rows, out):
     """One PNG per config whose rows vary exactly one grid parameter."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     written = []
     by_config = OrderedDict()
     for row in rows:
@@ -144,15 +181,33 @@ def sensitivity_plots(rows, out):
             continue
         xs = [x for x, _ in points]
         fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
-        ax.errorbar(xs, [r["last"]["mean"] for _, r in points], yerr=[r["last"]["std"] for _, r in points],
-                    marker="o", capsize=4, label=f"ours, last epoch (mean ± std, n={points[0][1]['last']['n']})")
-        ax.errorbar(xs, [r["best"]["mean"] for _, r in points], yerr=[r["best"]["std"] for _, r in points],
-                    marker="s", capsize=4, alpha=0.6, label="ours, best epoch")
+        ax.errorbar(
+            xs,
+            [r["last"]["mean"] for _, r in points],
+            yerr=[r["last"]["std"] for _, r in points],
+            marker="o",
+            capsize=4,
+            label=f"ours, last epoch (mean ± std, n={points[0][1]['last']['n']})",
+        )
+        ax.errorbar(
+            xs,
+            [r["best"]["mean"] for _, r in points],
+            yerr=[r["best"]["std"] for _, r in points],
+            marker="s",
+            capsize=4,
+            alpha=0.6,
+            label="ours, best epoch",
+        )
         reference = paper["sensitivity"].get(config, {}).get(param)
         if reference:
             px = sorted(float(v) for v in reference)
-            ax.plot(px, [reference[repr(x)] for x in px], "k--", marker="x",
-                    label=f"paper, Table {paper['sensitivity'][config]['table']}")
+            ax.plot(
+                px,
+                [reference[repr(x)] for x in px],
+                "k--",
+                marker="x",
+                label=f"paper, Table {paper['sensitivity'][config]['table']}",
+            )
         ax.set_xlabel(param)
         ax.set_ylabel(points[0][1]["metric"])
         ax.set_title(f"{os.path.basename(config)}: sensitivity to {param.rsplit('.', 1)[-1]}", fontsize=10)
@@ -172,15 +227,49 @@ def write_report(runs, out):
     which = paper_numbers()["which_epoch"]
     text = markdown(rows, which)
     atomic_write_bytes(text.encode(), os.path.join(out, "report.md"))
-    atomic_write_bytes(json.dumps({"which_epoch_paper": which, "rows": rows}, indent=2).encode(),
-                       os.path.join(out, "report.json"))
+    atomic_write_bytes(
+        json.dumps({"which_epoch_paper": which, "rows": rows}, indent=2).encode(), os.path.join(out, "report.json")
+    )
     with open(os.path.join(out, "report.csv"), "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["config", "point", "metric", "n", "seeds", "last_mean", "last_std", "last_min", "last_max",
-                         "best_mean", "best_std", "best_min", "best_max", "paper", "paper_table"])
+        writer.writerow(
+            [
+                "config",
+                "point",
+                "metric",
+                "n",
+                "seeds",
+                "last_mean",
+                "last_std",
+                "last_min",
+                "last_max",
+                "best_mean",
+                "best_std",
+                "best_min",
+                "best_max",
+                "paper",
+                "paper_table",
+            ]
+        )
         for r in rows:
             last, best = r["last"] or {}, r["best"] or {}
-            writer.writerow([r["config"], json.dumps(r["point"]), r["metric"], len(r["finished"]), len(r["seeds"]),
-                             last.get("mean"), last.get("std"), last.get("min"), last.get("max"), best.get("mean"),
-                             best.get("std"), best.get("min"), best.get("max"), r["paper"], r["paper_table"]])
+            writer.writerow(
+                [
+                    r["config"],
+                    json.dumps(r["point"]),
+                    r["metric"],
+                    len(r["finished"]),
+                    len(r["seeds"]),
+                    last.get("mean"),
+                    last.get("std"),
+                    last.get("min"),
+                    last.get("max"),
+                    best.get("mean"),
+                    best.get("std"),
+                    best.get("min"),
+                    best.get("max"),
+                    r["paper"],
+                    r["paper_table"],
+                ]
+            )
     return rows, text, sensitivity_plots(rows, out)

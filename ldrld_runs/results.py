@@ -9,17 +9,23 @@
 
 Each is ``{'metric', 'last', 'last_epoch', 'best', 'best_epoch', 'extra': {...}}``.
 """
+
 import glob
 import json
 import os
 
 from ldrld_core.run_logs import read_scalars
 
-METRICS = {"cls": ("top-1 (%)", "accuracy/top1", 1.0), "det": ("AP", "coco/bbox_mAP", 100.0),
-           "reid": ("mAP (%)", "mAP", 100.0)}
-EXTRA = {"cls": (("top-5", "accuracy/top5", 1.0),), "det": (("AP50", "coco/bbox_mAP_50", 100.0),
-                                                            ("AP75", "coco/bbox_mAP_75", 100.0)),
-         "reid": (("rank-1", "rank1", 100.0),)}
+METRICS = {
+    "cls": ("top-1 (%)", "accuracy/top1", 1.0),
+    "det": ("AP", "coco/bbox_mAP", 100.0),
+    "reid": ("mAP (%)", "mAP", 100.0),
+}
+EXTRA = {
+    "cls": (("top-5", "accuracy/top5", 1.0),),
+    "det": (("AP50", "coco/bbox_mAP_50", 100.0), ("AP75", "coco/bbox_mAP_75", 100.0)),
+    "reid": (("rank-1", "rank1", 100.0),),
+}
 
 
 def _summary(task, points):
@@ -30,9 +36,14 @@ def _summary(task, points):
         return None
     last_epoch, last = scored[-1]
     best_epoch, best = max(scored, key=lambda p: p[1][key])
-    return {"metric": name, "last": scale * last[key], "last_epoch": last_epoch, "best": scale * best[key],
-            "best_epoch": best_epoch,
-            "extra": {label: scale_ * last[k] for label, k, scale_ in EXTRA[task] if k in last}}
+    return {
+        "metric": name,
+        "last": scale * last[key],
+        "last_epoch": last_epoch,
+        "best": scale * best[key],
+        "best_epoch": best_epoch,
+        "extra": {label: scale_ * last[k] for label, k, scale_ in EXTRA[task] if k in last},
+    }
 
 
 def mmengine_points(work_dir):
@@ -45,8 +56,9 @@ def mmengine_points(work_dir):
 
 
 def reid_points(work_dir):
-    found = sorted(glob.glob(os.path.join(work_dir, "results_student_*.json"))) or \
-        sorted(glob.glob(os.path.join(work_dir, "results_teacher.json")))
+    found = sorted(glob.glob(os.path.join(work_dir, "results_student_*.json"))) or sorted(
+        glob.glob(os.path.join(work_dir, "results_teacher.json"))
+    )
     if not found:
         return []
     with open(found[-1]) as f:

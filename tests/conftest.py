@@ -11,6 +11,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 @pytest.fixture
 def rng_seed():
     import torch
+
     torch.manual_seed(0)
     return 0
 
@@ -19,6 +20,7 @@ def rng_seed():
 def one_thread():
     """One torch thread for the test: the two cores are shared with other jobs."""
     import torch
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

@@ -1,4 +1,5 @@
 """The detection tests run the toy configs (configs/toy/det/) on toy COCO data, one epoch."""
+
 import os
 
 from ldrld_core.run_logs import read_scalars

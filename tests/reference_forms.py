@@ -8,6 +8,7 @@
   it: softmaxes, target/non-target masks made with ``scatter``, the two-column
   concatenation, and the non-target softmax with the target pushed away by -1000.
 """
+
 import math
 
 import torch
@@ -25,7 +26,7 @@ def _kl_over(student, teacher, keep, T):
 def literal_ldrld(student, teacher, depth, T, rank_by="student", adw=True):
     n, c = student.shape
     ranking = (student if rank_by == "student" else teacher).detach()
-    top = ranking.argsort(dim=1, descending=True)[:, :depth]      # column r = rank r + 1
+    top = ranking.argsort(dim=1, descending=True)[:, :depth]  # column r = rank r + 1
     none = torch.zeros(n, c, dtype=torch.bool, device=student.device)
     total = torch.zeros(n, dtype=student.dtype, device=student.device)
     pairs = 0
@@ -65,8 +66,8 @@ def authors_dkd(student, teacher, target, alpha, beta, T):
     gt, other = _masks(student, target)
     p_s = _two_columns(F.softmax(student / T, dim=1), gt, other)
     p_t = _two_columns(F.softmax(teacher / T, dim=1), gt, other)
-    tckd = F.kl_div(torch.log(p_s), p_t, reduction="sum") * T ** 2 / target.shape[0]
+    tckd = F.kl_div(torch.log(p_s), p_t, reduction="sum") * T**2 / target.shape[0]
     p_t2 = F.softmax(teacher / T - 1000.0 * gt, dim=1)
     log_p_s2 = F.log_softmax(student / T - 1000.0 * gt, dim=1)
-    nckd = F.kl_div(log_p_s2, p_t2, reduction="sum") * T ** 2 / target.shape[0]
+    nckd = F.kl_div(log_p_s2, p_t2, reduction="sum") * T**2 / target.shape[0]
     return alpha * tckd + beta * nckd

@@ -1,5 +1,6 @@
 """Shared pieces of the Re-ID tests: the toy recipe (configs/toy/reid/) at one epoch, and
 tools/train_reid.py run in this process."""
+
 import os
 
 import yaml

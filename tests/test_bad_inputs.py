@@ -6,6 +6,7 @@ traceback, and leaves its work dir as it was (an existing checkpoint included).
 Most cases run the tool's ``main`` in this process (the tools are small wrappers, and the
 imports are paid once); the first cases run fresh interpreters, as a user does.
 """
+
 import json
 import os
 
@@ -37,17 +38,19 @@ def assets(tmp_path_factory):
     coco = make_toy_coco(str(base / "coco"), num_train=2, num_val=2, image_size=(128, 96))
     one = make_toy_coco(str(base / "coco_one"), num_train=1, num_val=1, image_size=(128, 96))
     _, digits = make_digits(str(base / "digits"), teacher_per_class=2, student_per_class=2, test_per_class=1)
-    cifar = make_toy_dataset("cifar100", str(base / "cifar"), seed=0, active_classes=2, train_per_class=2,
-                             val_per_class=1)
+    cifar = make_toy_dataset(
+        "cifar100", str(base / "cifar"), seed=0, active_classes=2, train_per_class=2, val_per_class=1
+    )
     market = base / "market"
     make_toy_market1501(market, num_train_ids=4, num_test_ids=4, train_images_per_id=2)
     other_market = base / "market_other"
     make_toy_market1501(other_market, seed=1, num_train_ids=3, num_test_ids=4, train_images_per_id=2)
     reid_teacher = base / "reid_teacher.pth"
     from ldrld_reid import compat
-    torch.save({"state_dict": compat.models().build_model("resnet18", 3, pretrained=False).state_dict()},
-               reid_teacher)
+
+    torch.save({"state_dict": compat.models().build_model("resnet18", 3, pretrained=False).state_dict()}, reid_teacher)
     import torchvision
+
     classifier = base / "resnet18_classifier.pth"
     torch.save(torchvision.models.resnet18().state_dict(), classifier)
     truncated = base / "truncated.pth"
@@ -75,8 +78,9 @@ def assets(tmp_path_factory):
     typo_yaml = base / "typo.yaml"
     typo_yaml.write_text(f"_base_: {REID}\ntrain:\n  max_epochs: 3\n")
     three_classes = base / "teacher_3_classes.py"
-    three_classes.write_text(f"_base_ = [{toy_config('teacher')!r}]\nmodel = dict(roi_head=dict(bbox_head=dict("
-                             f"num_classes=3)))\n")
+    three_classes.write_text(
+        f"_base_ = [{toy_config('teacher')!r}]\nmodel = dict(roi_head=dict(bbox_head=dict(num_classes=3)))\n"
+    )
     a_file = base / "a_file"
     a_file.write_text("not a folder")
     no_meta = base / "cifar_no_meta"
@@ -85,12 +89,34 @@ def assets(tmp_path_factory):
     bad_name = base / "market_bad_name"
     data_dir = make_toy_market1501(bad_name, num_train_ids=2, num_test_ids=2)
     from PIL import Image
+
     Image.new("RGB", (64, 128)).save(os.path.join(data_dir, "query", "bad-name.jpg"))
-    return dict(base=base, coco=coco, one=one, digits=digits, cifar=cifar, market=market, other_market=other_market,
-                reid_teacher=reid_teacher, classifier=classifier, truncated=truncated, unsafe=unsafe,
-                teacher20=teacher20, teacher5=teacher5, wrong_arch=wrong_arch, bad_json=bad_json,
-                empty_json=empty_json, no_images=no_images, syntax=syntax, bad_yaml=bad_yaml, typo_yaml=typo_yaml,
-                three_classes=three_classes, a_file=a_file, no_meta=no_meta, bad_name=bad_name)
+    return dict(
+        base=base,
+        coco=coco,
+        one=one,
+        digits=digits,
+        cifar=cifar,
+        market=market,
+        other_market=other_market,
+        reid_teacher=reid_teacher,
+        classifier=classifier,
+        truncated=truncated,
+        unsafe=unsafe,
+        teacher20=teacher20,
+        teacher5=teacher5,
+        wrong_arch=wrong_arch,
+        bad_json=bad_json,
+        empty_json=empty_json,
+        no_images=no_images,
+        syntax=syntax,
+        bad_yaml=bad_yaml,
+        typo_yaml=typo_yaml,
+        three_classes=three_classes,
+        a_file=a_file,
+        no_meta=no_meta,
+        bad_name=bad_name,
+    )
 
 
 def _snapshot(folder):
@@ -117,141 +143,437 @@ def _work_dir(tmp_path):
 
 # (id, tool, arguments: a function of the assets and the work dir, what the one error line must say)
 CASES = [
-    ("det-missing-config", "train_det.py", lambda a, w: ["configs/nope.py", "--work-dir", w],
-     ["config configs/nope.py: no such file", "expected an MMEngine config"]),
-    ("det-config-syntax-error", "train_det.py", lambda a, w: [a["syntax"], "--work-dir", w],
-     ["syntax_error.py could not be read"]),
-    ("det-missing-data-folder", "train_det.py", lambda a, w: [toy_config("student"), "--data-root", a["base"] / "no",
-                                                              "--work-dir", w],
-     ["COCO data root", "no such folder", "instances_{train,val}2017.json"]),
-    ("det-incomplete-layout", "train_det.py", lambda a, w: [toy_config("student"), "--data-root", a["digits"],
-                                                            "--work-dir", w],
-     ["is incomplete, missing", "instances_train2017.json", "expected COCO 2017's layout"]),
-    ("det-truncated-annotations", "train_det.py", lambda a, w: [toy_config("student"), "--data-root", a["bad_json"],
-                                                                "--work-dir", w],
-     ["instances_train2017.json is not valid JSON", "expected COCO's instances JSON"]),
-    ("det-empty-annotations", "train_det.py", lambda a, w: [toy_config("student"), "--data-root", a["empty_json"],
-                                                            "--work-dir", w],
-     ["instances_train2017.json is empty"]),
-    ("det-annotations-without-images", "train_det.py", lambda a, w: [toy_config("student"), "--data-root",
-                                                                     a["no_images"], "--work-dir", w],
-     ["has no images, categories", "expected COCO's instances JSON"]),
-    ("det-missing-teacher", "train_det.py", lambda a, w: [toy_config("ldrld"), "--data-root", a["coco"],
-                                                          "--teacher-checkpoint", a["base"] / "nope.pth",
-                                                          "--work-dir", w],
-     ["teacher checkpoint", "nope.pth: no such file", "--teacher-checkpoint"]),
-    ("det-truncated-teacher", "train_det.py", lambda a, w: [toy_config("ldrld"), "--data-root", a["coco"],
-                                                            "--teacher-checkpoint", a["truncated"], "--work-dir", w],
-     ["could not read checkpoint", "truncated.pth"]),
-    ("det-teacher-of-another-architecture", "train_det.py",
-     lambda a, w: [toy_config("ldrld"), "--data-root", a["coco"], "--teacher-checkpoint", a["classifier"],
-                   "--work-dir", w],
-     ["resnet18_classifier.pth does not fit FasterRCNN", "missing keys", "another architecture or class count"]),
-    ("det-teacher-of-another-class-count", "train_det.py",
-     lambda a, w: [toy_config("ldrld"), "--data-root", a["coco"], "--work-dir", w, "--cfg-options",
-                   f"model.teacher_config={a['three_classes']}"],
-     ["teacher's box head has 3 classes but the student's has 80"]),
-    ("det-teacher-needs-unpickling", "train_det.py",
-     lambda a, w: [toy_config("ldrld"), "--data-root", a["coco"], "--teacher-checkpoint", a["unsafe"],
-                   "--work-dir", w],
-     ["unsafe.pth holds Python objects", "--trust-checkpoint"]),
-    ("det-unknown-loss", "train_det.py", lambda a, w: [toy_config("ldrld"), "--data-root", a["coco"], "--work-dir", w,
-                                                       "--cfg-options", "model.distill_loss.type=NoSuchLoss"],
-     ["unknown distillation loss type 'NoSuchLoss'", "expected one of"]),
-    ("det-unknown-model-argument", "train_det.py", lambda a, w: [toy_config("student"), "--data-root", a["coco"],
-                                                                 "--work-dir", w, "--cfg-options", "model.colour=red"],
-     ["unexpected keyword argument 'colour'", "check the config and --cfg-options"]),
-    ("det-missing-resume", "train_det.py", lambda a, w: [toy_config("student"), "--data-root", a["coco"],
-                                                         "--work-dir", w, "--resume", a["base"] / "gone.pth"],
-     ["--resume", "gone.pth: no such file"]),
-    ("det-work-dir-under-a-file", "train_det.py", lambda a, w: [toy_config("student"), "--data-root", a["coco"],
-                                                                "--work-dir", a["a_file"] / "run"],
-     ["a_file is a file, not a folder", "expected a folder"]),
-    ("det-fewer-images-than-the-batch", "train_det.py", lambda a, w: [toy_config("student"), "--data-root", a["one"],
-                                                                      "--work-dir", w],
-     ["holds 1 usable image(s), fewer than one batch of 2", "train_dataloader.batch_size"]),
-    ("det-teacher-download-offline", "train_det.py",
-     lambda a, w: [toy_config("ldrld"), "--data-root", a["coco"], "--work-dir", w, "--teacher-checkpoint",
-                   "https://download.openmmlab.com/mmdetection/v2.0/no_such_teacher-0000.pth"],
-     ["could not download https://download.openmmlab.com/mmdetection/v2.0/no_such_teacher-0000.pth",
-      "hub/checkpoints/no_such_teacher-0000.pth", "--teacher-checkpoint PATH"]),
-    ("det-backbone-download-offline", "train_det.py",
-     lambda a, w: ["configs/frcnn_r18_fpn_1x_coco.py", "--data-root", a["coco"], "--work-dir", w],
-     ["ImageNet initialisation model.backbone.init_cfg (torchvision://resnet18)", "could not download",
-      "hub/checkpoints/resnet18-f37072fd.pth", "--no-pretrained"]),
-    ("test-det-missing-checkpoint", "test_det.py", lambda a, w: [toy_config("ldrld"), a["base"] / "nope.pth",
-                                                                 "--data-root", a["coco"], "--work-dir", w],
-     ["checkpoint", "nope.pth: no such file", "tools/train_det.py"]),
-    ("test-det-checkpoint-of-another-model", "test_det.py", lambda a, w: [toy_config("ldrld"), a["classifier"],
-                                                                          "--data-root", a["coco"], "--work-dir", w],
-     ["resnet18_classifier.pth does not fit FasterRCNN"]),
-    ("cls-missing-data-folder", "train_cls.py", lambda a, w: [CLS_ALONE, "--data-root", a["base"] / "no_digits",
-                                                              "--work-dir", w],
-     ["CIFAR-100: data root", "no_digits does not exist", "cifar-100-python"]),
-    ("cls-wrong-layout", "train_cls.py", lambda a, w: [CLS_ALONE, "--data-root", a["no_meta"], "--work-dir", w],
-     ["is not laid out as expected", "meta (torchvision's layout)"]),
-    ("cls-unknown-model", "train_cls.py", lambda a, w: [CLS_ALONE, "--data-root", a["digits"], "--work-dir", w,
-                                                        "--cfg-options", "model.student.arch=resnet33"],
-     ["unknown model name 'resnet33'", "did you mean"]),
-    ("cls-teacher-of-another-architecture", "train_cls.py",
-     lambda a, w: [CLS, "--data-root", a["digits"], "--teacher-checkpoint", a["wrong_arch"], "--work-dir", w],
-     ["model.teacher (arch='resnet20'", "vgg8.pth does not fit"]),
-    ("cls-teacher-of-another-class-count", "train_cls.py",
-     lambda a, w: [CLS, "--data-root", a["digits"], "--teacher-checkpoint", a["teacher5"], "--work-dir", w],
-     ["trained for 5 classes", "built for 10"]),
-    ("cls-data-of-another-class-count", "train_cls.py", lambda a, w: [CLS_ALONE, "--data-root", a["cifar"],
-                                                                      "--work-dir", w],
-     ["has 100 classes, but the model is built for 10"]),
-    ("cls-missing-teacher", "train_cls.py", lambda a, w: [CLS, "--data-root", a["digits"], "--work-dir", w,
-                                                          "--teacher-checkpoint", a["base"] / "nope.pth"],
-     ["teacher checkpoint", "nope.pth: no such file"]),
-    ("cls-teacher-for-a-config-without-one", "train_cls.py",
-     lambda a, w: [CLS_ALONE, "--data-root", a["digits"], "--teacher-checkpoint", a["teacher20"], "--work-dir", w],
-     ["--teacher-checkpoint", "trains without a teacher"]),
-    ("cls-mpi-launcher-without-cuda", "train_cls.py", lambda a, w: [CLS_ALONE, "--data-root", a["digits"],
-                                                                    "--work-dir", w, "--launcher", "mpi"],
-     ["--launcher mpi without CUDA", "--launcher pytorch"]),
-    ("cls-teacher-download-offline", "train_cls.py",
-     lambda a, w: [CLS, "--data-root", a["digits"], "--work-dir", w, "--teacher-checkpoint", "torchvision://resnet34"],
-     ["the teacher weights (torchvision://resnet34)", "could not download",
-      "hub/checkpoints/resnet34-b627a593.pth", "--teacher-checkpoint PATH"]),
-    ("reid-missing-data-folder", "train_reid.py", lambda a, w: ["--config", REID, "--root", a["base"] / "no_market",
-                                                                "--save-dir", w],
-     ["Market-1501 not found", "no_market does not exist", "bounding_box_train"]),
-    ("reid-bad-file-name", "train_reid.py", lambda a, w: ["--config", REID, "--root", a["bad_name"], "--save-dir", w],
-     ["bad-name.jpg", "do not match Market-1501's pattern", "PPPP_cCsS_FFFFFF_BB.jpg"]),
-    ("reid-invalid-yaml", "train_reid.py", lambda a, w: ["--config", a["bad_yaml"], "--save-dir", w],
-     ["bad.yaml is not valid YAML"]),
-    ("reid-unknown-key", "train_reid.py", lambda a, w: ["--config", a["typo_yaml"], "--save-dir", w],
-     ["unknown key train.'max_epochs'", "known keys at this level"]),
-    ("reid-unknown-cfg-option", "train_reid.py", lambda a, w: ["--config", REID, "--root", a["market"], "--save-dir", w,
-                                                               "--cfg-options", "distill.ldrld.gamma=1"],
-     ["--cfg-options 'distill.ldrld.gamma=1'", "unknown key distill.ldrld.'gamma'"]),
-    ("reid-teacher-of-other-identities", "train_reid.py",
-     lambda a, w: ["--config", REID, "--root", a["market"], "--save-dir", w, "--mode", "student",
-                   "--teacher-checkpoint", a["reid_teacher"]],
-     ["classifies 3 identities but the training data has 4"]),
-    ("reid-batch-larger-than-the-data", "train_reid.py",
-     lambda a, w: ["--config", REID, "--root", a["market"], "--save-dir", w, "--batch-size", "64"],
-     ["train.batch_size 64", "larger than the 8 training images"]),
-    ("reid-missing-resume", "train_reid.py", lambda a, w: ["--config", REID, "--root", a["market"], "--save-dir", w,
-                                                           "--mode", "teacher", "--resume", a["base"] / "gone.tar"],
-     ["--resume", "gone.tar: no such file"]),
-    ("reid-imagenet-download-offline", "train_reid.py",
-     lambda a, w: ["--config", REID, "--root", a["market"], "--save-dir", w, "--mode", "teacher",
-                   "--cfg-options", "teacher.pretrained=true"],
-     ["ImageNet initialisation of teacher.name resnet18", "could not download",
-      "hub/checkpoints/resnet18-5c106cde.pth", "--no-pretrained"]),
-    ("reid-unknown-option", "train_reid.py", lambda a, w: ["--config", REID, "--epochs", "3"],
-     ["unrecognized arguments: --epochs 3"]),
-    ("plot-corr-missing-checkpoint", "plot_corr.py",
-     lambda a, w: ["--task", "reid", "--teacher", a["base"] / "t.pth", "--student", a["base"] / "s.pth",
-                   "--out", w / "corr.png"],
-     ["checkpoint", "t.pth: no such file"]),
-    ("plot-corr-bad-classes", "plot_corr.py",
-     lambda a, w: ["--task", "reid", "--teacher", a["reid_teacher"], "--student", a["reid_teacher"], "--config", REID,
-                   "--data-root", a["other_market"], "--classes", "some", "--out", w / "corr.png"],
-     ["--classes must be all, present or a number, got 'some'"]),
+    (
+        "det-missing-config",
+        "train_det.py",
+        lambda a, w: ["configs/nope.py", "--work-dir", w],
+        ["config configs/nope.py: no such file", "expected an MMEngine config"],
+    ),
+    (
+        "det-config-syntax-error",
+        "train_det.py",
+        lambda a, w: [a["syntax"], "--work-dir", w],
+        ["syntax_error.py could not be read"],
+    ),
+    (
+        "det-missing-data-folder",
+        "train_det.py",
+        lambda a, w: [toy_config("student"), "--data-root", a["base"] / "no", "--work-dir", w],
+        ["COCO data root", "no such folder", "instances_{train,val}2017.json"],
+    ),
+    (
+        "det-incomplete-layout",
+        "train_det.py",
+        lambda a, w: [toy_config("student"), "--data-root", a["digits"], "--work-dir", w],
+        ["is incomplete, missing", "instances_train2017.json", "expected COCO 2017's layout"],
+    ),
+    (
+        "det-truncated-annotations",
+        "train_det.py",
+        lambda a, w: [toy_config("student"), "--data-root", a["bad_json"], "--work-dir", w],
+        ["instances_train2017.json is not valid JSON", "expected COCO's instances JSON"],
+    ),
+    (
+        "det-empty-annotations",
+        "train_det.py",
+        lambda a, w: [toy_config("student"), "--data-root", a["empty_json"], "--work-dir", w],
+        ["instances_train2017.json is empty"],
+    ),
+    (
+        "det-annotations-without-images",
+        "train_det.py",
+        lambda a, w: [toy_config("student"), "--data-root", a["no_images"], "--work-dir", w],
+        ["has no images, categories", "expected COCO's instances JSON"],
+    ),
+    (
+        "det-missing-teacher",
+        "train_det.py",
+        lambda a, w: [
+            toy_config("ldrld"),
+            "--data-root",
+            a["coco"],
+            "--teacher-checkpoint",
+            a["base"] / "nope.pth",
+            "--work-dir",
+            w,
+        ],
+        ["teacher checkpoint", "nope.pth: no such file", "--teacher-checkpoint"],
+    ),
+    (
+        "det-truncated-teacher",
+        "train_det.py",
+        lambda a, w: [
+            toy_config("ldrld"),
+            "--data-root",
+            a["coco"],
+            "--teacher-checkpoint",
+            a["truncated"],
+            "--work-dir",
+            w,
+        ],
+        ["could not read checkpoint", "truncated.pth"],
+    ),
+    (
+        "det-teacher-of-another-architecture",
+        "train_det.py",
+        lambda a, w: [
+            toy_config("ldrld"),
+            "--data-root",
+            a["coco"],
+            "--teacher-checkpoint",
+            a["classifier"],
+            "--work-dir",
+            w,
+        ],
+        ["resnet18_classifier.pth does not fit FasterRCNN", "missing keys", "another architecture or class count"],
+    ),
+    (
+        "det-teacher-of-another-class-count",
+        "train_det.py",
+        lambda a, w: [
+            toy_config("ldrld"),
+            "--data-root",
+            a["coco"],
+            "--work-dir",
+            w,
+            "--cfg-options",
+            f"model.teacher_config={a['three_classes']}",
+        ],
+        ["teacher's box head has 3 classes but the student's has 80"],
+    ),
+    (
+        "det-teacher-needs-unpickling",
+        "train_det.py",
+        lambda a, w: [
+            toy_config("ldrld"),
+            "--data-root",
+            a["coco"],
+            "--teacher-checkpoint",
+            a["unsafe"],
+            "--work-dir",
+            w,
+        ],
+        ["unsafe.pth holds Python objects", "--trust-checkpoint"],
+    ),
+    (
+        "det-unknown-loss",
+        "train_det.py",
+        lambda a, w: [
+            toy_config("ldrld"),
+            "--data-root",
+            a["coco"],
+            "--work-dir",
+            w,
+            "--cfg-options",
+            "model.distill_loss.type=NoSuchLoss",
+        ],
+        ["unknown distillation loss type 'NoSuchLoss'", "expected one of"],
+    ),
+    (
+        "det-unknown-model-argument",
+        "train_det.py",
+        lambda a, w: [
+            toy_config("student"),
+            "--data-root",
+            a["coco"],
+            "--work-dir",
+            w,
+            "--cfg-options",
+            "model.colour=red",
+        ],
+        ["unexpected keyword argument 'colour'", "check the config and --cfg-options"],
+    ),
+    (
+        "det-missing-resume",
+        "train_det.py",
+        lambda a, w: [
+            toy_config("student"),
+            "--data-root",
+            a["coco"],
+            "--work-dir",
+            w,
+            "--resume",
+            a["base"] / "gone.pth",
+        ],
+        ["--resume", "gone.pth: no such file"],
+    ),
+    (
+        "det-work-dir-under-a-file",
+        "train_det.py",
+        lambda a, w: [toy_config("student"), "--data-root", a["coco"], "--work-dir", a["a_file"] / "run"],
+        ["a_file is a file, not a folder", "expected a folder"],
+    ),
+    (
+        "det-fewer-images-than-the-batch",
+        "train_det.py",
+        lambda a, w: [toy_config("student"), "--data-root", a["one"], "--work-dir", w],
+        ["holds 1 usable image(s), fewer than one batch of 2", "train_dataloader.batch_size"],
+    ),
+    (
+        "det-teacher-download-offline",
+        "train_det.py",
+        lambda a, w: [
+            toy_config("ldrld"),
+            "--data-root",
+            a["coco"],
+            "--work-dir",
+            w,
+            "--teacher-checkpoint",
+            "https://download.openmmlab.com/mmdetection/v2.0/no_such_teacher-0000.pth",
+        ],
+        [
+            "could not download https://download.openmmlab.com/mmdetection/v2.0/no_such_teacher-0000.pth",
+            "hub/checkpoints/no_such_teacher-0000.pth",
+            "--teacher-checkpoint PATH",
+        ],
+    ),
+    (
+        "det-backbone-download-offline",
+        "train_det.py",
+        lambda a, w: ["configs/frcnn_r18_fpn_1x_coco.py", "--data-root", a["coco"], "--work-dir", w],
+        [
+            "ImageNet initialisation model.backbone.init_cfg (torchvision://resnet18)",
+            "could not download",
+            "hub/checkpoints/resnet18-f37072fd.pth",
+            "--no-pretrained",
+        ],
+    ),
+    (
+        "test-det-missing-checkpoint",
+        "test_det.py",
+        lambda a, w: [toy_config("ldrld"), a["base"] / "nope.pth", "--data-root", a["coco"], "--work-dir", w],
+        ["checkpoint", "nope.pth: no such file", "tools/train_det.py"],
+    ),
+    (
+        "test-det-checkpoint-of-another-model",
+        "test_det.py",
+        lambda a, w: [toy_config("ldrld"), a["classifier"], "--data-root", a["coco"], "--work-dir", w],
+        ["resnet18_classifier.pth does not fit FasterRCNN"],
+    ),
+    (
+        "cls-missing-data-folder",
+        "train_cls.py",
+        lambda a, w: [CLS_ALONE, "--data-root", a["base"] / "no_digits", "--work-dir", w],
+        ["CIFAR-100: data root", "no_digits does not exist", "cifar-100-python"],
+    ),
+    (
+        "cls-wrong-layout",
+        "train_cls.py",
+        lambda a, w: [CLS_ALONE, "--data-root", a["no_meta"], "--work-dir", w],
+        ["is not laid out as expected", "meta (torchvision's layout)"],
+    ),
+    (
+        "cls-unknown-model",
+        "train_cls.py",
+        lambda a, w: [
+            CLS_ALONE,
+            "--data-root",
+            a["digits"],
+            "--work-dir",
+            w,
+            "--cfg-options",
+            "model.student.arch=resnet33",
+        ],
+        ["unknown model name 'resnet33'", "did you mean"],
+    ),
+    (
+        "cls-teacher-of-another-architecture",
+        "train_cls.py",
+        lambda a, w: [CLS, "--data-root", a["digits"], "--teacher-checkpoint", a["wrong_arch"], "--work-dir", w],
+        ["model.teacher (arch='resnet20'", "vgg8.pth does not fit"],
+    ),
+    (
+        "cls-teacher-of-another-class-count",
+        "train_cls.py",
+        lambda a, w: [CLS, "--data-root", a["digits"], "--teacher-checkpoint", a["teacher5"], "--work-dir", w],
+        ["trained for 5 classes", "built for 10"],
+    ),
+    (
+        "cls-data-of-another-class-count",
+        "train_cls.py",
+        lambda a, w: [CLS_ALONE, "--data-root", a["cifar"], "--work-dir", w],
+        ["has 100 classes, but the model is built for 10"],
+    ),
+    (
+        "cls-missing-teacher",
+        "train_cls.py",
+        lambda a, w: [CLS, "--data-root", a["digits"], "--work-dir", w, "--teacher-checkpoint", a["base"] / "nope.pth"],
+        ["teacher checkpoint", "nope.pth: no such file"],
+    ),
+    (
+        "cls-teacher-for-a-config-without-one",
+        "train_cls.py",
+        lambda a, w: [CLS_ALONE, "--data-root", a["digits"], "--teacher-checkpoint", a["teacher20"], "--work-dir", w],
+        ["--teacher-checkpoint", "trains without a teacher"],
+    ),
+    (
+        "cls-mpi-launcher-without-cuda",
+        "train_cls.py",
+        lambda a, w: [CLS_ALONE, "--data-root", a["digits"], "--work-dir", w, "--launcher", "mpi"],
+        ["--launcher mpi without CUDA", "--launcher pytorch"],
+    ),
+    (
+        "cls-teacher-download-offline",
+        "train_cls.py",
+        lambda a, w: [
+            CLS,
+            "--data-root",
+            a["digits"],
+            "--work-dir",
+            w,
+            "--teacher-checkpoint",
+            "torchvision://resnet34",
+        ],
+        [
+            "the teacher weights (torchvision://resnet34)",
+            "could not download",
+            "hub/checkpoints/resnet34-b627a593.pth",
+            "--teacher-checkpoint PATH",
+        ],
+    ),
+    (
+        "reid-missing-data-folder",
+        "train_reid.py",
+        lambda a, w: ["--config", REID, "--root", a["base"] / "no_market", "--save-dir", w],
+        ["Market-1501 not found", "no_market does not exist", "bounding_box_train"],
+    ),
+    (
+        "reid-bad-file-name",
+        "train_reid.py",
+        lambda a, w: ["--config", REID, "--root", a["bad_name"], "--save-dir", w],
+        ["bad-name.jpg", "do not match Market-1501's pattern", "PPPP_cCsS_FFFFFF_BB.jpg"],
+    ),
+    (
+        "reid-invalid-yaml",
+        "train_reid.py",
+        lambda a, w: ["--config", a["bad_yaml"], "--save-dir", w],
+        ["bad.yaml is not valid YAML"],
+    ),
+    (
+        "reid-unknown-key",
+        "train_reid.py",
+        lambda a, w: ["--config", a["typo_yaml"], "--save-dir", w],
+        ["unknown key train.'max_epochs'", "known keys at this level"],
+    ),
+    (
+        "reid-unknown-cfg-option",
+        "train_reid.py",
+        lambda a, w: [
+            "--config",
+            REID,
+            "--root",
+            a["market"],
+            "--save-dir",
+            w,
+            "--cfg-options",
+            "distill.ldrld.gamma=1",
+        ],
+        ["--cfg-options 'distill.ldrld.gamma=1'", "unknown key distill.ldrld.'gamma'"],
+    ),
+    (
+        "reid-teacher-of-other-identities",
+        "train_reid.py",
+        lambda a, w: [
+            "--config",
+            REID,
+            "--root",
+            a["market"],
+            "--save-dir",
+            w,
+            "--mode",
+            "student",
+            "--teacher-checkpoint",
+            a["reid_teacher"],
+        ],
+        ["classifies 3 identities but the training data has 4"],
+    ),
+    (
+        "reid-batch-larger-than-the-data",
+        "train_reid.py",
+        lambda a, w: ["--config", REID, "--root", a["market"], "--save-dir", w, "--batch-size", "64"],
+        ["train.batch_size 64", "larger than the 8 training images"],
+    ),
+    (
+        "reid-missing-resume",
+        "train_reid.py",
+        lambda a, w: [
+            "--config",
+            REID,
+            "--root",
+            a["market"],
+            "--save-dir",
+            w,
+            "--mode",
+            "teacher",
+            "--resume",
+            a["base"] / "gone.tar",
+        ],
+        ["--resume", "gone.tar: no such file"],
+    ),
+    (
+        "reid-imagenet-download-offline",
+        "train_reid.py",
+        lambda a, w: [
+            "--config",
+            REID,
+            "--root",
+            a["market"],
+            "--save-dir",
+            w,
+            "--mode",
+            "teacher",
+            "--cfg-options",
+            "teacher.pretrained=true",
+        ],
+        [
+            "ImageNet initialisation of teacher.name resnet18",
+            "could not download",
+            "hub/checkpoints/resnet18-5c106cde.pth",
+            "--no-pretrained",
+        ],
+    ),
+    (
+        "reid-unknown-option",
+        "train_reid.py",
+        lambda a, w: ["--config", REID, "--epochs", "3"],
+        ["unrecognized arguments: --epochs 3"],
+    ),
+    (
+        "plot-corr-missing-checkpoint",
+        "plot_corr.py",
+        lambda a, w: [
+            "--task",
+            "reid",
+            "--teacher",
+            a["base"] / "t.pth",
+            "--student",
+            a["base"] / "s.pth",
+            "--out",
+            w / "corr.png",
+        ],
+        ["checkpoint", "t.pth: no such file"],
+    ),
+    (
+        "plot-corr-bad-classes",
+        "plot_corr.py",
+        lambda a, w: [
+            "--task",
+            "reid",
+            "--teacher",
+            a["reid_teacher"],
+            "--student",
+            a["reid_teacher"],
+            "--config",
+            REID,
+            "--data-root",
+            a["other_market"],
+            "--classes",
+            "some",
+            "--out",
+            w / "corr.png",
+        ],
+        ["--classes must be all, present or a number, got 'some'"],
+    ),
     ("demo-out-is-a-file", "demo.py", lambda a, w: ["--out", a["a_file"]], ["--out", "exists and is not a folder"]),
     ("demo-one-seed", "demo.py", lambda a, w: ["--seeds", "0", "--out", w / "demo"], ["needs at least two seeds"]),
 ]
@@ -260,13 +582,20 @@ SUBPROCESS = {"det-missing-config", "reid-missing-data-folder", "cls-missing-dat
 
 def test_the_catalogue_is_large_and_covers_every_tool():
     assert len(CASES) >= 30 and len({c[0] for c in CASES}) == len(CASES)
-    assert {c[1] for c in CASES} == {"train_det.py", "test_det.py", "train_cls.py", "train_reid.py", "plot_corr.py",
-                                     "demo.py"}
+    assert {c[1] for c in CASES} == {
+        "train_det.py",
+        "test_det.py",
+        "train_cls.py",
+        "train_reid.py",
+        "plot_corr.py",
+        "demo.py",
+    }
 
 
 @pytest.mark.parametrize("case, tool, args, expected", CASES, ids=[c[0] for c in CASES])
-def test_bad_input_is_one_sentence_and_leaves_the_work_dir_alone(assets, tmp_path, monkeypatch, case, tool, args,
-                                                                 expected):
+def test_bad_input_is_one_sentence_and_leaves_the_work_dir_alone(
+    assets, tmp_path, monkeypatch, case, tool, args, expected
+):
     work = _work_dir(tmp_path)
     before = _snapshot(work)
     argv = [str(a) for a in args(assets, work)]

@@ -1,4 +1,5 @@
 """The one teacher-checkpoint loader: formats, prefixes, strictness, safety."""
+
 import collections
 
 import numpy as np
@@ -33,7 +34,7 @@ def _weights_equal(a, b):
 def test_formats_load_strictly(tmp_path, wrap):
     src = Net()
     state = src.state_dict()
-    if wrap == "model":   # the KD literature's CIFAR teachers: {'model': ..., 'epoch': ...}
+    if wrap == "model":  # the KD literature's CIFAR teachers: {'model': ..., 'epoch': ...}
         obj = {"model": state, "epoch": 240, "accuracy": np.float64(79.42)}
     elif wrap == "state_dict":  # MMEngine / MMDetection
         obj = {"meta": {"epoch": 12, "seed": np.int64(0), "hist": np.arange(3)}, "state_dict": state}
@@ -104,6 +105,7 @@ def test_unreadable_and_empty_files(tmp_path):
 
 def test_reading_a_checkpoint_keeps_process_wide_allowances(tmp_path):
     from ldrld_core import allow_in_weights_only
+
     allow_in_weights_only(AllowedLater)
     assert AllowedLater in torch.serialization.get_safe_globals()
     path = tmp_path / "t.pth"
@@ -126,6 +128,7 @@ def test_methods_pickled_through_getattr_load_only_for_allowed_classes(tmp_path)
 
     from ldrld_core import allow_methods_in_weights_only
     from ldrld_core.checkpoint import _owned_method
+
     path = tmp_path / "t.pth"
     torch.save({"model": Net().state_dict(), "log": Tracker()}, path)
     with pytest.raises(CheckpointError, match="Tracker"):

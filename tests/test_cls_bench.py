@@ -1,13 +1,32 @@
 """tools/bench_cls.py and tools/bench_gpu.py run and report every method on the CPU (smoke runs;
 the benchmarks themselves are not tests)."""
+
 import json
 
 import torch
 
 from tool_helpers import load_tool
 
-SMALL = ["--device", "cpu", "--pair", "resnet8:resnet8", "--batch-size", "8", "--images", "32", "--steps", "1",
-         "--warmup", "0", "--rounds", "1", "--workers", "0", "--threads", "1"]
+SMALL = [
+    "--device",
+    "cpu",
+    "--pair",
+    "resnet8:resnet8",
+    "--batch-size",
+    "8",
+    "--images",
+    "32",
+    "--steps",
+    "1",
+    "--warmup",
+    "0",
+    "--rounds",
+    "1",
+    "--workers",
+    "0",
+    "--threads",
+    "1",
+]
 
 
 def bench_main(tool, args):
@@ -38,8 +57,9 @@ def test_bench_cls_fast_path_on_cpu(capsys):
 
 
 def test_bench_gpu_script_runs_its_sections_on_cpu(tmp_path, capsys):
-    table = bench_main("bench_gpu.py", ["--device", "cpu", "--quick", "--only", "cls fast",
-                                        "--json", str(tmp_path / "b.json")])
+    table = bench_main(
+        "bench_gpu.py", ["--device", "cpu", "--quick", "--only", "cls fast", "--json", str(tmp_path / "b.json")]
+    )
     sections = {r["section"] for r in table.rows}
     assert sections == {"cls step", "cls epoch"}, sections
     assert all(r["value"] > 0 for r in table.rows)

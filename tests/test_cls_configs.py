@@ -2,6 +2,7 @@
 (and a validation) on generated data in its data set's format; its recipe
 matches the supplementary (Tables 7-10, section 2.4); the files match what
 ``python -m ldrld_cls.recipes`` writes."""
+
 import functools
 import glob
 import math
@@ -15,24 +16,35 @@ from toy.cls import make_toy_dataset
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG_ROOT = os.path.join(ROOT, "configs", "cls")
-CONFIGS = sorted(os.path.relpath(p, CONFIG_ROOT) for p in glob.glob(os.path.join(CONFIG_ROOT, "**", "*.py"),
-                                                                      recursive=True)
-                 if "_base_" not in os.path.relpath(p, CONFIG_ROOT))
+CONFIGS = sorted(
+    os.path.relpath(p, CONFIG_ROOT)
+    for p in glob.glob(os.path.join(CONFIG_ROOT, "**", "*.py"), recursive=True)
+    if "_base_" not in os.path.relpath(p, CONFIG_ROOT)
+)
 TOY_KIND = {"cifar100": "cifar100", "tiny_imagenet": "tiny-imagenet", "imagenet": "imagenet", "cub200": "cub200"}
 
 # supplementary Tables 7-10: LDRLD (alpha, beta) per teacher_student
 PAPER_ALPHA_BETA = {
-    "cifar100/vgg13_mobilenetv2": (7.0, 4.0), "cifar100/resnet50_mobilenetv2": (11.0, 7.0),
-    "cifar100/resnet50_vgg8": (9.5, 3.5), "cifar100/resnet32x4_shufflev1": (8.0, 8.0),
-    "cifar100/resnet32x4_shufflev2": (9.5, 7.0), "cifar100/wrn_40_2_shufflev1": (11.0, 7.0),
-    "cifar100/wrn_40_2_wrn_16_2": (11.5, 7.0), "cifar100/wrn_40_2_wrn_40_1": (9.0, 4.0),
-    "cifar100/resnet56_resnet20": (9.5, 1.0), "cifar100/resnet110_resnet20": (6.5, 1.0),
-    "cifar100/resnet110_resnet32": (8.0, 1.0), "cifar100/resnet32x4_resnet8x4": (10.5, 7.0),
+    "cifar100/vgg13_mobilenetv2": (7.0, 4.0),
+    "cifar100/resnet50_mobilenetv2": (11.0, 7.0),
+    "cifar100/resnet50_vgg8": (9.5, 3.5),
+    "cifar100/resnet32x4_shufflev1": (8.0, 8.0),
+    "cifar100/resnet32x4_shufflev2": (9.5, 7.0),
+    "cifar100/wrn_40_2_shufflev1": (11.0, 7.0),
+    "cifar100/wrn_40_2_wrn_16_2": (11.5, 7.0),
+    "cifar100/wrn_40_2_wrn_40_1": (9.0, 4.0),
+    "cifar100/resnet56_resnet20": (9.5, 1.0),
+    "cifar100/resnet110_resnet20": (6.5, 1.0),
+    "cifar100/resnet110_resnet32": (8.0, 1.0),
+    "cifar100/resnet32x4_resnet8x4": (10.5, 7.0),
     "cifar100/vgg13_vgg8": (11.0, 8.5),
-    "tiny_imagenet/wrn_40_2_wrn_16_2": (8.5, 5.0), "tiny_imagenet/resnet56_resnet20": (8.0, 4.0),
-    "tiny_imagenet/resnet110_resnet20": (8.5, 5.0), "tiny_imagenet/vgg13_mobilenetv2": (6.0, 4.0),
+    "tiny_imagenet/wrn_40_2_wrn_16_2": (8.5, 5.0),
+    "tiny_imagenet/resnet56_resnet20": (8.0, 4.0),
+    "tiny_imagenet/resnet110_resnet20": (8.5, 5.0),
+    "tiny_imagenet/vgg13_mobilenetv2": (6.0, 4.0),
     "tiny_imagenet/vgg13_vgg8": (8.5, 4.5),
-    "imagenet/resnet34_resnet18": (7.0, 0.025), "imagenet/resnet50_mobilenetv1": (5.0, 2.0),
+    "imagenet/resnet34_resnet18": (7.0, 0.025),
+    "imagenet/resnet50_mobilenetv1": (5.0, 2.0),
 }
 CUB_PAIRS = {"resnet32x4_mobilenetv2", "resnet32x4_shufflev1", "vgg13_mobilenetv2", "vgg13_vgg8", "resnet50_shufflev1"}
 
@@ -44,8 +56,10 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 def toy(tmp_path_factory):
     base = tmp_path_factory.mktemp("cls_configs_data")
     # two classes with two training images each: two iterations at batch 2; two validation images
-    return {name: make_toy_dataset(kind, str(base / name), seed=0, active_classes=2, train_per_class=2,
-                                   val_per_class=1) for name, kind in TOY_KIND.items()}
+    return {
+        name: make_toy_dataset(kind, str(base / name), seed=0, active_classes=2, train_per_class=2, val_per_class=1)
+        for name, kind in TOY_KIND.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +73,7 @@ def teachers(tmp_path_factory):
             path = str(base / f"{arch}_{family}_{num_classes}.pth")
             cache[key] = write_random_teacher(arch, num_classes, family, path, wrap=family == "cifar")
         return cache[key]
+
     return get
 
 
@@ -66,6 +81,7 @@ def teachers(tmp_path_factory):
 def _load(rel):
     """A config as read from disk (shared: callers must not modify it)."""
     from mmengine.config import Config
+
     return Config.fromfile(os.path.join(CONFIG_ROOT, rel))
 
 
@@ -96,9 +112,16 @@ def test_config_builds_and_runs_two_iterations(rel, toy, teachers, tmp_path):
 
 
 def _pairs(dataset):
-    return sorted({os.path.basename(r)[: -len("_ldrld.py")] for r in CONFIGS
-                   if r.startswith(dataset + os.sep) and r.endswith("_ldrld.py") and os.sep + "ablations" not in r
-                   and r.count(os.sep) == 1})
+    return sorted(
+        {
+            os.path.basename(r)[: -len("_ldrld.py")]
+            for r in CONFIGS
+            if r.startswith(dataset + os.sep)
+            and r.endswith("_ldrld.py")
+            and os.sep + "ablations" not in r
+            and r.count(os.sep) == 1
+        }
+    )
 
 
 def test_every_pair_of_the_tables_has_ldrld_kd_and_dkd_configs():
@@ -134,12 +157,18 @@ def test_ldrld_recipes_follow_the_supplementary(pair):
         assert lr == 0.1 and cfg.train_dataloader.batch_size == 256
     schedule = {s.type: s for s in cfg.param_scheduler}
     if dataset == "imagenet":
-        assert (cfg.train_cfg.max_epochs, schedule["LinearLR"].end, cfg.optim_wrapper.optimizer.weight_decay) \
-            == (100, 10, 1e-4)
+        assert (cfg.train_cfg.max_epochs, schedule["LinearLR"].end, cfg.optim_wrapper.optimizer.weight_decay) == (
+            100,
+            10,
+            1e-4,
+        )
         assert schedule["MultiStepLR"].milestones == [30, 60, 90]
     else:
-        assert (cfg.train_cfg.max_epochs, schedule["LinearLR"].end, cfg.optim_wrapper.optimizer.weight_decay) \
-            == (240, 20, 5e-4)
+        assert (cfg.train_cfg.max_epochs, schedule["LinearLR"].end, cfg.optim_wrapper.optimizer.weight_decay) == (
+            240,
+            20,
+            5e-4,
+        )
         assert schedule["MultiStepLR"].milestones == [150, 180, 210]
     assert cfg.optim_wrapper.optimizer.momentum == 0.9
     assert cfg.optim_wrapper.constructor == "StudentOptimWrapperConstructor"
@@ -169,6 +198,7 @@ def test_ablation_switches():
 
 def test_config_files_match_the_recipe_tables(tmp_path):
     from ldrld_cls import recipes
+
     written = recipes.all_configs()
     assert sorted(written) == [c for c in CONFIGS]
     for rel, text in written.items():

@@ -1,6 +1,7 @@
 """Classification data: the four readers on generated data in the real on-disk
 formats, clear errors for missing or malformed roots, symmetric label noise,
 and the device-side augmentation of the data preprocessor."""
+
 import os
 import pickle
 import shutil
@@ -23,8 +24,10 @@ SIZES = dict(active_classes=3, train_per_class=2, val_per_class=1)
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory):
     root = tmp_path_factory.mktemp("cls_toy")
-    return {kind: make_toy_dataset(kind, str(root / kind), seed=0, **SIZES)
-            for kind in ("cifar100", "imagenet", "tiny-imagenet", "cub200")}
+    return {
+        kind: make_toy_dataset(kind, str(root / kind), seed=0, **SIZES)
+        for kind in ("cifar100", "imagenet", "tiny-imagenet", "cub200")
+    }
 
 
 def _mean_colour(image):
@@ -47,9 +50,11 @@ def test_cifar100_reads_torchvision_pickles(toy):
 
 def test_folder_readers_label_images_by_their_class(toy):
     """Toy images carry their class in their colour: images of one label look alike."""
-    for dataset in (ImageNetFolder(toy["imagenet"], "val", pipeline=[dict(type="Resize", size=(24, 24))]),
-                    TinyImageNet(toy["tiny-imagenet"], "val"),
-                    CUB200(toy["cub200"], "test", pipeline=[dict(type="Resize", size=(24, 24))])):
+    for dataset in (
+        ImageNetFolder(toy["imagenet"], "val", pipeline=[dict(type="Resize", size=(24, 24))]),
+        TinyImageNet(toy["tiny-imagenet"], "val"),
+        CUB200(toy["cub200"], "test", pipeline=[dict(type="Resize", size=(24, 24))]),
+    ):
         colours = {}
         for i in range(len(dataset)):
             item = dataset[i]
@@ -63,8 +68,10 @@ def test_folder_readers_label_images_by_their_class(toy):
 
 
 def test_dataset_sizes_and_class_counts(toy):
-    assert (len(ImageNetFolder(toy["imagenet"], "train")), ImageNetFolder(toy["imagenet"], "train").num_classes) \
-        == (6, 1000)
+    assert (len(ImageNetFolder(toy["imagenet"], "train")), ImageNetFolder(toy["imagenet"], "train").num_classes) == (
+        6,
+        1000,
+    )
     tiny_train = TinyImageNet(toy["tiny-imagenet"], "train")
     assert (len(tiny_train), tiny_train.num_classes) == (6, 200)
     assert tiny_train[0]["inputs"].shape == (3, 64, 64)  # the grayscale image comes back as RGB
@@ -92,8 +99,10 @@ def test_cub_split_follows_train_test_split(toy):
     assert sorted(CUB200(root, "test").files) == expected
 
 
-@pytest.mark.parametrize("cls,kind", [(CIFAR100, "cifar100"), (ImageNetFolder, "imagenet"),
-                                      (TinyImageNet, "tiny-imagenet"), (CUB200, "cub200")])
+@pytest.mark.parametrize(
+    "cls,kind",
+    [(CIFAR100, "cifar100"), (ImageNetFolder, "imagenet"), (TinyImageNet, "tiny-imagenet"), (CUB200, "cub200")],
+)
 def test_missing_root_names_the_path_and_the_layout(tmp_path, cls, kind):
     missing = tmp_path / "nowhere"
     with pytest.raises(DatasetError, match=rf"data root {missing} does not exist; expected .*<root>"):
@@ -147,6 +156,7 @@ def test_noise_rate_option_of_the_datasets(toy):
 
 def test_pipeline_errors_name_the_step(toy):
     from ldrld_cls import InputError
+
     with pytest.raises(InputError, match=r"pipeline\[1\]: 'Blur' is not a torchvision.transforms transform"):
         CUB200(toy["cub200"], "train", pipeline=[dict(type="Resize", size=8), dict(type="Blur")])
     with pytest.raises(InputError, match="leave out Normalize"):
@@ -155,6 +165,7 @@ def test_pipeline_errors_name_the_step(toy):
 
 def test_preprocessor_normalises_and_augments_on_the_batch():
     from ldrld_cls.engine.preprocessor import ClsDataPreprocessor
+
     images = torch.randint(0, 256, (8, 3, 32, 32), dtype=torch.uint8)
     data = {"inputs": images, "data_samples": torch.arange(8)}
     plain = ClsDataPreprocessor(mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
@@ -168,13 +179,14 @@ def test_preprocessor_normalises_and_augments_on_the_batch():
     assert aug(data, training=False)["inputs"].equal(images.float() / 255)  # no augmentation in eval
     padded = torch.nn.functional.pad(images.float() / 255, (4, 4, 4, 4))
     for i in range(8):  # every output is a 32x32 window of the padded image, maybe mirrored
-        windows = [padded[i, :, r:r + 32, c:c + 32] for r in range(9) for c in range(9)]
+        windows = [padded[i, :, r : r + 32, c : c + 32] for r in range(9) for c in range(9)]
         assert any(torch.equal(x[i], w) or torch.equal(x[i], w.flip(2)) for w in windows)
     assert sum(not torch.equal(x[i], images[i].float() / 255) for i in range(8)) >= 4
 
 
 def test_preprocessor_draws_are_reproducible_from_its_saved_state():
     from ldrld_cls.engine.preprocessor import ClsDataPreprocessor
+
     data = {"inputs": torch.randint(0, 256, (4, 3, 16, 16), dtype=torch.uint8), "data_samples": torch.arange(4)}
     first = ClsDataPreprocessor(pad=2, flip=True)
     torch.manual_seed(5)

@@ -1,5 +1,6 @@
 """Distributed training through torchrun: two CPU processes (gloo) run
 tools/train_cls.py --launcher pytorch on generated CIFAR-100 data."""
+
 import json
 import os
 import re
@@ -16,17 +17,38 @@ CONFIG = os.path.join(ROOT, "configs", "cls", "cifar100", "resnet56_resnet20_ldr
 
 
 def test_two_process_gloo_run_through_torchrun(tmp_path):
-    data = make_toy_dataset("cifar100", str(tmp_path / "data"), seed=0, active_classes=4, train_per_class=3,
-                            val_per_class=2)  # 12 training images: 3 iterations of 2 per process
+    data = make_toy_dataset(
+        "cifar100", str(tmp_path / "data"), seed=0, active_classes=4, train_per_class=3, val_per_class=2
+    )  # 12 training images: 3 iterations of 2 per process
     teacher = write_random_teacher("resnet56", 100, "cifar", str(tmp_path / "resnet56.pth"))
     work_dir = tmp_path / "work"
     env = dict(os.environ, OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="")
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes=1", "--nproc_per_node=2",
-           os.path.join(ROOT, "tools", "train_cls.py"), CONFIG, "--launcher", "pytorch",
-           "--data-root", data, "--work-dir", str(work_dir), "--teacher-checkpoint", teacher,
-           "--cfg-options", "train_cfg.max_epochs=1", "train_dataloader.batch_size=2",
-           "val_dataloader.batch_size=2", "train_dataloader.num_workers=0", "val_dataloader.num_workers=0",
-           "default_hooks.logger.interval=1", "randomness.seed=0"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nnodes=1",
+        "--nproc_per_node=2",
+        os.path.join(ROOT, "tools", "train_cls.py"),
+        CONFIG,
+        "--launcher",
+        "pytorch",
+        "--data-root",
+        data,
+        "--work-dir",
+        str(work_dir),
+        "--teacher-checkpoint",
+        teacher,
+        "--cfg-options",
+        "train_cfg.max_epochs=1",
+        "train_dataloader.batch_size=2",
+        "val_dataloader.batch_size=2",
+        "train_dataloader.num_workers=0",
+        "val_dataloader.num_workers=0",
+        "default_hooks.logger.interval=1",
+        "randomness.seed=0",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(tmp_path), timeout=240)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-4000:]

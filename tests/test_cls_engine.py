@@ -1,6 +1,7 @@
 """The MMEngine pieces: the distiller (frozen teacher, student-only optimizer,
 loss terms, predictions), the top-k metric, teacher-checkpoint errors, the
 learning-rate schedule, atomic checkpoint writes and weights-only reading."""
+
 import collections
 import os
 import pickle
@@ -25,9 +26,14 @@ def teacher_ckpt(tmp_path_factory):
 
 def build(teacher_ckpt, loss=None, student="resnet8", **kwargs):
     from mmengine.registry import MODELS
-    cfg = dict(type="ClsDistiller", num_classes=10, student=dict(arch=student),
-               data_preprocessor=dict(type="ClsDataPreprocessor", mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25)),
-               **kwargs)
+
+    cfg = dict(
+        type="ClsDistiller",
+        num_classes=10,
+        student=dict(arch=student),
+        data_preprocessor=dict(type="ClsDataPreprocessor", mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25)),
+        **kwargs,
+    )
     if loss is not None:
         cfg.setdefault("teacher", dict(arch="resnet20", checkpoint=teacher_ckpt))
         cfg["distill_loss"] = loss
@@ -36,14 +42,22 @@ def build(teacher_ckpt, loss=None, student="resnet8", **kwargs):
 
 def optim(model, lr=0.05):
     from mmengine.optim import build_optim_wrapper
-    return build_optim_wrapper(model, dict(constructor="StudentOptimWrapperConstructor",
-                                           optimizer=dict(type="SGD", lr=lr, momentum=0.9, weight_decay=5e-4)))
+
+    return build_optim_wrapper(
+        model,
+        dict(
+            constructor="StudentOptimWrapperConstructor",
+            optimizer=dict(type="SGD", lr=lr, momentum=0.9, weight_decay=5e-4),
+        ),
+    )
 
 
 def batch(n=8, seed=0):
     g = torch.Generator().manual_seed(seed)
-    return {"inputs": torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g),
-            "data_samples": torch.randint(0, 10, (n,), generator=g)}
+    return {
+        "inputs": torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g),
+        "data_samples": torch.randint(0, 10, (n,), generator=g),
+    }
 
 
 LDRLD = dict(type="LDRLDLoss", alpha=10.5, beta=7.0, depth=7, temperature=4.0)
@@ -64,12 +78,15 @@ def test_teacher_is_frozen_in_eval_and_outside_the_optimizer(teacher_ckpt):
     assert torch.equal(model.teacher.state_dict()["fc.weight"], torch.load(teacher_ckpt)["model"]["fc.weight"])
 
 
-@pytest.mark.parametrize("loss,terms", [
-    (LDRLD, {"loss_ce", "loss_local", "loss_rntk"}),
-    (dict(type="KDLoss", loss_weight=0.9, temperature=4.0, ce_weight=0.1), {"loss_ce", "loss_kd"}),
-    (dict(type="DKDLoss", alpha=1.0, beta=8.0, temperature=4.0, warmup=20), {"loss_ce", "loss_tckd", "loss_nckd"}),
-    (None, {"loss_ce"}),
-])
+@pytest.mark.parametrize(
+    "loss,terms",
+    [
+        (LDRLD, {"loss_ce", "loss_local", "loss_rntk"}),
+        (dict(type="KDLoss", loss_weight=0.9, temperature=4.0, ce_weight=0.1), {"loss_ce", "loss_kd"}),
+        (dict(type="DKDLoss", alpha=1.0, beta=8.0, temperature=4.0, warmup=20), {"loss_ce", "loss_tckd", "loss_nckd"}),
+        (None, {"loss_ce"}),
+    ],
+)
 def test_loss_mode_returns_the_terms_of_ldrld_core(teacher_ckpt, loss, terms):
     model = build(teacher_ckpt, loss)
     data = model.data_preprocessor(batch(), True)
@@ -84,13 +101,15 @@ def test_ldrld_terms_equal_the_core_loss_on_student_and_teacher_logits(teacher_c
     ours = model(**data, mode="loss")
     with torch.no_grad():
         expected = LDRLDLoss(alpha=10.5, beta=7.0, depth=7, temperature=4.0)(
-            model.student(data["inputs"]), model.teacher(data["inputs"]), data["data_samples"])
+            model.student(data["inputs"]), model.teacher(data["inputs"]), data["data_samples"]
+        )
     for k in expected:
         assert torch.allclose(ours[k], expected[k]), k
 
 
 def test_dkd_warmup_follows_the_runs_progress_in_epochs(teacher_ckpt):
     from mmengine.logging import MessageHub
+
     model = build(teacher_ckpt, dict(type="DKDLoss", alpha=1.0, beta=8.0, temperature=4.0, warmup=20)).eval()
     data = model.data_preprocessor(batch(), False)
     hub = MessageHub.get_instance("cls_engine_test_dkd")
@@ -117,11 +136,13 @@ def test_ldrld_training_fits_a_learnable_set(tmp_path):
     the teacher fits them with cross-entropy, then an LDRLD student fits them too."""
     from ldrld_cls.datasets import CIFAR100
     from toy.cls import make_toy_dataset
-    root = make_toy_dataset("cifar100", str(tmp_path), seed=0, active_classes=10, train_per_class=4,
-                            val_per_class=0)
+
+    root = make_toy_dataset("cifar100", str(tmp_path), seed=0, active_classes=10, train_per_class=4, val_per_class=0)
     ds = CIFAR100(root, "train")
-    data = {"inputs": torch.stack([ds[i]["inputs"] for i in range(len(ds))]),
-            "data_samples": torch.tensor([ds[i]["data_samples"] for i in range(len(ds))])}
+    data = {
+        "inputs": torch.stack([ds[i]["inputs"] for i in range(len(ds))]),
+        "data_samples": torch.tensor([ds[i]["data_samples"] for i in range(len(ds))]),
+    }
 
     def accuracy(model):
         with torch.no_grad():  # batch statistics: a few steps leave the running BN statistics behind
@@ -159,12 +180,15 @@ def test_predict_mode_gives_top5_and_labels(teacher_ckpt):
 
 def test_topk_accuracy_metric():
     from ldrld_cls.engine.metric import TopKAccuracy
+
     metric = TopKAccuracy(topk=(1, 5))
     metric.dataset_meta = {}
-    samples = [{"topk": torch.tensor([3, 1, 2, 0, 4]), "gt_label": torch.tensor(3)},   # top-1 hit
-               {"topk": torch.tensor([1, 3, 2, 0, 4]), "gt_label": torch.tensor(4)},   # top-5 hit
-               {"topk": torch.tensor([1, 3, 2, 0, 4]), "gt_label": torch.tensor(9)},   # miss
-               {"topk": torch.tensor([9, 3, 2, 0, 4]), "gt_label": torch.tensor(9)}]   # top-1 hit
+    samples = [
+        {"topk": torch.tensor([3, 1, 2, 0, 4]), "gt_label": torch.tensor(3)},  # top-1 hit
+        {"topk": torch.tensor([1, 3, 2, 0, 4]), "gt_label": torch.tensor(4)},  # top-5 hit
+        {"topk": torch.tensor([1, 3, 2, 0, 4]), "gt_label": torch.tensor(9)},  # miss
+        {"topk": torch.tensor([9, 3, 2, 0, 4]), "gt_label": torch.tensor(9)},
+    ]  # top-1 hit
     metric.process({}, samples)
     assert metric.evaluate(4) == {"accuracy/top1": 50.0, "accuracy/top5": 75.0}
     with pytest.raises(ValueError, match="topk must be positive integers"):
@@ -189,19 +213,27 @@ def test_teacher_checkpoint_errors_name_the_teacher(tmp_path, teacher_ckpt):
 def test_a_checkpoint_of_this_trainer_serves_as_teacher(tmp_path):
     """MMEngine checkpoints keep the trained network under 'student.' beside log buffers."""
     from mmengine.logging import HistoryBuffer
+
     torch.manual_seed(3)
     source = build(None, None, student="resnet20")
     buffer = HistoryBuffer()
     buffer.update(1.5)
     path = tmp_path / "epoch_240.pth"
-    torch.save({"meta": {"epoch": 240}, "state_dict": source.state_dict(),
-                "message_hub": {"log_scalars": {"train/loss": buffer}}}, path)
+    torch.save(
+        {
+            "meta": {"epoch": 240},
+            "state_dict": source.state_dict(),
+            "message_hub": {"log_scalars": {"train/loss": buffer}},
+        },
+        path,
+    )
     model = build(None, LDRLD, teacher=dict(arch="resnet20", checkpoint=str(path)))
     assert torch.equal(model.teacher.fc.weight, source.student.fc.weight)
 
 
 def test_mmengine_log_buffers_load_weights_only_but_getattr_stays_forbidden(tmp_path):
     from mmengine.logging import HistoryBuffer
+
     buffer = HistoryBuffer()
     buffer.update(2.5)
     good = tmp_path / "hub.pth"
@@ -220,12 +252,14 @@ def test_mmengine_log_buffers_load_weights_only_but_getattr_stays_forbidden(tmp_
 
 def test_atomic_write_keeps_the_old_file_when_saving_fails(tmp_path, monkeypatch):
     from mmengine.fileio import get_file_backend
+
     target = tmp_path / "epoch_1.pth"
     atomic_write_bytes(b"old checkpoint", target)
     assert oct(os.stat(target).st_mode & 0o777) != oct(0o600)
 
     def crash(*args, **kwargs):
         raise OSError("disk full")
+
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(OSError, match="disk full"):
         atomic_write_bytes(b"new checkpoint, half written", target)
@@ -238,22 +272,28 @@ def test_atomic_write_keeps_the_old_file_when_saving_fails(tmp_path, monkeypatch
     assert target.read_bytes() == b"new"
 
 
-@pytest.mark.parametrize("config,lr,warmup,milestones,epochs", [
-    ("cifar100/resnet32x4_resnet8x4_ldrld.py", 0.05, 20, (150, 180, 210), 240),
-    ("imagenet/resnet34_resnet18_ldrld.py", 0.1, 10, (30, 60, 90), 100),
-])
+@pytest.mark.parametrize(
+    "config,lr,warmup,milestones,epochs",
+    [
+        ("cifar100/resnet32x4_resnet8x4_ldrld.py", 0.05, 20, (150, 180, 210), 240),
+        ("imagenet/resnet34_resnet18_ldrld.py", 0.1, 10, (30, 60, 90), 100),
+    ],
+)
 def test_learning_rate_schedule(config, lr, warmup, milestones, epochs):
     """Linear warm-up to the base lr, then x0.1 at each milestone (simulated per iteration)."""
     from mmengine.config import Config
     from mmengine.optim import OptimWrapper
     from mmengine.registry import PARAM_SCHEDULERS
+
     root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs", "cls")
     cfg = Config.fromfile(os.path.join(root, config))
     assert cfg.optim_wrapper.optimizer.lr == lr and cfg.train_cfg.max_epochs == epochs
     iters = 4
     wrapper = OptimWrapper(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr))
-    schedulers = [PARAM_SCHEDULERS.build(dict(s), default_args=dict(optimizer=wrapper, epoch_length=iters))
-                  for s in cfg.param_scheduler]
+    schedulers = [
+        PARAM_SCHEDULERS.build(dict(s), default_args=dict(optimizer=wrapper, epoch_length=iters))
+        for s in cfg.param_scheduler
+    ]
     seen = {}
     for epoch in range(epochs):
         seen[epoch] = wrapper.optimizer.param_groups[0]["lr"]
@@ -268,5 +308,5 @@ def test_learning_rate_schedule(config, lr, warmup, milestones, epochs):
     assert seen[warmup // 2] < seen[warmup - 1] < lr
     assert seen[warmup] == pytest.approx(lr) and seen[milestones[0] - 1] == pytest.approx(lr)
     for k, m in enumerate(milestones, start=1):
-        assert seen[m] == pytest.approx(lr * 0.1 ** k)
+        assert seen[m] == pytest.approx(lr * 0.1**k)
     assert seen[epochs - 1] == pytest.approx(lr * 1e-3)

@@ -5,6 +5,7 @@ passes at each model's input size, strict loading of teacher checkpoints.
 Regenerate the pinned shapes after a reviewed change with
 ``python tests/test_cls_models.py --regenerate``.
 """
+
 import functools
 import json
 import os
@@ -20,14 +21,44 @@ SHAPES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cls_model_sha
 NUM_CLASSES = {"cifar": 100, "imagenet": 1000}
 
 # SPEC section 4: size of the state dict (weights and BN statistics) in millions, 100 classes
-SPEC_COUNTS_M = {"resnet8x4": 1.24, "resnet32x4": 7.44, "wrn_40_2": 2.26, "wrn_16_2": 0.71, "vgg13": 9.47,
-                 "vgg8": 3.97, "ResNet50": 23.76, "MobileNetV2": 0.83, "ShuffleV1": 0.97, "ShuffleV2": 1.37,
-                 "resnet56": 0.87, "resnet110": 1.74, "resnet20": 0.28}
+SPEC_COUNTS_M = {
+    "resnet8x4": 1.24,
+    "resnet32x4": 7.44,
+    "wrn_40_2": 2.26,
+    "wrn_16_2": 0.71,
+    "vgg13": 9.47,
+    "vgg8": 3.97,
+    "ResNet50": 23.76,
+    "MobileNetV2": 0.83,
+    "ShuffleV1": 0.97,
+    "ShuffleV2": 1.37,
+    "resnet56": 0.87,
+    "resnet110": 1.74,
+    "resnet20": 0.28,
+}
 
 EXPECTED_NAMES = {
-    "cifar": {"resnet8", "resnet14", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "resnet8x4",
-              "resnet32x4", "wrn_16_1", "wrn_16_2", "wrn_40_1", "wrn_40_2", "vgg8", "vgg13", "MobileNetV2",
-              "ShuffleV1", "ShuffleV2", "ResNet50"},
+    "cifar": {
+        "resnet8",
+        "resnet14",
+        "resnet20",
+        "resnet32",
+        "resnet44",
+        "resnet56",
+        "resnet110",
+        "resnet8x4",
+        "resnet32x4",
+        "wrn_16_1",
+        "wrn_16_2",
+        "wrn_40_1",
+        "wrn_40_2",
+        "vgg8",
+        "vgg13",
+        "MobileNetV2",
+        "ShuffleV1",
+        "ShuffleV2",
+        "ResNet50",
+    },
     "imagenet": {"ResNet18", "ResNet34", "ResNet50", "MobileNetV1"},
 }
 
@@ -44,10 +75,12 @@ def one_thread():
 def _describe(family, name):
     model = build_classifier(name, NUM_CLASSES[family], family)
     state = model.state_dict()
-    return {"num_classes": NUM_CLASSES[family],
-            "parameters": sum(p.numel() for p in model.parameters()),
-            "state_numel": sum(v.numel() for k, v in state.items() if not k.endswith("num_batches_tracked")),
-            "keys": {k: list(v.shape) for k, v in state.items()}}
+    return {
+        "num_classes": NUM_CLASSES[family],
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "state_numel": sum(v.numel() for k, v in state.items() if not k.endswith("num_batches_tracked")),
+        "keys": {k: list(v.shape) for k, v in state.items()},
+    }
 
 
 @functools.lru_cache(maxsize=1)
@@ -82,12 +115,14 @@ def test_pinned_layouts_match_the_published_cifar_teachers():
     assert expected <= keys["cifar/resnet32x4"]
     assert pinned["cifar/resnet32x4"]["keys"]["conv1.weight"] == [32, 3, 3, 3]
     assert pinned["cifar/resnet8x4"]["keys"]["fc.weight"] == [100, 256]
-    assert {"block1.layer.0.convShortcut.weight", "block3.layer.5.bn2.running_var", "bn1.weight", "fc.bias"} \
-        <= keys["cifar/wrn_40_2"]
+    assert {"block1.layer.0.convShortcut.weight", "block3.layer.5.bn2.running_var", "bn1.weight", "fc.bias"} <= keys[
+        "cifar/wrn_40_2"
+    ]
     assert "block1.layer.0.convShortcut.weight" not in keys["cifar/wrn_40_1"]  # 16 -> 16 channels: no projection
     assert {"block0.0.bias", "block0.1.running_mean", "block4.4.weight", "classifier.weight"} <= keys["cifar/vgg13"]
-    assert {"conv1.0.weight", "blocks.6.0.conv.7.weight", "conv2.1.weight", "classifier.0.weight"} \
-        <= keys["cifar/MobileNetV2"]
+    assert {"conv1.0.weight", "blocks.6.0.conv.7.weight", "conv2.1.weight", "classifier.0.weight"} <= keys[
+        "cifar/MobileNetV2"
+    ]
     assert pinned["cifar/MobileNetV2"]["keys"]["blocks.0.0.conv.0.weight"] == [16, 16, 1, 1]
     assert pinned["cifar/ShuffleV1"]["keys"]["layer1.0.conv1.weight"] == [54, 24, 1, 1]  # (240 - 24) / 4, 1 group
     assert pinned["cifar/ShuffleV1"]["keys"]["linear.weight"] == [100, 960]
@@ -166,8 +201,10 @@ def regenerate():
     with open(SHAPES, "w") as f:
         f.write("{\n")
         for i, (name, entry) in enumerate(table.items()):
-            f.write(f'"{name}": {{"num_classes": {entry["num_classes"]}, "parameters": {entry["parameters"]}, '
-                    f'"state_numel": {entry["state_numel"]}, "keys": {{\n')
+            f.write(
+                f'"{name}": {{"num_classes": {entry["num_classes"]}, "parameters": {entry["parameters"]}, '
+                f'"state_numel": {entry["state_numel"]}, "keys": {{\n'
+            )
             f.write(",\n".join(f'  "{k}": {json.dumps(v)}' for k, v in entry["keys"].items()))
             f.write("\n}}" + (",\n" if i < len(table) - 1 else "\n"))
         f.write("}\n")

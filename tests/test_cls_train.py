@@ -2,6 +2,7 @@
 checkpoints, TensorBoard and the reports; resuming from a saved epoch gives
 the weights of an uninterrupted run; bad inputs end in one clear error line
 and exit status 2, without a traceback."""
+
 import glob
 import json
 import os
@@ -19,8 +20,14 @@ from tool_helpers import ROOT, load_tool
 CONFIG = os.path.join(ROOT, "configs", "cls", "cifar100", "resnet56_resnet20_ldrld.py")
 VANILLA = os.path.join(ROOT, "configs", "cls", "cifar100", "vanilla", "resnet20.py")
 # num_workers=0 alone: the tool turns the packaged persistent_workers off with it
-QUICK = ["train_dataloader.batch_size=4", "val_dataloader.batch_size=8", "train_dataloader.num_workers=0",
-         "val_dataloader.num_workers=0", "default_hooks.logger.interval=1", "randomness.seed=0"]
+QUICK = [
+    "train_dataloader.batch_size=4",
+    "val_dataloader.batch_size=8",
+    "train_dataloader.num_workers=0",
+    "val_dataloader.num_workers=0",
+    "default_hooks.logger.interval=1",
+    "randomness.seed=0",
+]
 main = load_tool("train_cls.py").main
 
 
@@ -30,16 +37,28 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory):
     base = tmp_path_factory.mktemp("cls_train")
-    data = make_toy_dataset("cifar100", str(base / "data"), seed=0, active_classes=4, train_per_class=3,
-                            val_per_class=2)
+    data = make_toy_dataset(
+        "cifar100", str(base / "data"), seed=0, active_classes=4, train_per_class=3, val_per_class=2
+    )
     teacher = write_random_teacher("resnet56", 100, "cifar", str(base / "resnet56_vanilla" / "ckpt_epoch_240.pth"))
     return {"base": base, "data": data, "teacher": teacher}
 
 
 def train(assets, work_dir, epochs, *extra, config=CONFIG, options=()):
-    argv = [config, "--data-root", assets["data"], "--work-dir", str(work_dir),
-            "--teacher-checkpoint", assets["teacher"],
-            "--cfg-options", f"train_cfg.max_epochs={epochs}", *QUICK, *options, *extra]
+    argv = [
+        config,
+        "--data-root",
+        assets["data"],
+        "--work-dir",
+        str(work_dir),
+        "--teacher-checkpoint",
+        assets["teacher"],
+        "--cfg-options",
+        f"train_cfg.max_epochs={epochs}",
+        *QUICK,
+        *options,
+        *extra,
+    ]
     if config != CONFIG:
         argv.remove("--teacher-checkpoint")
         argv.remove(assets["teacher"])
@@ -86,8 +105,7 @@ def _error_line(capsys):
 
 def test_missing_dataset_root(assets, tmp_path, capsys):
     missing = tmp_path / "no_cifar"
-    assert main([VANILLA, "--data-root", str(missing), "--work-dir", str(tmp_path / "w"),
-                 "--cfg-options", *QUICK]) == 2
+    assert main([VANILLA, "--data-root", str(missing), "--work-dir", str(tmp_path / "w"), "--cfg-options", *QUICK]) == 2
     line = _error_line(capsys)
     assert f"data root {missing} does not exist" in line and "cifar-100-python" in line
     assert not (tmp_path / "w").exists()  # the run failed before training: nothing written
@@ -101,8 +119,22 @@ def test_unknown_model_name(assets, tmp_path, capsys):
 
 def test_teacher_checkpoint_of_another_architecture(assets, tmp_path, capsys):
     other = write_random_teacher("wrn_16_2", 100, "cifar", str(tmp_path / "wrn_16_2.pth"))
-    assert main([CONFIG, "--data-root", assets["data"], "--work-dir", str(tmp_path / "w"),
-                 "--teacher-checkpoint", other, "--cfg-options", *QUICK]) == 2
+    assert (
+        main(
+            [
+                CONFIG,
+                "--data-root",
+                assets["data"],
+                "--work-dir",
+                str(tmp_path / "w"),
+                "--teacher-checkpoint",
+                other,
+                "--cfg-options",
+                *QUICK,
+            ]
+        )
+        == 2
+    )
     line = _error_line(capsys)
     assert "model.teacher (arch='resnet56'" in line and f"checkpoint {other} does not fit" in line
 
@@ -114,16 +146,43 @@ def test_class_count_mismatch(assets, tmp_path, capsys):
     assert "has 100 classes, but the model is built for 10" in line
     # a teacher trained for another class count
     ten = write_random_teacher("resnet56", 10, "cifar", str(tmp_path / "resnet56_10.pth"))
-    assert main([CONFIG, "--data-root", assets["data"], "--work-dir", str(tmp_path / "w"),
-                 "--teacher-checkpoint", ten, "--cfg-options", *QUICK]) == 2
+    assert (
+        main(
+            [
+                CONFIG,
+                "--data-root",
+                assets["data"],
+                "--work-dir",
+                str(tmp_path / "w"),
+                "--teacher-checkpoint",
+                ten,
+                "--cfg-options",
+                *QUICK,
+            ]
+        )
+        == 2
+    )
     assert "trained for 10 classes" in _error_line(capsys)
 
 
 def test_command_line_exit_status_without_traceback(tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    proc = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "train_cls.py"), VANILLA,
-                           "--data-root", str(tmp_path / "missing"), "--work-dir", str(tmp_path / "w")],
-                          capture_output=True, text=True, env=env, cwd=str(tmp_path), timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(ROOT, "tools", "train_cls.py"),
+            VANILLA,
+            "--data-root",
+            str(tmp_path / "missing"),
+            "--work-dir",
+            str(tmp_path / "w"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(tmp_path),
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
     assert proc.stderr.strip().splitlines()[-1].startswith("train_cls.py: error: CIFAR-100: data root")

@@ -2,6 +2,7 @@
 real MNIST digits, toy COCO and toy Market-1501, one epoch, two seeds), its tables (mean,
 std, n), its pictures, and the commands it leaves beside every run; tools/plot_corr.py and
 tools/plot_curves.py on its output."""
+
 import csv
 import json
 import math
@@ -61,8 +62,11 @@ def test_table_files_agree_with_the_summary(demo):
             if metric == "corr_gap":
                 continue
             stats = summary[task]["rows"][row][metric]
-            assert (float(mean), float(std), int(n)) == (pytest.approx(stats["mean"]), pytest.approx(stats["std"]),
-                                                         stats["n"])
+            assert (float(mean), float(std), int(n)) == (
+                pytest.approx(stats["mean"]),
+                pytest.approx(stats["std"]),
+                stats["n"],
+            )
         md = (folder / "table.md").read_text()
         assert "| metric | Teacher | Student | KD | DKD | LDRLD |" in md and " ± " in md
         assert md.splitlines()[0].startswith(f"**{task}:") and "mean ± std over seeds 0, 1" in md
@@ -80,6 +84,7 @@ def test_the_rows_are_the_runs_own_numbers(demo):
     """Every row's mean is the mean of what its runs logged (ldrld_runs.results)."""
     from ldrld_runs.plan import read_plan
     from ldrld_runs.results import run_result
+
     out, proc = demo
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     for task, key in (("cls", "top1"), ("det", "AP"), ("reid", "mAP")):
@@ -98,8 +103,13 @@ def test_every_run_can_be_run_again_by_hand_from_its_command(demo):
         line = path.read_text().strip().splitlines()[-1]
         words = shlex.split(line.split("&&", 1)[1])
         assert words[1].endswith(("train_cls.py", "train_det.py", "train_reid.py")) and str(path.parent) in words
-    first = shlex.split((out / "cls" / "runs" / "ldrld" / "default" / "seed0" / "command.sh").read_text()
-                        .strip().splitlines()[-1].split("&&", 1)[1])
+    first = shlex.split(
+        (out / "cls" / "runs" / "ldrld" / "default" / "seed0" / "command.sh")
+        .read_text()
+        .strip()
+        .splitlines()[-1]
+        .split("&&", 1)[1]
+    )
     help_ = subprocess.run(first[:2] + ["--help"], capture_output=True, text=True, cwd=ROOT)
     assert help_.returncode == 0 and "--teacher-checkpoint" in help_.stdout
 
@@ -107,8 +117,7 @@ def test_every_run_can_be_run_again_by_hand_from_its_command(demo):
 def test_pictures_are_pngs(demo):
     out, _ = demo
     for task in METRICS:
-        for name, size in (("corr.png", (1040, 460)), ("curves_ldrld.png", (1100, 420)),
-                           ("summary.png", (1500, 460))):
+        for name, size in (("corr.png", (1040, 460)), ("curves_ldrld.png", (1100, 420)), ("summary.png", (1500, 460))):
             path = out / task / name
             with Image.open(path) as image:
                 assert image.format == "PNG" and image.size == size, (path, image.format, image.size)
@@ -118,11 +127,16 @@ def test_pictures_are_pngs(demo):
 
 def test_plot_curves_reads_every_tasks_logs(demo, tmp_path):
     out, _ = demo
-    runs = {"cls": out / "cls" / "runs" / "ldrld" / "default" / "seed0",
-            "det": out / "det" / "runs" / "ldrld" / "default" / "seed0",
-            "reid": out / "reid" / "runs" / "market1501_toy" / "loss=ldrld" / "seed0" / "student_ldrld"}
-    expected = {"cls": ("loss_local", "accuracy/top1"), "det": ("loss_ldrld_local", "coco/bbox_mAP"),
-                "reid": ("loss_local", "rank1")}
+    runs = {
+        "cls": out / "cls" / "runs" / "ldrld" / "default" / "seed0",
+        "det": out / "det" / "runs" / "ldrld" / "default" / "seed0",
+        "reid": out / "reid" / "runs" / "market1501_toy" / "loss=ldrld" / "seed0" / "student_ldrld",
+    }
+    expected = {
+        "cls": ("loss_local", "accuracy/top1"),
+        "det": ("loss_ldrld_local", "coco/bbox_mAP"),
+        "reid": ("loss_local", "rank1"),
+    }
     plot_curves = load_tool("plot_curves.py")
     for task, run in runs.items():
         losses, metrics = plot_curves.plot_curves(str(run), str(tmp_path / f"{task}.png"))[:2]
@@ -136,10 +150,23 @@ def test_plot_corr_prints_the_mean_difference(demo, tmp_path):
     runs = out / "reid" / "runs" / "market1501_toy"
     png = tmp_path / "corr.png"
     teacher = out / "reid" / "runs" / "teacher" / "market1501_toy" / "default" / "seed0" / "teacher" / "model.pth"
-    proc = run_tool("plot_corr.py", "--task", "reid", "--teacher", teacher,
-                    "--student", runs / "loss=ldrld" / "seed0" / "student_ldrld" / "model.pth", "--labels", "LDRLD",
-                    "--config", f"{ROOT}/configs/toy/reid/market1501_toy.yaml", "--data-root",
-                    out / "reid" / "data" / "students", "--out", png)
+    proc = run_tool(
+        "plot_corr.py",
+        "--task",
+        "reid",
+        "--teacher",
+        teacher,
+        "--student",
+        runs / "loss=ldrld" / "seed0" / "student_ldrld" / "model.pth",
+        "--labels",
+        "LDRLD",
+        "--config",
+        f"{ROOT}/configs/toy/reid/market1501_toy.yaml",
+        "--data-root",
+        out / "reid" / "data" / "students",
+        "--out",
+        png,
+    )
     line = [x for x in proc.stdout.splitlines() if x.startswith("LDRLD: mean absolute difference")]
     picture_log = (out / "reid" / "pictures" / "corr" / "sweep.log").read_text()
     seed0 = [x for x in picture_log.splitlines() if x.startswith("LDRLD seed 0: mean absolute difference")]

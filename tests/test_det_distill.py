@@ -1,6 +1,7 @@
 """Detection: teacher training, LDRLD distillation, evaluation and resume with the
 real MMDetection Runner, CocoDataset, pipeline and CocoMetric on toy COCO data
 (the toy configs of configs/toy/det/, one epoch)."""
+
 import json
 import math
 
@@ -20,8 +21,9 @@ def toy_coco(tmp_path_factory):
 @pytest.fixture(scope="session")
 def teacher(tmp_path_factory, toy_coco):
     work = tmp_path_factory.mktemp("teacher") / "work"
-    run_tool("train_det.py", toy_config("teacher"), "--data-root", toy_coco, "--work-dir", work,
-             "--cfg-options", *ONE_EPOCH)
+    run_tool(
+        "train_det.py", toy_config("teacher"), "--data-root", toy_coco, "--work-dir", work, "--cfg-options", *ONE_EPOCH
+    )
     ckpt = work / "epoch_1.pth"
     assert ckpt.is_file()
     return ckpt
@@ -30,8 +32,18 @@ def teacher(tmp_path_factory, toy_coco):
 @pytest.fixture(scope="module")
 def distilled(tmp_path_factory, toy_coco, teacher):
     work = tmp_path_factory.mktemp("student") / "work"
-    proc = run_tool("train_det.py", toy_config("ldrld"), "--data-root", toy_coco, "--teacher-checkpoint", teacher,
-                    "--work-dir", work, "--cfg-options", *ONE_EPOCH)
+    proc = run_tool(
+        "train_det.py",
+        toy_config("ldrld"),
+        "--data-root",
+        toy_coco,
+        "--teacher-checkpoint",
+        teacher,
+        "--work-dir",
+        work,
+        "--cfg-options",
+        *ONE_EPOCH,
+    )
     return work, proc
 
 
@@ -53,8 +65,9 @@ def test_distillation_logs_finite_losses_and_coco_metrics(distilled):
 
 def test_test_tool_reports_ap(distilled, toy_coco, tmp_path):
     work, _ = distilled
-    proc = run_tool("test_det.py", toy_config("ldrld"), work / "epoch_1.pth", "--data-root", toy_coco,
-                    "--work-dir", tmp_path)
+    proc = run_tool(
+        "test_det.py", toy_config("ldrld"), work / "epoch_1.pth", "--data-root", toy_coco, "--work-dir", tmp_path
+    )
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert {"coco/bbox_mAP", "coco/bbox_mAP_50", "coco/bbox_mAP_75"} <= set(metrics)
     for name in ("AP", "AP50", "AP75"):
@@ -64,8 +77,17 @@ def test_test_tool_reports_ap(distilled, toy_coco, tmp_path):
 
 def test_test_tool_reports_zero_ap_when_nothing_is_detected(distilled, toy_coco, tmp_path):
     work, _ = distilled
-    proc = run_tool("test_det.py", toy_config("ldrld"), work / "epoch_1.pth", "--data-root", toy_coco,
-                    "--work-dir", tmp_path, "--cfg-options", "model.test_cfg.rcnn.score_thr=1.0")
+    proc = run_tool(
+        "test_det.py",
+        toy_config("ldrld"),
+        work / "epoch_1.pth",
+        "--data-root",
+        toy_coco,
+        "--work-dir",
+        tmp_path,
+        "--cfg-options",
+        "model.test_cfg.rcnn.score_thr=1.0",
+    )
     assert proc.returncode == 0
     lines = proc.stdout.strip().splitlines()
     assert [line.split()[0] for line in lines[-4:-1]] == ["AP:", "AP50:", "AP75:"]
@@ -78,9 +100,21 @@ def test_test_tool_reports_zero_ap_when_nothing_is_detected(distilled, toy_coco,
 
 def test_resume_continues_the_iteration_count(distilled, toy_coco, teacher):
     work, _ = distilled
-    run_tool("train_det.py", toy_config("ldrld"), "--data-root", toy_coco, "--teacher-checkpoint", teacher,
-             "--work-dir", work, "--resume", "--cfg-options", "train_cfg.max_epochs=2", "train_cfg.val_interval=2",
-             "default_hooks.logger.interval=1")
+    run_tool(
+        "train_det.py",
+        toy_config("ldrld"),
+        "--data-root",
+        toy_coco,
+        "--teacher-checkpoint",
+        teacher,
+        "--work-dir",
+        work,
+        "--resume",
+        "--cfg-options",
+        "train_cfg.max_epochs=2",
+        "train_cfg.val_interval=2",
+        "default_hooks.logger.interval=1",
+    )
     ckpt = torch.load(work / "epoch_2.pth", map_location="cpu", weights_only=True)
     assert ckpt["meta"]["epoch"] == 2 and ckpt["meta"]["iter"] == 4
     iters = [r["iter"] for r in scalars(work) if "loss" in r]
@@ -90,20 +124,36 @@ def test_resume_continues_the_iteration_count(distilled, toy_coco, teacher):
 def test_teacher_frozen_and_run_on_the_students_sampled_rois_under_cpu_amp(tmp_path, toy_coco, teacher):
     from ldrld_det.cli import DETECTION
     from ldrld_mm import cli
-    args = cli.parser("train_det.py", "").parse_args([
-        toy_config("ldrld"), "--data-root", toy_coco, "--teacher-checkpoint", str(teacher),
-        "--work-dir", str(tmp_path / "work"), "--amp", "--cfg-options", "train_cfg.max_epochs=1",
-        "train_cfg.val_interval=5", "default_hooks.logger.interval=1"])
+
+    args = cli.parser("train_det.py", "").parse_args(
+        [
+            toy_config("ldrld"),
+            "--data-root",
+            toy_coco,
+            "--teacher-checkpoint",
+            str(teacher),
+            "--work-dir",
+            str(tmp_path / "work"),
+            "--amp",
+            "--cfg-options",
+            "train_cfg.max_epochs=1",
+            "train_cfg.val_interval=5",
+            "default_hooks.logger.interval=1",
+        ]
+    )
     runner = cli.build_runner(cli.load_config(args, DETECTION))
     model = runner.model
     seen = {"student": [], "teacher": []}
     model.roi_head.bbox_roi_extractor.register_forward_hook(
-        lambda m, inp, out: seen["student"].append(inp[1].clone()) if model.training else None)
+        lambda m, inp, out: seen["student"].append(inp[1].clone()) if model.training else None
+    )
     model.teacher.roi_head.bbox_roi_extractor.register_forward_hook(
-        lambda m, inp, out: seen["teacher"].append(inp[1].clone()))
+        lambda m, inp, out: seen["teacher"].append(inp[1].clone())
+    )
     backbone_dtypes = []
     model.backbone.register_forward_hook(
-        lambda m, inp, out: backbone_dtypes.append(out[0].dtype) if model.training else None)
+        lambda m, inp, out: backbone_dtypes.append(out[0].dtype) if model.training else None
+    )
     runner.train()
 
     assert type(runner.optim_wrapper).__name__ == "CPUBF16OptimWrapper"  # --amp without a GPU
@@ -133,6 +183,7 @@ def test_kd_and_dkd_configs_build(teacher, config, loss):
     from mmengine.config import Config
 
     import ldrld_det  # noqa: F401
+
     cfg = Config.fromfile(toy_config(config))
     cfg.model.teacher_checkpoint = str(teacher)
     model = MODELS.build(cfg.model)

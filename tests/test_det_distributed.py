@@ -1,6 +1,7 @@
 """Detection through torchrun: two CPU processes (gloo) run tools/train_det.py --launcher
 pytorch on a toy distillation config. Each rank keeps its own frozen teacher outside DDP,
 and the students' weights are the same on both ranks after the steps."""
+
 import os
 import re
 import subprocess
@@ -17,19 +18,53 @@ from tool_helpers import ROOT
 def test_two_process_gloo_run_of_a_distillation_config(tmp_path):
     data = make_toy_coco(str(tmp_path / "data"), num_train=8, num_val=2, image_size=(128, 96))
     teacher = tmp_path / "teacher"
-    run_tool("train_det.py", toy_config("teacher"), "--data-root", data, "--work-dir", teacher, "--cfg-options",
-             "train_cfg.max_epochs=1", "train_cfg.val_interval=1", env={"OMP_NUM_THREADS": "1"})
+    run_tool(
+        "train_det.py",
+        toy_config("teacher"),
+        "--data-root",
+        data,
+        "--work-dir",
+        teacher,
+        "--cfg-options",
+        "train_cfg.max_epochs=1",
+        "train_cfg.val_interval=1",
+        env={"OMP_NUM_THREADS": "1"},
+    )
     config = tmp_path / "ldrld_probed.py"  # the toy LDRLD config, each rank saving what it holds at the end
-    config.write_text(f"_base_ = [{toy_config('ldrld')!r}]\n"
-                      "custom_imports = dict(imports=['ldrld_det', 'dist_probe'], allow_failed_imports=False)\n"
-                      "custom_hooks = [dict(type='RankWeightsHook')]\n")
+    config.write_text(
+        f"_base_ = [{toy_config('ldrld')!r}]\n"
+        "custom_imports = dict(imports=['ldrld_det', 'dist_probe'], allow_failed_imports=False)\n"
+        "custom_hooks = [dict(type='RankWeightsHook')]\n"
+    )
     work = tmp_path / "work"
-    env = dict(os.environ, OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="",
-               PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "tests"), os.environ.get("PYTHONPATH", "")]))
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes=1", "--nproc_per_node=2",
-           os.path.join(ROOT, "tools", "train_det.py"), str(config), "--launcher", "pytorch",
-           "--data-root", data, "--work-dir", str(work), "--teacher-checkpoint", str(teacher / "epoch_1.pth"),
-           "--cfg-options", "train_cfg.max_epochs=1", "train_cfg.val_interval=1", "default_hooks.logger.interval=1"]
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS="1",
+        CUDA_VISIBLE_DEVICES="",
+        PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "tests"), os.environ.get("PYTHONPATH", "")]),
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nnodes=1",
+        "--nproc_per_node=2",
+        os.path.join(ROOT, "tools", "train_det.py"),
+        str(config),
+        "--launcher",
+        "pytorch",
+        "--data-root",
+        data,
+        "--work-dir",
+        str(work),
+        "--teacher-checkpoint",
+        str(teacher / "epoch_1.pth"),
+        "--cfg-options",
+        "train_cfg.max_epochs=1",
+        "train_cfg.val_interval=1",
+        "default_hooks.logger.interval=1",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(tmp_path), timeout=600)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-4000:]

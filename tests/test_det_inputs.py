@@ -1,6 +1,7 @@
 """Detection: teacher re-normalisation, toy data, atomic checkpoint writes, the
 student export, one visualizer per run, the packaged recipe. (Bad inputs:
 tests/test_bad_inputs.py.)"""
+
 import io
 import json
 import os
@@ -26,13 +27,18 @@ def test_renormalizes_student_batch_for_a_caffe_teacher():
 
     import ldrld_det  # noqa: F401
     from ldrld_det.renormalize import Renormalizer
-    student = DetDataPreprocessor(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
-                                  bgr_to_rgb=True, pad_size_divisor=32)
-    teacher = DetDataPreprocessor(mean=[103.53, 116.28, 123.675], std=[1.0, 1.0, 1.0],
-                                  bgr_to_rgb=False, pad_size_divisor=32)
+
+    student = DetDataPreprocessor(
+        mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_size_divisor=32
+    )
+    teacher = DetDataPreprocessor(
+        mean=[103.53, 116.28, 123.675], std=[1.0, 1.0, 1.0], bgr_to_rgb=False, pad_size_divisor=32
+    )
     gen = torch.Generator().manual_seed(0)
-    images = [torch.randint(0, 256, (3, 50, 70), generator=gen, dtype=torch.uint8),
-              torch.randint(0, 256, (3, 64, 40), generator=gen, dtype=torch.uint8)]
+    images = [
+        torch.randint(0, 256, (3, 50, 70), generator=gen, dtype=torch.uint8),
+        torch.randint(0, 256, (3, 64, 40), generator=gen, dtype=torch.uint8),
+    ]
 
     def batch():
         samples = []
@@ -54,6 +60,7 @@ def test_renormalizes_student_batch_for_a_caffe_teacher():
 
 def test_toy_coco_is_valid_coco(tmp_path):
     from pycocotools.coco import COCO
+
     root = make_toy_coco(str(tmp_path), num_train=3, num_val=2, image_size=(96, 80))
     coco = COCO(os.path.join(root, "annotations", "instances_train2017.json"))
     assert len(coco.getCatIds()) == 80 and len(coco.getImgIds()) == 3
@@ -69,6 +76,7 @@ def test_atomic_backend_keeps_the_previous_file_on_a_failed_write(tmp_path):
     from mmengine.fileio import get_file_backend
 
     import ldrld_mm  # noqa: F401
+
     backend = get_file_backend(str(tmp_path), backend_args=dict(backend="local_atomic"))
     target = tmp_path / "epoch_1.pth"
     backend.put(b"first", target)
@@ -85,6 +93,7 @@ def test_exported_student_loads_in_plain_mmdetection(tmp_path):
     from mmengine.config import Config
 
     import ldrld_det  # noqa: F401
+
     distiller = MODELS.build(Config.fromfile(toy_config("ldrld")).model)
     buffer = io.BytesIO()
     torch.save({"state_dict": distiller.state_dict(), "meta": {"epoch": 1}}, buffer)
@@ -121,10 +130,12 @@ def test_two_runners_in_one_process_log_into_their_own_folders(tmp_path, coco):
     process (a notebook, the tests) would write its logs into the first's folder."""
     from ldrld_det.cli import DETECTION
     from ldrld_mm import cli
+
     visualizers = []
     for run in ("first", "second"):
-        args = cli.parser("train_det.py", "").parse_args([toy_config("student"), "--data-root", coco,
-                                                          "--work-dir", str(tmp_path / run)])
+        args = cli.parser("train_det.py", "").parse_args(
+            [toy_config("student"), "--data-root", coco, "--work-dir", str(tmp_path / run)]
+        )
         runner = cli.build_runner(cli.load_config(args, DETECTION))
         visualizers.append(runner.visualizer)
         backend = runner.visualizer.get_backend("LocalVisBackend")
@@ -134,6 +145,7 @@ def test_two_runners_in_one_process_log_into_their_own_folders(tmp_path, coco):
 
 def test_packaged_configs_inherit_mmdetection_and_set_the_recipe():
     from mmengine.config import Config
+
     cfg = Config.fromfile(os.path.join(CONFIGS, "frcnn_r101_r18_ldrld.py"))
     assert cfg.model.type == "RoIDistiller" and cfg.model.backbone.depth == 18
     assert cfg.model.distill_loss.type == "LDRLDLoss"
@@ -156,10 +168,17 @@ def test_packaged_configs_inherit_mmdetection_and_set_the_recipe():
 def test_detection_losses_never_add_a_second_cross_entropy():
     from ldrld_core import build_loss
     from ldrld_det.distiller import without_ce
+
     s, t = torch.randn(2, 6, 81)
     labels = torch.randint(0, 81, (6,))
-    combo = build_loss(without_ce(dict(type="DistillLossSum", losses=[
-        dict(type="LDRLDLoss", alpha=1.0, beta=0.25), dict(type="DKDLoss", warmup=0)])))
+    combo = build_loss(
+        without_ce(
+            dict(
+                type="DistillLossSum",
+                losses=[dict(type="LDRLDLoss", alpha=1.0, beta=0.25), dict(type="DKDLoss", warmup=0)],
+            )
+        )
+    )
     assert set(combo(s, t, labels)) == {"loss_local", "loss_rntk", "loss_tckd", "loss_nckd"}
     assert "loss_ce" not in build_loss(without_ce(dict(type="KDLoss")))(s, t, labels)
     with pytest.raises(ValueError, match=r"distill_loss.losses\[1\].ce_weight must be 0 in detection"):

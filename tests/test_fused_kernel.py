@@ -1,4 +1,5 @@
 """The fused CPU kernel (ldrld_core.fused) against the torch-op path, and what happens without it."""
+
 import os
 import subprocess
 import sys
@@ -10,8 +11,10 @@ from ldrld_core import LDRLDLoss, fused
 from ldrld_core import functional as LF
 
 # learning: the kernel build runs by torch's CPU capability, so CI runs these under a second one too
-pytestmark = [pytest.mark.skipif(not fused.available(), reason="no C compiler: the torch-op path is tested alone"),
-              pytest.mark.learning]
+pytestmark = [
+    pytest.mark.skipif(not fused.available(), reason="no C compiler: the torch-op path is tested alone"),
+    pytest.mark.learning,
+]
 
 
 def _grads(fn, s, t):
@@ -89,14 +92,16 @@ def test_a_bad_row_leaves_the_other_rows_alone():
 
 
 def _probe(env, cache):
-    code = ("import warnings, torch; warnings.simplefilter('always')\n"
-            "from ldrld_core import fused, ldrld_terms\n"
-            "print('available', fused.available())\n"
-            "x = torch.arange(10.).view(2, 5)\n"
-            "print('value', round(float(ldrld_terms(x.cos(), x, 3)[0]), 6))\n"
-            "import numpy\n"  # a float32 subnormal: flushed to 0 if loading the kernel set flush-to-zero
-            "print('subnormals', bool(numpy.float32(1e-38) / numpy.float32(1e3) > 0), "
-            "bool((torch.tensor([1e-38]) / 1e3).item() > 0))\n")
+    code = (
+        "import warnings, torch; warnings.simplefilter('always')\n"
+        "from ldrld_core import fused, ldrld_terms\n"
+        "print('available', fused.available())\n"
+        "x = torch.arange(10.).view(2, 5)\n"
+        "print('value', round(float(ldrld_terms(x.cos(), x, 3)[0]), 6))\n"
+        "import numpy\n"  # a float32 subnormal: flushed to 0 if loading the kernel set flush-to-zero
+        "print('subnormals', bool(numpy.float32(1e-38) / numpy.float32(1e3) > 0), "
+        "bool((torch.tensor([1e-38]) / 1e3).item() > 0))\n"
+    )
     env = {**os.environ, "LDRLD_KERNEL_CACHE": str(cache), **env}
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
 

@@ -1,4 +1,5 @@
 """ldrld_terms against the literal per-combination form, by hand, and its invariances."""
+
 import math
 import random
 
@@ -36,8 +37,14 @@ def _values_and_grads(fn, s, t):
     gs_l, gt_l = torch.autograd.grad(local, (s, t), retain_graph=True)
     gs_r, gt_r = torch.autograd.grad(rntk, (s, t), allow_unused=True)
     zeros = torch.zeros_like(s)
-    return [local.detach(), rntk.detach(), gs_l, gt_l,
-            gs_r if gs_r is not None else zeros, gt_r if gt_r is not None else zeros]
+    return [
+        local.detach(),
+        rntk.detach(),
+        gs_l,
+        gt_l,
+        gs_r if gs_r is not None else zeros,
+        gt_r if gt_r is not None else zeros,
+    ]
 
 
 @pytest.mark.parametrize("case", _random_cases(24))

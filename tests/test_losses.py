@@ -1,5 +1,6 @@
 """The loss modules: KD and DKD against the standard forms (tests/reference_forms.py), LDRLDLoss's
 switches, per-row weights, sums of losses and the config builder."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -41,8 +42,12 @@ def test_dkd_matches_the_authors_form_values_and_gradients(n, c, T):
     s, t, y = _data(n, c)
     # the authors' form has no teacher gradient (its masked teacher softmax holds zeros under a log):
     # the teacher side is checked by gradcheck below
-    ours = _value_and_grads(lambda a, b: sum(DKDLoss(alpha=1.0, beta=8.0, temperature=T, warmup=0, ce_weight=0.0)(
-        a, b, y).values()), s, t, teacher_grad=False)
+    ours = _value_and_grads(
+        lambda a, b: sum(DKDLoss(alpha=1.0, beta=8.0, temperature=T, warmup=0, ce_weight=0.0)(a, b, y).values()),
+        s,
+        t,
+        teacher_grad=False,
+    )
     theirs = _value_and_grads(lambda a, b: authors_dkd(a, b, y, 1.0, 8.0, T), s, t, teacher_grad=False)
     for got, want in zip(ours, theirs):
         torch.testing.assert_close(got, want, rtol=1e-8, atol=1e-12)
@@ -94,7 +99,7 @@ def test_ldrld_loss_combines_terms_with_weights():
     assert out["loss_local"].item() == pytest.approx(9.5 * local.item(), rel=1e-12)
     assert out["loss_rntk"].item() == pytest.approx(1.0 * rntk.item(), rel=1e-12)
     assert out["loss_ce"].item() == pytest.approx(F.cross_entropy(s, y).item(), rel=1e-6)
-    assert set(loss(s, t)) == {"loss_local", "loss_rntk"}            # no target: no CE
+    assert set(loss(s, t)) == {"loss_local", "loss_rntk"}  # no target: no CE
     assert set(LDRLDLoss(ce_weight=0)(s, t, y)) == {"loss_local", "loss_rntk"}
 
 
@@ -132,9 +137,12 @@ def test_per_row_weight_and_ignore_mask():
 
 def test_sum_of_losses_for_table_20():
     s, t, y = _data()
-    combo = build_loss(dict(type="DistillLossSum", losses=[
-        dict(type="LDRLDLoss", alpha=8.0, beta=8.0),
-        dict(type="DKDLoss", ce_weight=0.0, warmup=0)]))
+    combo = build_loss(
+        dict(
+            type="DistillLossSum",
+            losses=[dict(type="LDRLDLoss", alpha=8.0, beta=8.0), dict(type="DKDLoss", ce_weight=0.0, warmup=0)],
+        )
+    )
     out = combo(s, t, y)
     assert set(out) == {"loss_ce", "loss_local", "loss_rntk", "loss_tckd", "loss_nckd"}
     with pytest.raises(ValueError, match="counted 2 times"):
@@ -150,16 +158,19 @@ def test_losses_are_differentiable_in_student_only_use():
         assert torch.isfinite(s.grad).all() and s.grad.abs().sum() > 0
 
 
-@pytest.mark.parametrize("cfg,message", [
-    (dict(type="Nope"), "unknown distillation loss type 'Nope'"),
-    (dict(alpha=1.0), "'type' key"),
-    (dict(type="LDRLDLoss", gamma=3), "bad arguments for LDRLDLoss"),
-    (dict(type="LDRLDLoss", alpha=-1), "alpha must be a number >= 0"),
-    (dict(type="LDRLDLoss", depth=1), "depth"),
-    (dict(type="LDRLDLoss", temperature=0), "temperature"),
-    (dict(type="LDRLDLoss", rank_by="x"), "rank_by"),
-    (dict(type="LDRLDLoss", non_target="all"), "non_target"),
-])
+@pytest.mark.parametrize(
+    "cfg,message",
+    [
+        (dict(type="Nope"), "unknown distillation loss type 'Nope'"),
+        (dict(alpha=1.0), "'type' key"),
+        (dict(type="LDRLDLoss", gamma=3), "bad arguments for LDRLDLoss"),
+        (dict(type="LDRLDLoss", alpha=-1), "alpha must be a number >= 0"),
+        (dict(type="LDRLDLoss", depth=1), "depth"),
+        (dict(type="LDRLDLoss", temperature=0), "temperature"),
+        (dict(type="LDRLDLoss", rank_by="x"), "rank_by"),
+        (dict(type="LDRLDLoss", non_target="all"), "non_target"),
+    ],
+)
 def test_bad_configs(cfg, message):
     with pytest.raises(ValueError, match=message):
         build_loss(cfg)
@@ -187,6 +198,7 @@ def test_class_correlation_and_gap():
     import numpy as np
 
     from ldrld_core.correlation import class_correlation, correlation_gap
+
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(200, 6, generator=gen, dtype=torch.float64)
     x[:, 5] = 3.0  # a constant column correlates with nothing

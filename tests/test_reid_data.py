@@ -1,4 +1,5 @@
 """Toy Market-1501: the real layout and names, read by torchreid's own class; bad folders give one error."""
+
 import os
 import subprocess
 import sys
@@ -64,12 +65,19 @@ def test_torchreid_market1501_reads_it_unchanged(toy_root):
 
 def test_appearance_identifies_the_person(toy_root):
     """Identity-dependent appearance: raw pixels already match query to gallery well above chance."""
+
     def pixels(split):
         names = [n for n in _names(toy_root, split) if _pid(n) != -1]
-        feats = [np.asarray(Image.open(os.path.join(toy_root, DATASET_DIR, split, n)).resize((16, 32)),
-                            np.float32).ravel() for n in names]
-        return (np.stack(feats), np.array([_pid(n) for n in names]),
-                np.array([int(NAME_PATTERN.match(n).group(2)) for n in names]))
+        feats = [
+            np.asarray(Image.open(os.path.join(toy_root, DATASET_DIR, split, n)).resize((16, 32)), np.float32).ravel()
+            for n in names
+        ]
+        return (
+            np.stack(feats),
+            np.array([_pid(n) for n in names]),
+            np.array([int(NAME_PATTERN.match(n).group(2)) for n in names]),
+        )
+
     qf, q_pids, q_cams = pixels("query")
     gf, g_pids, g_cams = pixels("bounding_box_test")
     distmat = ((qf[:, None, :] - gf[None, :, :]) ** 2).sum(-1)
@@ -109,8 +117,12 @@ def test_file_names_outside_the_pattern(tmp_path, bad_name):
 def test_tool_prints_one_error_without_traceback(tmp_path):
     data_dir = make_toy_market1501(tmp_path, num_train_ids=2, num_test_ids=1)
     Image.new("RGB", (64, 128)).save(os.path.join(data_dir, "query", "bad-name.jpg"))
-    done = subprocess.run([sys.executable, TOOL, "--root", str(tmp_path), "--device", "cpu",
-                           "--save-dir", str(tmp_path / "run")], capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, TOOL, "--root", str(tmp_path), "--device", "cpu", "--save-dir", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert done.returncode == 2
     errors = [line for line in done.stderr.splitlines() if line.startswith("train_reid.py: error:")]
     assert len(errors) == 1 and "bad-name.jpg" in errors[0], done.stderr

@@ -5,6 +5,7 @@ One full run (no --mode: the teacher is absent, so it trains the teacher, then
 the student, each ending in torchreid's test) is shared by the module; the other
 tests reuse its checkpoints.
 """
+
 import argparse
 import contextlib
 import io
@@ -42,8 +43,14 @@ def config(workdir):
 def full_run(workdir, config):
     """`python tools/train_reid.py --config tiny.yaml` from a folder whose data/ holds Market-1501:
     the default root and the default save dir."""
-    make_toy_market1501(workdir / "data", seed=0, num_train_ids=NUM_IDS, num_test_ids=4,
-                        train_images_per_id=IMAGES_PER_ID, gallery_images_per_id=4)  # 24 gallery images
+    make_toy_market1501(
+        workdir / "data",
+        seed=0,
+        num_train_ids=NUM_IDS,
+        num_test_ids=4,
+        train_images_per_id=IMAGES_PER_ID,
+        gallery_images_per_id=4,
+    )  # 24 gallery images
     cwd = os.getcwd()
     os.chdir(workdir)
     try:
@@ -51,8 +58,15 @@ def full_run(workdir, config):
     finally:
         os.chdir(cwd)
     save_dir = workdir / "work_dirs" / "reid_toy"
-    return {"code": code, "out": out, "err": err, "save_dir": save_dir, "root": workdir / "data",
-            "teacher": save_dir / "teacher" / "model.pth", "student": save_dir / "student_ldrld" / "model.pth"}
+    return {
+        "code": code,
+        "out": out,
+        "err": err,
+        "save_dir": save_dir,
+        "root": workdir / "data",
+        "teacher": save_dir / "teacher" / "model.pth",
+        "student": save_dir / "student_ldrld" / "model.pth",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +95,7 @@ def test_full_run_trains_teacher_then_student_then_evaluates(full_run):
     assert {"rank1", "mAP"} <= set(result) and 0 <= result["rank1"] <= 1 and 0 <= result["mAP"] <= 1
     last = out.strip().splitlines()[-1]
     assert f"rank-1 {result['rank1']:.1%}, mAP {result['mAP']:.1%}" in last
-    printed = out[out.rindex("** Results **"):]  # torchreid's printed CMC agrees with the record
+    printed = out[out.rindex("** Results **") :]  # torchreid's printed CMC agrees with the record
     assert f"mAP: {result['mAP']:.1%}" in printed and f"Rank-1  : {result['rank1']:.1%}" in printed
     assert result["teacher_checkpoint"] == str(full_run["teacher"])
 
@@ -112,9 +126,18 @@ def test_student_distilled_one_epoch_with_every_term_logged(full_run):
 
 
 def test_eval_reports_what_torchreid_evaluate_rank_gives(full_run, config, cfg_and_data):
-    code, out, err = run_tool("--config", config,
-                              "--root", full_run["root"], "--save-dir", full_run["save_dir"], "--mode", "eval",
-                              "--student-checkpoint", full_run["student"])
+    code, out, err = run_tool(
+        "--config",
+        config,
+        "--root",
+        full_run["root"],
+        "--save-dir",
+        full_run["save_dir"],
+        "--mode",
+        "eval",
+        "--student-checkpoint",
+        full_run["student"],
+    )
     assert code == 0, err
     reported = json.loads((full_run["save_dir"] / "results_eval.json").read_text())
     # Independently: features of the saved student, torchreid's distance and evaluate_rank.
@@ -126,9 +149,11 @@ def test_eval_reports_what_torchreid_evaluate_rank_gives(full_run, config, cfg_a
     with torch.no_grad():
         for split in ("query", "gallery"):
             batches = list(datamanager.test_loader["market1501"][split])
-            feats[split] = (torch.cat([model(b["img"]) for b in batches]),
-                            np.concatenate([b["pid"].numpy() for b in batches]),
-                            np.concatenate([b["camid"].numpy() for b in batches]))
+            feats[split] = (
+                torch.cat([model(b["img"]) for b in batches]),
+                np.concatenate([b["pid"].numpy() for b in batches]),
+                np.concatenate([b["camid"].numpy() for b in batches]),
+            )
     (qf, q_pids, q_cams), (gf, g_pids, g_cams) = feats["query"], feats["gallery"]
     distmat = compat.metrics().compute_distance_matrix(qf, gf, "euclidean").numpy()
     cmc, mean_ap = compat.metrics().evaluate_rank(distmat, q_pids, g_pids, q_cams, g_cams)
@@ -148,8 +173,9 @@ def test_engine_keeps_teacher_frozen_unregistered_and_bit_identical(full_run, cf
     student = _fresh("resnet18")
     student_before = student.conv1.weight.detach().clone()
     optimizer = compat.optim().build_optimizer(student, optim="amsgrad", lr=3e-4)
-    engine = DistillSoftmaxEngine(datamanager, student, optimizer, teacher,
-                                  dict(type="LDRLDLoss", depth=3, ce_weight=0.0), use_gpu=False)
+    engine = DistillSoftmaxEngine(
+        datamanager, student, optimizer, teacher, dict(type="LDRLDLoss", depth=3, ce_weight=0.0), use_gpu=False
+    )
     assert engine.get_model_names() == ["model"] and engine._models["model"] is student
     engine.max_epoch = 1
     with contextlib.redirect_stdout(io.StringIO()):
@@ -161,10 +187,13 @@ def test_engine_keeps_teacher_frozen_unregistered_and_bit_identical(full_run, cf
     assert not torch.equal(student.conv1.weight, student_before)
 
 
-@pytest.mark.parametrize("loss, terms", [
-    (dict(type="KDLoss", ce_weight=0.0), {"loss_kd"}),
-    (dict(type="DKDLoss", warmup=0, ce_weight=0.0), {"loss_tckd", "loss_nckd"}),
-])
+@pytest.mark.parametrize(
+    "loss, terms",
+    [
+        (dict(type="KDLoss", ce_weight=0.0), {"loss_kd"}),
+        (dict(type="DKDLoss", warmup=0, ce_weight=0.0), {"loss_tckd", "loss_nckd"}),
+    ],
+)
 def test_kd_and_dkd_are_selectable(cfg_and_data, loss, terms):
     from ldrld_reid.engine import DistillSoftmaxEngine
 
@@ -191,8 +220,20 @@ def test_ce_counted_twice_is_refused(cfg_and_data):
 def test_resume_continues_from_the_saved_epoch(full_run, config, workdir):
     last = full_run["save_dir"] / "teacher" / "model" / "model.pth.tar-1"
     save_dir = workdir / "resumed"
-    code, out, err = run_tool("--config", config, "--root", full_run["root"], "--save-dir", save_dir,
-                              "--mode", "teacher", "--max-epoch", 2, "--resume", last)
+    code, out, err = run_tool(
+        "--config",
+        config,
+        "--root",
+        full_run["root"],
+        "--save-dir",
+        save_dir,
+        "--mode",
+        "teacher",
+        "--max-epoch",
+        2,
+        "--resume",
+        last,
+    )
     assert code == 0, err
     assert "1 epoch(s) done" in out and "epoch: [2/2]" in out and "epoch: [1/2]" not in out
     resumed = _load(save_dir / "teacher" / "model" / "model.pth.tar-2")
@@ -206,19 +247,32 @@ def test_resume_continues_from_the_saved_epoch(full_run, config, workdir):
 def test_teacher_of_other_identities_is_one_clear_error(full_run, config, workdir):
     other = workdir / "other_data"
     make_toy_market1501(other, seed=1, num_train_ids=5, num_test_ids=2, train_images_per_id=2)
-    code, out, err = run_tool("--config", config, "--root", other, "--save-dir", workdir / "other_run",
-                              "--mode", "student", "--teacher-checkpoint", full_run["teacher"])
+    code, out, err = run_tool(
+        "--config",
+        config,
+        "--root",
+        other,
+        "--save-dir",
+        workdir / "other_run",
+        "--mode",
+        "student",
+        "--teacher-checkpoint",
+        full_run["teacher"],
+    )
     assert code == 2 and "Traceback" not in err
     expected = f"teacher checkpoint {full_run['teacher']} classifies {NUM_IDS} identities but the training data has 5"
     assert expected in err
     assert not (workdir / "other_run" / "student_ldrld").exists()
 
 
-@pytest.mark.parametrize("args, option", [
-    (["--mode", "student", "--teacher-checkpoint", "nowhere/teacher.pth"], "--teacher-checkpoint"),
-    (["--mode", "eval", "--student-checkpoint", "nowhere/student.pth"], "--student-checkpoint"),
-    (["--mode", "teacher", "--resume", "nowhere/model.pth.tar-1"], "--resume"),
-])
+@pytest.mark.parametrize(
+    "args, option",
+    [
+        (["--mode", "student", "--teacher-checkpoint", "nowhere/teacher.pth"], "--teacher-checkpoint"),
+        (["--mode", "eval", "--student-checkpoint", "nowhere/student.pth"], "--student-checkpoint"),
+        (["--mode", "teacher", "--resume", "nowhere/model.pth.tar-1"], "--resume"),
+    ],
+)
 def test_missing_checkpoint_is_one_clear_error(full_run, config, workdir, args, option):
     code, out, err = run_tool("--config", config, "--root", full_run["root"], "--save-dir", workdir / "x", *args)
     assert code == 2 and "Traceback" not in err

@@ -1,4 +1,5 @@
 """Re-ID pieces on their own: atomic checkpoints, torchreid's checkpoints, the config."""
+
 import argparse
 import os
 import pickle
@@ -36,9 +37,16 @@ def _torchreid_checkpoint(folder, num_classes):
     model = compat.models().build_model("resnet18", num_classes, loss="softmax", pretrained=False)
     optimizer = compat.optim().build_optimizer(model, optim="amsgrad", lr=3e-4)
     scheduler = compat.optim().build_lr_scheduler(optimizer, lr_scheduler="multi_step", stepsize=[20, 40])
-    compat.utils().save_checkpoint({"state_dict": model.state_dict(), "epoch": 60, "rank1": np.float32(0.9),
-                                    "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
-                                   str(folder))
+    compat.utils().save_checkpoint(
+        {
+            "state_dict": model.state_dict(),
+            "epoch": 60,
+            "rank1": np.float32(0.9),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+        },
+        str(folder),
+    )
     return model, os.path.join(folder, "model.pth.tar-60")
 
 
@@ -63,13 +71,15 @@ def test_shipped_config_is_the_documented_recipe():
     assert (cfg["teacher"]["name"], cfg["model"]["name"]) == ("resnet50", "resnet18")
     assert cfg["train"]["optim"] == "amsgrad" and cfg["train"]["max_epoch"] == 60
     assert cfg["train"]["fixbase_epoch"] == 5 and cfg["loss"]["softmax"]["label_smooth"]
-    assert distill_loss_config(cfg) == dict(type="LDRLDLoss", ce_weight=0.0, alpha=9.5, beta=1.0, depth=7,
-                                            temperature=4.0)  # Table 11's optimum, the paper's T and d
+    assert distill_loss_config(cfg) == dict(
+        type="LDRLDLoss", ce_weight=0.0, alpha=9.5, beta=1.0, depth=7, temperature=4.0
+    )  # Table 11's optimum, the paper's T and d
 
 
 def test_yaml_keys_are_torchreids_own_and_files_inherit_with_base(tmp_path):
     """The defaults are torchreid's (scripts/default_config.py); a recipe states only what differs."""
     from ldrld_reid.config import DEFAULTS, run_kwargs
+
     assert DEFAULTS["train"]["batch_size"] == 32 and DEFAULTS["test"]["eval_freq"] == -1
     assert DEFAULTS["model"]["name"] == "resnet50" and DEFAULTS["train"]["optim"] == "adam"
     shipped = open(os.path.join(REPO, "configs", "reid", "market1501_r50_r18_ldrld.yaml")).read()

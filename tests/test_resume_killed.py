@@ -2,6 +2,7 @@
 against the same run uninterrupted: classification and Re-ID end with bit-identical
 weights; detection (whose augmentations draw from global random states MMEngine does not
 save) with the same iteration count, learning-rate schedule and optimizer state."""
+
 import os
 
 import torch
@@ -30,8 +31,16 @@ def test_classification_resumes_bit_identically(tmp_path):
     _, students = make_digits(str(tmp_path / "data"), teacher_per_class=8, student_per_class=4, test_per_class=2)
     config = os.path.join(TOY, "cls", "student.py")
     # 40 digits, batch 16: 3 iterations an epoch, 3 epochs, a checkpoint after each
-    args = [config, "--data-root", students, "--cfg-options", "train_cfg.max_epochs=3", "train_cfg.val_interval=3",
-            "train_dataloader.batch_size=16", "default_hooks.logger.interval=1"]
+    args = [
+        config,
+        "--data-root",
+        students,
+        "--cfg-options",
+        "train_cfg.max_epochs=3",
+        "train_cfg.val_interval=3",
+        "train_dataloader.batch_size=16",
+        "default_hooks.logger.interval=1",
+    ]
     whole, parts = tmp_path / "whole", tmp_path / "parts"
     run_tool("train_cls.py", *args[:3], "--work-dir", whole, *args[3:], env=THREADS)
     kill_when("train_cls.py", *args[:3], "--work-dir", parts, *args[3:], line="Epoch(train) [2][2/3]", env=THREADS)
@@ -43,11 +52,25 @@ def test_classification_resumes_bit_identically(tmp_path):
 
 
 def test_reid_resumes_bit_identically(tmp_path):
-    make_toy_market1501(tmp_path / "data", seed=0, num_train_ids=6, num_test_ids=6, train_images_per_id=4,
-                        gallery_images_per_id=4)  # 24 training images: 3 batches of 8 an epoch
-    args = ["--config", os.path.join(TOY, "reid", "market1501_toy.yaml"), "--root", tmp_path / "data",
-            "--mode", "teacher", "--max-epoch", "3", "--eval-freq", "1", "--seed", "0",
-            "--cfg-options", "train.print_freq=1"]
+    make_toy_market1501(
+        tmp_path / "data", seed=0, num_train_ids=6, num_test_ids=6, train_images_per_id=4, gallery_images_per_id=4
+    )  # 24 training images: 3 batches of 8 an epoch
+    args = [
+        "--config",
+        os.path.join(TOY, "reid", "market1501_toy.yaml"),
+        "--root",
+        tmp_path / "data",
+        "--mode",
+        "teacher",
+        "--max-epoch",
+        "3",
+        "--eval-freq",
+        "1",
+        "--seed",
+        "0",
+        "--cfg-options",
+        "train.print_freq=1",
+    ]
     run_tool("train_reid.py", *args, "--save-dir", tmp_path / "whole", env=THREADS)
     kill_when("train_reid.py", *args, "--save-dir", tmp_path / "parts", line="epoch: [3/3][1/3]", env=THREADS)
     assert sorted(os.listdir(tmp_path / "parts" / "teacher" / "model")) == ["model.pth.tar-1", "model.pth.tar-2"]
@@ -60,8 +83,15 @@ def test_reid_resumes_bit_identically(tmp_path):
 
 def test_detection_resumes_with_the_same_schedule_and_optimizer_state(tmp_path):
     data = make_toy_coco(str(tmp_path / "data"), num_train=6, num_val=2, image_size=(128, 96))  # 3 iterations
-    args = [toy_config("student"), "--data-root", data, "--cfg-options", "train_cfg.max_epochs=3",
-            "train_cfg.val_interval=3", "default_hooks.logger.interval=1"]
+    args = [
+        toy_config("student"),
+        "--data-root",
+        data,
+        "--cfg-options",
+        "train_cfg.max_epochs=3",
+        "train_cfg.val_interval=3",
+        "default_hooks.logger.interval=1",
+    ]
     whole, parts = tmp_path / "whole", tmp_path / "parts"
     run_tool("train_det.py", *args[:3], "--work-dir", whole, *args[3:], env=THREADS)
     kill_when("train_det.py", *args[:3], "--work-dir", parts, *args[3:], line="Epoch(train) [2][2/3]", env=THREADS)

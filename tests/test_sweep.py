@@ -1,6 +1,7 @@
 """tools/sweep.py and tools/report.py on toy classification runs (submitit's local executor,
 CPU); the Slurm job script submitit writes for a sweep (a stand-in sbatch, no cluster);
 a killed sweep re-invoked finishes only what is missing."""
+
 import json
 import os
 import signal
@@ -17,22 +18,44 @@ from toy.digits import make_digits
 from tool_helpers import ROOT, TOY, run_tool, tool_command
 
 CONFIG = os.path.join(TOY, "cls", "student.py")
-ONE_EPOCH = ["--extra", "--cfg-options", "train_cfg.max_epochs=1", "train_cfg.val_interval=1",
-             "train_dataloader.batch_size=16"]
+ONE_EPOCH = [
+    "--extra",
+    "--cfg-options",
+    "train_cfg.max_epochs=1",
+    "train_cfg.val_interval=1",
+    "train_dataloader.batch_size=16",
+]
 
 
 @pytest.fixture(scope="module")
 def digits(tmp_path_factory):
-    _, students = make_digits(str(tmp_path_factory.mktemp("digits")), teacher_per_class=2, student_per_class=4,
-                              test_per_class=2)
+    _, students = make_digits(
+        str(tmp_path_factory.mktemp("digits")), teacher_per_class=2, student_per_class=4, test_per_class=2
+    )
     return students
 
 
 @pytest.fixture(scope="module")
 def sweep(digits, tmp_path_factory):
     out = tmp_path_factory.mktemp("sweep")
-    proc = run_tool("sweep.py", CONFIG, "--seeds", "0", "1", "--grid", "optim_wrapper.optimizer.lr=0.05,0.1",
-                    "--data-root", digits, "--out", out, "--max-parallel", "2", "--threads", "1", *ONE_EPOCH)
+    proc = run_tool(
+        "sweep.py",
+        CONFIG,
+        "--seeds",
+        "0",
+        "1",
+        "--grid",
+        "optim_wrapper.optimizer.lr=0.05,0.1",
+        "--data-root",
+        digits,
+        "--out",
+        out,
+        "--max-parallel",
+        "2",
+        "--threads",
+        "1",
+        *ONE_EPOCH,
+    )
     return out, proc
 
 
@@ -74,6 +97,7 @@ def test_report_equals_the_runs_own_logs(sweep):
 
 def test_paper_numbers_stand_beside_the_packaged_recipes():
     from ldrld_runs.report import _paper_value, config_key, paper_numbers
+
     paper = paper_numbers()
     key = config_key(os.path.join(ROOT, "configs", "cls", "cifar100", "resnet32x4_resnet8x4_ldrld.py"))
     assert _paper_value(paper, key, {}) == (77.20, "15, 18, 20")
@@ -87,8 +111,13 @@ def test_paper_numbers_stand_beside_the_packaged_recipes():
 def test_a_killed_sweep_finishes_only_what_is_missing(digits, tmp_path):
     out = tmp_path / "sweep"
     args = [CONFIG, "--seeds", "0", "1", "2", "--data-root", digits, "--out", out, "--threads", "1", *ONE_EPOCH]
-    proc = subprocess.Popen(tool_command("sweep.py", *args), cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        tool_command("sweep.py", *args),
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     first = out / "student" / "default" / "seed0" / "done.json"
     deadline = time.time() + 300
     while not first.exists() and time.time() < deadline and proc.poll() is None:
@@ -108,8 +137,22 @@ def test_a_killed_sweep_finishes_only_what_is_missing(digits, tmp_path):
 def test_a_failed_run_is_reported_with_the_tools_own_error(digits, tmp_path):
     """The student config has no distillation loss, so a grid over its weight fails in the tool:
     the sweep's line for that run carries the tool's error line, and the sweep exits 1."""
-    proc = run_tool("sweep.py", CONFIG, "--seeds", "0", "--grid", "model.distill_loss.alpha=8.0", "--data-root", digits,
-                    "--out", tmp_path / "sweep", "--threads", "1", *ONE_EPOCH, check=False)
+    proc = run_tool(
+        "sweep.py",
+        CONFIG,
+        "--seeds",
+        "0",
+        "--grid",
+        "model.distill_loss.alpha=8.0",
+        "--data-root",
+        digits,
+        "--out",
+        tmp_path / "sweep",
+        "--threads",
+        "1",
+        *ONE_EPOCH,
+        check=False,
+    )
     assert proc.returncode == 1
     line = next(x for x in proc.stdout.splitlines() if "FAILED" in x)
     assert "student/alpha=8.0/seed0 (train_cls.py: error: --cfg-options" in line and "distill_loss" in line
@@ -118,9 +161,12 @@ def test_a_failed_run_is_reported_with_the_tools_own_error(digits, tmp_path):
 
 def test_the_failure_reason_comes_from_this_attempts_part_of_the_log(tmp_path):
     from ldrld_runs.execute import failure_reason
+
     log = tmp_path / "sweep.log"
-    log.write_text("$ tool a\ntrain_cls.py: error: an earlier attempt's input\n$ tool a --resume\nepoch 3\n"
-                   "train_cls.py: failed: RuntimeError: out of memory (LDRLD_DEBUG=1 for the traceback)\n")
+    log.write_text(
+        "$ tool a\ntrain_cls.py: error: an earlier attempt's input\n$ tool a --resume\nepoch 3\n"
+        "train_cls.py: failed: RuntimeError: out of memory (LDRLD_DEBUG=1 for the traceback)\n"
+    )
     assert failure_reason(RuntimeError("exit status 1; log: x"), log).startswith("train_cls.py: failed: RuntimeError")
     log.write_text("$ tool a\ntrain_cls.py: error: an earlier attempt's input\n$ tool a --resume\nKilled\n")
     assert failure_reason(RuntimeError("job failed\nexit status 137; log: x"), log) == "exit status 137"
@@ -135,10 +181,18 @@ def test_a_run_waits_for_a_prerequisite_that_another_invocation_is_still_running
     from ldrld_runs.execute import execute
     from ldrld_runs.job import write_marker
     from ldrld_runs.plan import Run
+
     teacher = Run(task="plot", config="", seed=0, name="teacher", work_dir=str(tmp_path / "teacher"))
     stamp = tmp_path / "student_started"
-    student = Run(task="plot", config="", seed=0, name="student", work_dir=str(tmp_path / "student"),
-                  after=["teacher"], command=[sys.executable, "-c", f"open({str(stamp)!r}, 'w').close()"])
+    student = Run(
+        task="plot",
+        config="",
+        seed=0,
+        name="student",
+        work_dir=str(tmp_path / "student"),
+        after=["teacher"],
+        command=[sys.executable, "-c", f"open({str(stamp)!r}, 'w').close()"],
+    )
     os.makedirs(teacher.work_dir)
     elsewhere = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     write_marker(os.path.join(teacher.work_dir, "running.json"), {"pid": elsewhere.pid, "host": socket.gethostname()})
@@ -154,8 +208,9 @@ def test_a_run_waits_for_a_prerequisite_that_another_invocation_is_still_running
     finisher = threading.Thread(target=teacher_finishes)
     finisher.start()
     try:
-        finished, failed, skipped = execute([teacher, student], "local", str(tmp_path / "submitit"), 2,
-                                            print_fn=lambda *a, **k: None)
+        finished, failed, skipped = execute(
+            [teacher, student], "local", str(tmp_path / "submitit"), 2, print_fn=lambda *a, **k: None
+        )
     finally:
         finisher.join()
         elsewhere.kill()
@@ -167,6 +222,7 @@ def test_a_run_waits_for_a_prerequisite_that_another_invocation_is_still_running
 def test_gpu_numbers_follow_the_parents_visible_devices(monkeypatch):
     from ldrld_core.errors import InputError
     from ldrld_runs.execute import physical_gpus
+
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     assert physical_gpus([0, 1]) == (0, 1)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
@@ -180,24 +236,38 @@ def test_slurm_job_array_script(tmp_path, monkeypatch):
     """submitit's own sbatch script for a sweep on a cluster; a stand-in sbatch records the submission."""
     from ldrld_runs.execute import make_executor, submit_array
     from ldrld_runs.plan import build_plan
+
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "sbatch").write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path / 'sbatch_args'}\n"
-                                    "echo 'Submitted batch job 4242'\n")
+    (bin_dir / "sbatch").write_text(
+        f"#!/bin/sh\necho \"$@\" > {tmp_path / 'sbatch_args'}\necho 'Submitted batch job 4242'\n"
+    )
     (bin_dir / "sbatch").chmod(0o755)
     (bin_dir / "srun").write_text("#!/bin/sh\nexit 0\n")  # submitit looks for srun before it submits
     (bin_dir / "srun").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     runs = build_plan([CONFIG], [0, 1, 2], (), str(tmp_path / "out"), "data/digits")
-    executor = make_executor("slurm", str(tmp_path / "submitit"), gpus_per_run=1, threads=4,
-                             slurm=dict(partition="gpu", time=720, account="lab", setup=["module load cuda"]))
+    executor = make_executor(
+        "slurm",
+        str(tmp_path / "submitit"),
+        gpus_per_run=1,
+        threads=4,
+        slurm=dict(partition="gpu", time=720, account="lab", setup=["module load cuda"]),
+    )
     jobs = submit_array(executor, runs, max_parallel=2, env={"OMP_NUM_THREADS": "4"})
     assert [j.job_id for j in jobs] == ["4242_0", "4242_1", "4242_2"]
     scripts = list((tmp_path / "submitit").glob("*_submission.sh"))
     assert len(scripts) == 1
     script = scripts[0].read_text()
-    for line in ("#SBATCH --partition=gpu", "#SBATCH --time=720", "#SBATCH --gpus-per-node=1",
-                 "#SBATCH --cpus-per-task=4", "#SBATCH --account=lab", "#SBATCH --array=0-2%2", "module load cuda"):
+    for line in (
+        "#SBATCH --partition=gpu",
+        "#SBATCH --time=720",
+        "#SBATCH --gpus-per-node=1",
+        "#SBATCH --cpus-per-task=4",
+        "#SBATCH --account=lab",
+        "#SBATCH --array=0-2%2",
+        "module load cuda",
+    ):
         assert line in script, (line, script)
     assert f"{sys.executable} -u -m submitit.core._submit" in script.replace("'", "")
     assert (tmp_path / "sbatch_args").read_text().strip().endswith(".sh")  # submitit's own script went to sbatch

@@ -1,5 +1,6 @@
 """Running the command-line tools as a user does: in a fresh interpreter, or (for speed) their
 ``main`` in this process; and running one until a line appears, then killing it with SIGKILL."""
+
 import contextlib
 import importlib.util
 import io
@@ -20,11 +21,18 @@ def tool_command(tool, *args):
 
 def run_tool(tool, *args, check=True, timeout=600, env=None, cwd=ROOT):
     """``tools/<tool> ARGS`` in a fresh interpreter; ``check``: fail with its output unless it exits 0."""
-    proc = subprocess.run(tool_command(tool, *args), cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env=None if env is None else dict(os.environ, **env))
+    proc = subprocess.run(
+        tool_command(tool, *args),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=None if env is None else dict(os.environ, **env),
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"{tool} exited {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\n"
-                             f"stderr:\n{proc.stderr[-6000:]}")
+        raise AssertionError(
+            f"{tool} exited {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-6000:]}"
+        )
     return proc
 
 
@@ -48,8 +56,14 @@ def call_tool(tool, *args):
 def kill_when(tool, *args, line, timeout=600, env=None):
     """Run ``tools/<tool> ARGS`` until it prints a line containing ``line``, then SIGKILL it.
     Returns everything it printed; fails if it ends before printing that line."""
-    proc = subprocess.Popen(tool_command(tool, *args), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=None if env is None else dict(os.environ, **env))
+    proc = subprocess.Popen(
+        tool_command(tool, *args),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=None if env is None else dict(os.environ, **env),
+    )
     seen = []
     try:
         for text in proc.stdout:
@@ -61,6 +75,7 @@ def kill_when(tool, *args, line, timeout=600, env=None):
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == -signal.SIGKILL, f"{tool} ended ({proc.returncode}) before printing {line!r}:\n" + \
-        "".join(seen[-40:])
+    assert proc.returncode == -signal.SIGKILL, (
+        f"{tool} ended ({proc.returncode}) before printing {line!r}:\n" + "".join(seen[-40:])
+    )
     return "".join(seen)

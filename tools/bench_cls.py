@@ -18,6 +18,7 @@ weights: the cost does not depend on them. ``--fast`` times the fast path of
 autocast and, on a GPU, ``train_step`` under ``torch.compile(mode='reduce-overhead')``.
 A benchmark, not a test.
 """
+
 import argparse
 import json
 import os
@@ -33,8 +34,9 @@ CIFAR_TRAIN_IMAGES = 50000
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__
+    )
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--pair", default="resnet32x4:resnet8x4", help="TEACHER:STUDENT (CIFAR family)")
     parser.add_argument("--batch-size", type=int, default=64)
@@ -49,8 +51,11 @@ def parse_args(argv=None):
     parser.add_argument("--amp", choices=["none", "bf16", "fp16"], default="none", help="autocast dtype")
     parser.add_argument("--compile-loss", action="store_true", help="LDRLDLoss(compile=True)")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads on CPU")
-    parser.add_argument("--fast", action="store_true",
-                        help="the fast path: data on the device, channels_last, bf16, the step compiled on a GPU")
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="the fast path: data on the device, channels_last, bf16, the step compiled on a GPU",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON too")
     return parser.parse_args(argv)
 
@@ -63,17 +68,26 @@ def synthetic_cifar(folder, images=CIFAR_TRAIN_IMAGES, seed=0):
     with open(os.path.join(root, "meta"), "wb") as f:
         pickle.dump({"fine_label_names": [f"c{i}" for i in range(100)]}, f)
     with open(os.path.join(root, "train"), "wb") as f:
-        pickle.dump({"data": rng.integers(0, 256, (images, 3072), dtype=np.uint8),
-                     "fine_labels": rng.integers(0, 100, images).tolist(),
-                     "filenames": [f"{i}.png" for i in range(images)]}, f, protocol=4)
+        pickle.dump(
+            {
+                "data": rng.integers(0, 256, (images, 3072), dtype=np.uint8),
+                "fine_labels": rng.integers(0, 100, images).tolist(),
+                "filenames": [f"{i}.png" for i in range(images)],
+            },
+            f,
+            protocol=4,
+        )
     return folder
 
 
 def method_loss(method, teacher, student):
     """The distillation loss of ``method`` with the recipe's values for the pair when it has one."""
     from ldrld_cls import recipes
-    pair = next((p for p in recipes.PAIRS if p.dataset == "cifar100" and (p.teacher, p.student) == (teacher, student)),
-                recipes.Pair("cifar100", "-", teacher, student, 1.0, 1.0, 0.05))
+
+    pair = next(
+        (p for p in recipes.PAIRS if p.dataset == "cifar100" and (p.teacher, p.student) == (teacher, student)),
+        recipes.Pair("cifar100", "-", teacher, student, 1.0, 1.0, 0.05),
+    )
     if method == "ce":
         return None
     loss_type, args = recipes.method_loss(pair, method)
@@ -85,10 +99,21 @@ def build(method, teacher, student, device, compile_loss, folder, fast=False):
     from mmengine.registry import MODELS
 
     from ldrld_cls.engine.smoke import write_random_teacher
-    cfg = dict(type="ClsDistiller", num_classes=100, student=dict(arch=student),
-               data_preprocessor=dict(type="ClsDataPreprocessor", mean=(0.5071, 0.4867, 0.4408),
-                                      std=(0.2675, 0.2565, 0.2761), pad=4, flip=True, channels_last=fast),
-               channels_last=fast)
+
+    cfg = dict(
+        type="ClsDistiller",
+        num_classes=100,
+        student=dict(arch=student),
+        data_preprocessor=dict(
+            type="ClsDataPreprocessor",
+            mean=(0.5071, 0.4867, 0.4408),
+            std=(0.2675, 0.2565, 0.2761),
+            pad=4,
+            flip=True,
+            channels_last=fast,
+        ),
+        channels_last=fast,
+    )
     loss = method_loss(method, teacher, student)
     if loss is not None:
         if loss["type"] == "LDRLDLoss" and compile_loss:
@@ -99,10 +124,16 @@ def build(method, teacher, student, device, compile_loss, folder, fast=False):
         cfg.update(teacher=dict(arch=teacher, checkpoint=path), distill_loss=loss)
     model = MODELS.build(cfg).to(device)
     model.train()
-    wrapper = build_optim_wrapper(model, dict(constructor="StudentOptimWrapperConstructor",
-                                              optimizer=dict(type="SGD", lr=0.05, momentum=0.9, weight_decay=5e-4)))
+    wrapper = build_optim_wrapper(
+        model,
+        dict(
+            constructor="StudentOptimWrapperConstructor",
+            optimizer=dict(type="SGD", lr=0.05, momentum=0.9, weight_decay=5e-4),
+        ),
+    )
     if fast and str(device).startswith("cuda"):
         from ldrld_core.compiled import compiled
+
         model.train_step = compiled(model.train_step, mode="reduce-overhead")
     return model, wrapper
 
@@ -157,10 +188,19 @@ def run_benchmark(args, loader, teacher, student, folder):
                 limit = len(loader) if args.full_epoch else args.steps
                 seconds, done = time_steps(*built[m], _take(loader, limit), args.device)
                 epoch_s[m].append(seconds * len(loader) / done)
-    peak = torch.cuda.max_memory_allocated() / 2 ** 20 if str(args.device).startswith("cuda") else None
-    return [dict(method=m, ms_per_step=1000 * statistics.median(step_s[m]), s_per_epoch=statistics.median(epoch_s[m]),
-                 ms_per_step_rounds=[1000 * v for v in step_s[m]], epoch_measured=args.full_epoch,
-                 loader_steps=len(loader) if args.full_epoch else args.steps, peak_mib=peak) for m in methods]
+    peak = torch.cuda.max_memory_allocated() / 2**20 if str(args.device).startswith("cuda") else None
+    return [
+        dict(
+            method=m,
+            ms_per_step=1000 * statistics.median(step_s[m]),
+            s_per_epoch=statistics.median(epoch_s[m]),
+            ms_per_step_rounds=[1000 * v for v in step_s[m]],
+            epoch_measured=args.full_epoch,
+            loader_steps=len(loader) if args.full_epoch else args.steps,
+            peak_mib=peak,
+        )
+        for m in methods
+    ]
 
 
 def main(argv=None):
@@ -176,21 +216,30 @@ def main(argv=None):
     from mmengine.runner import Runner
 
     import ldrld_cls.engine  # noqa: F401
+
     with tempfile.TemporaryDirectory() as tmp:
         root = args.data_root or synthetic_cifar(tmp, args.images)
         loader_cfg = dict(
-            batch_size=args.batch_size, num_workers=args.workers, persistent_workers=args.workers > 0,
-            pin_memory=on_gpu, sampler=dict(type="DefaultSampler", shuffle=True),
-            collate_fn=dict(type="default_collate"), dataset=dict(type="CIFAR100", data_root=root, split="train"))
+            batch_size=args.batch_size,
+            num_workers=args.workers,
+            persistent_workers=args.workers > 0,
+            pin_memory=on_gpu,
+            sampler=dict(type="DefaultSampler", shuffle=True),
+            collate_fn=dict(type="default_collate"),
+            dataset=dict(type="CIFAR100", data_root=root, split="train"),
+        )
         if args.fast:
             from ldrld_cls.engine.fast import on_device_loader
+
             loader_cfg = on_device_loader(loader_cfg)
             loader_cfg["dataset"]["device"] = args.device
         loader = Runner.build_dataloader(loader_cfg, seed=0)
         results = run_benchmark(args, loader, teacher, student, tmp)
     device = torch.cuda.get_device_name() if on_gpu else f"CPU ({torch.get_num_threads()} threads)"
-    print(f"{teacher} -> {student}, batch {args.batch_size}, {len(loader)} steps per epoch, device: {device}, "
-          f"torch {torch.__version__}, amp {args.amp}, fast path {'on' if args.fast else 'off'}")
+    print(
+        f"{teacher} -> {student}, batch {args.batch_size}, {len(loader)} steps per epoch, device: {device}, "
+        f"torch {torch.__version__}, amp {args.amp}, fast path {'on' if args.fast else 'off'}"
+    )
     print(f"{'method':8s} {'ms/step':>9s} {'s/epoch with data loading':>27s}   (median of {args.rounds} rounds)")
     for r in results:
         how = "measured" if r["epoch_measured"] else f"extrapolated from {r['loader_steps']} steps"
@@ -199,8 +248,15 @@ def main(argv=None):
     by = {r["method"]: r for r in results}
     if "kd" in by and "ldrld" in by:
         print(f"LDRLD / KD per step: {by['ldrld']['ms_per_step'] / by['kd']['ms_per_step']:.3f}")
-    report = dict(device=device, pair=args.pair, batch_size=args.batch_size, steps_per_epoch=len(loader),
-                  fast=args.fast, amp=args.amp, results=results)
+    report = dict(
+        device=device,
+        pair=args.pair,
+        batch_size=args.batch_size,
+        steps_per_epoch=len(loader),
+        fast=args.fast,
+        amp=args.amp,
+        results=results,
+    )
     if args.json:
         print(json.dumps(report, indent=2))
     return report

@@ -11,6 +11,7 @@ configs/frcnn_r101_teacher.py with random weights (speed does not depend on
 them). Peak memory is torch.cuda.max_memory_allocated on GPU, the process's
 peak resident set size on CPU.
 """
+
 import argparse
 import json
 import os
@@ -33,12 +34,23 @@ VARIANTS = {  # name: config
 def _batch(cfg, data_root, batch, scale):
     from mmdet.registry import DATASETS
     from mmengine.dataset import pseudo_collate
+
     w, h = scale
-    pipeline = [dict(type="LoadImageFromFile"), dict(type="LoadAnnotations", with_bbox=True),
-                dict(type="Resize", scale=(w, h), keep_ratio=True), dict(type="PackDetInputs")]
-    dataset = DATASETS.build(dict(type="CocoDataset", data_root=data_root,
-                                  ann_file="annotations/instances_train2017.json",
-                                  data_prefix=dict(img="train2017/"), pipeline=pipeline))
+    pipeline = [
+        dict(type="LoadImageFromFile"),
+        dict(type="LoadAnnotations", with_bbox=True),
+        dict(type="Resize", scale=(w, h), keep_ratio=True),
+        dict(type="PackDetInputs"),
+    ]
+    dataset = DATASETS.build(
+        dict(
+            type="CocoDataset",
+            data_root=data_root,
+            ann_file="annotations/instances_train2017.json",
+            data_prefix=dict(img="train2017/"),
+            pipeline=pipeline,
+        )
+    )
     return pseudo_collate([dataset[i % len(dataset)] for i in range(batch)])
 
 
@@ -50,6 +62,7 @@ def run_variant(args):
     from mmengine.optim import build_optim_wrapper
 
     import ldrld_det  # noqa: F401
+
     register_all_modules()
     warnings.simplefilter("ignore")
     device = torch.device(args.device)
@@ -73,11 +86,14 @@ def run_variant(args):
         model.train_step(data, optim)
     if device.type == "cuda":
         torch.cuda.synchronize()
-        peak_mb = torch.cuda.max_memory_allocated() / 2 ** 20
+        peak_mb = torch.cuda.max_memory_allocated() / 2**20
     else:
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"variant": args.variant, "s_per_iter": (time.perf_counter() - start) / args.iters,
-                      "peak_mb": peak_mb}))
+    print(
+        json.dumps(
+            {"variant": args.variant, "s_per_iter": (time.perf_counter() - start) / args.iters, "peak_mb": peak_mb}
+        )
+    )
 
 
 def main(argv=None):
@@ -97,17 +113,35 @@ def main(argv=None):
     if args.variant:
         return run_variant(args)
     import torch
+
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: no CUDA device is visible to torch on this machine")
     from toy.det import make_toy_coco
+
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         make_toy_coco(tmp, num_train=max(2, args.batch), num_val=1, image_size=(640, 480))
         for variant in VARIANTS:
-            cmd = [sys.executable, os.path.abspath(__file__), "--variant", variant, "--data-root", tmp,
-                   "--device", args.device, "--student", args.student, "--batch", str(args.batch),
-                   "--scale", "x".join(map(str, args.scale)), "--iters", str(args.iters),
-                   "--warmup", str(args.warmup)]
+            cmd = [
+                sys.executable,
+                os.path.abspath(__file__),
+                "--variant",
+                variant,
+                "--data-root",
+                tmp,
+                "--device",
+                args.device,
+                "--student",
+                args.student,
+                "--batch",
+                str(args.batch),
+                "--scale",
+                "x".join(map(str, args.scale)),
+                "--iters",
+                str(args.iters),
+                "--warmup",
+                str(args.warmup),
+            ]
             out = subprocess.run(cmd, capture_output=True, text=True)
             if out.returncode != 0:
                 sys.exit(f"{variant} failed:\n{out.stderr[-3000:]}")
@@ -115,17 +149,30 @@ def main(argv=None):
     base = results[0]["s_per_iter"]
     kd = next(r for r in results if r["variant"] == "KD")["s_per_iter"]
     if args.json:
-        print(json.dumps({"device": args.device, "student": args.student, "batch": args.batch,
-                          "scale": args.scale, "results": results}))
+        print(
+            json.dumps(
+                {
+                    "device": args.device,
+                    "student": args.student,
+                    "batch": args.batch,
+                    "scale": args.scale,
+                    "results": results,
+                }
+            )
+        )
         return
     where = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU ({os.cpu_count()} cores)"
     memory = "peak allocated MB" if args.device == "cuda" else "peak RSS MB"
-    print(f"Faster R-CNN {args.student.upper()} FPN, batch {args.batch}, resize to {args.scale[0]}x{args.scale[1]}, "
-          f"{args.iters} timed iterations on {where}")
+    print(
+        f"Faster R-CNN {args.student.upper()} FPN, batch {args.batch}, resize to {args.scale[0]}x{args.scale[1]}, "
+        f"{args.iters} timed iterations on {where}"
+    )
     print(f"{'variant':<16}{'s/iter':>10}{'x student':>11}{'x KD':>8}{memory:>20}")
     for r in results:
-        print(f"{r['variant']:<16}{r['s_per_iter']:>10.3f}{r['s_per_iter'] / base:>11.2f}"
-              f"{r['s_per_iter'] / kd:>8.2f}{r['peak_mb']:>20.0f}")
+        print(
+            f"{r['variant']:<16}{r['s_per_iter']:>10.3f}{r['s_per_iter'] / base:>11.2f}"
+            f"{r['s_per_iter'] / kd:>8.2f}{r['peak_mb']:>20.0f}"
+        )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ one that does not fit, or cannot run here, prints a row saying so):
 Needs only torch and this repository (plus mmengine, which bench_cls uses). Prints the table as
 Markdown (paste it into docs/benchmarks.md) and, with ``--json FILE``, writes every figure.
 """
+
 import argparse
 import importlib.util
 import json
@@ -79,8 +80,20 @@ def cls_section(table, device, quick, fast, data_root):
     bench = _tool("bench_cls")
     argv = ["--device", device, "--rounds", "1" if quick else "2", "--full-epoch"]
     if quick:
-        argv += ["--pair", "resnet8:resnet8", "--batch-size", "8", "--images", "64", "--steps", "2",
-                 "--warmup", "1", "--workers", "0"]
+        argv += [
+            "--pair",
+            "resnet8:resnet8",
+            "--batch-size",
+            "8",
+            "--images",
+            "64",
+            "--steps",
+            "2",
+            "--warmup",
+            "1",
+            "--workers",
+            "0",
+        ]
     if data_root:
         argv += ["--data-root", data_root]
     if fast:
@@ -91,8 +104,12 @@ def cls_section(table, device, quick, fast, data_root):
     for m, r in by.items():
         note = f"{r['ms_per_step'] / by['kd']['ms_per_step']:.3f}x KD" if "kd" in by else ""
         table.add("cls step", f"{label}: {m}", r["ms_per_step"], "ms", note)
-        table.add("cls epoch", f"{label}: {m} ({report['steps_per_epoch']} steps, data loading included)",
-                  r["s_per_epoch"], "s")
+        table.add(
+            "cls epoch",
+            f"{label}: {m} ({report['steps_per_epoch']} steps, data loading included)",
+            r["s_per_epoch"],
+            "s",
+        )
         if r.get("peak_mib") is not None:
             table.add("cls memory", f"{label}: {m} peak (all methods so far, one process)", r["peak_mib"], "MiB")
 
@@ -132,7 +149,7 @@ def reid_section(table, device, quick):
     if out.returncode != 0:
         table.skip("reid step", f"bench_reid.py failed: {out.stderr.strip().splitlines()[-1:]}")
         return
-    rows = json.loads(out.stdout[out.stdout.index("{"):])["rows"]
+    rows = json.loads(out.stdout[out.stdout.index("{") :])["rows"]
     kd = next((r["s_per_iter"] for r in rows if "KD" in r["row"] and "LDRLD" not in r["row"]), None)
     for r in rows:
         note = f"{r['s_per_iter'] / kd:.3f}x KD" if kd else ""
@@ -153,8 +170,10 @@ def main(argv=None):
     if unknown:
         parser.error(f"--only: unknown section(s) {', '.join(unknown)}; expected some of {', '.join(SECTIONS)}")
     if args.device == "cuda" and not torch.cuda.is_available():
-        parser.error("--device cuda: no CUDA device is visible to torch on this machine "
-                     "(--device cpu --quick checks the script itself)")
+        parser.error(
+            "--device cuda: no CUDA device is visible to torch on this machine "
+            "(--device cpu --quick checks the script itself)"
+        )
     began = time.perf_counter()
     table = Table()
     # name, estimated seconds on one H200 (none of the others' results is needed by any)

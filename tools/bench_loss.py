@@ -22,6 +22,7 @@ back-propagates to the student's logits only (the teacher's come from a frozen n
 a shared machine falls on all of them alike; the ratios (ours / theirs) come from the same run.
 On CUDA each method's peak memory above the inputs is reported too.
 """
+
 import argparse
 import importlib.util
 import json
@@ -43,8 +44,13 @@ SHAPES = [  # task, N, C, depth, temperature
     ("COCO RoIs", 4096, 81, 7, 1.0),
     ("Market-1501", 64, 751, 7, 4.0),
 ]
-RATIOS = [("LDRLDLoss", "KD one-liner"), ("KDLoss", "KD one-liner"), ("DKDLoss", "DKD authors"),
-          ("LDRLD torch ops", "KD one-liner"), ("LDRLDLoss compiled", "KD one-liner")]  # those present
+RATIOS = [
+    ("LDRLDLoss", "KD one-liner"),
+    ("KDLoss", "KD one-liner"),
+    ("DKDLoss", "DKD authors"),
+    ("LDRLD torch ops", "KD one-liner"),
+    ("LDRLDLoss compiled", "KD one-liner"),
+]  # those present
 
 
 def reference_forms():
@@ -64,6 +70,7 @@ def time_ms(fns, s, t, device, repeats, block_ms=20.0):
     """Median milliseconds per forward + backward for each of ``fns`` (``fn(s, t) -> scalar``),
     timed as ``timeit`` does: blocks of back-to-back calls of about ``block_ms``, the methods
     taking turns block by block."""
+
     def block(fn, calls):
         _sync(device)
         start = time.perf_counter()
@@ -75,7 +82,7 @@ def time_ms(fns, s, t, device, repeats, block_ms=20.0):
 
     calls = {}
     for name, fn in fns.items():
-        block(fn, 3)                                   # warm-up (and compilation)
+        block(fn, 3)  # warm-up (and compilation)
         calls[name] = max(1, int(block_ms / max(block(fn, 3), 1e-3)))
     samples = {name: [] for name in fns}
     for _ in range(repeats):
@@ -113,9 +120,11 @@ def methods(device, depth, T, target, forms, use_compile, literal):
         "LDRLDLoss": lambda s, t: _total(ldrld(s, t)),
     }
     if device.type == "cpu" and fused.available():
+
         def torch_ops(s, t):
             local, rntk = LF.torch_ldrld_rows(s, t, depth, T)
             return local.mean() + rntk.mean()
+
         fns["LDRLD torch ops"] = torch_ops
     if use_compile:
         ldrld_compiled = LDRLDLoss(depth=depth, temperature=T, ce_weight=0.0, compile=True)
@@ -151,8 +160,10 @@ def device_name(device):
 
 
 def print_table(results, device):
-    print(f"forward + backward, median ms on {device_name(device)} (torch {torch.__version__}, "
-          f"{torch.get_num_threads()} CPU threads, fused CPU kernel {'on' if fused.available() else 'off'})")
+    print(
+        f"forward + backward, median ms on {device_name(device)} (torch {torch.__version__}, "
+        f"{torch.get_num_threads()} CPU threads, fused CPU kernel {'on' if fused.available() else 'off'})"
+    )
     for key, unit in (("ms", "ms"), ("peak_mib", "MiB")):
         if key not in results[0]:
             continue
@@ -178,8 +189,12 @@ def main(argv=None):
     parser.add_argument("--compile", action="store_true", help="also time the torch.compile'd forms")
     parser.add_argument("--literal", action="store_true", help="also time the literal per-pair LDRLD")
     parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument("--threads", type=int, default=None,
-                        help="CPU threads for torch (default: torch's own choice); 1 is steadier on a busy machine")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads for torch (default: torch's own choice); 1 is steadier on a busy machine",
+    )
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1, got {args.repeats}")
@@ -190,8 +205,16 @@ def main(argv=None):
     device = torch.device(args.device)
     results = run(device, args.repeats, args.compile, args.literal)
     if args.json:
-        print(json.dumps({"device": device_name(device), "torch": torch.__version__,
-                          "threads": torch.get_num_threads(), "results": results}))
+        print(
+            json.dumps(
+                {
+                    "device": device_name(device),
+                    "torch": torch.__version__,
+                    "threads": torch.get_num_threads(),
+                    "results": results,
+                }
+            )
+        )
     else:
         print_table(results, device)
     return results

@@ -18,6 +18,7 @@ own, on cuda ``torch.cuda.max_memory_allocated``, on cpu the process's peak
 resident set size (``resource.getrusage(...).ru_maxrss``: Python, torch, the
 models and the step together).
 """
+
 import argparse
 import json
 import os
@@ -52,11 +53,13 @@ class Row:
 
         self.name, self.device, self.imgs, self.pids = row, device, imgs, pids
         compat.set_random_seed(0)
-        self.student = compat.models().build_model("resnet18", NUM_CLASSES, loss="softmax",
-                                                   pretrained=False).to(device).train()
+        self.student = (
+            compat.models().build_model("resnet18", NUM_CLASSES, loss="softmax", pretrained=False).to(device).train()
+        )
         self.optimizer = compat.optim().build_optimizer(self.student, optim="amsgrad", lr=3e-4)
         self.criterion = compat.submodule("losses").CrossEntropyLoss(
-            NUM_CLASSES, use_gpu=device.type == "cuda", label_smooth=True)
+            NUM_CLASSES, use_gpu=device.type == "cuda", label_smooth=True
+        )
         loss_cfg = _loss(row)
         self.teacher = teacher if loss_cfg is not None else None
         self.distill = build_loss(loss_cfg).to(device) if loss_cfg is not None else None
@@ -96,8 +99,9 @@ def _setup(rows, device_name, batch, height, width):
     pids = torch.randint(0, NUM_CLASSES, (batch,), device=device)
     teacher = None
     if any(_loss(r) is not None for r in rows):
-        teacher = freeze(compat.models().build_model("resnet50", NUM_CLASSES, loss="softmax",
-                                                     pretrained=False).to(device))
+        teacher = freeze(
+            compat.models().build_model("resnet50", NUM_CLASSES, loss="softmax", pretrained=False).to(device)
+        )
     return [Row(r, device, imgs, pids, teacher) for r in rows]
 
 
@@ -127,6 +131,7 @@ def peak_memory(row_name, device_name, batch, height, width, steps=2):
     if row.device.type == "cuda":
         return torch.cuda.max_memory_allocated(row.device) / 2**20, "torch.cuda.max_memory_allocated"
     import resource
+
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "peak RSS of the process (ru_maxrss)"
 
 
@@ -143,6 +148,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.device == "cuda":
         import torch
+
         if not torch.cuda.is_available():
             print("bench_reid.py: error: --device cuda, but torch.cuda.is_available() is False", file=sys.stderr)
             return 2
@@ -153,24 +159,47 @@ def main(argv=None):
         return 0
     memory = {}
     for row in ROWS:
-        cmd = [sys.executable, os.path.abspath(__file__), "--row", row, "--device", args.device,
-               "--batch-size", str(args.batch_size), "--height", str(args.height), "--width", str(args.width)]
+        cmd = [
+            sys.executable,
+            os.path.abspath(__file__),
+            "--row",
+            row,
+            "--device",
+            args.device,
+            "--batch-size",
+            str(args.batch_size),
+            "--height",
+            str(args.height),
+            "--width",
+            str(args.width),
+        ]
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
             print(done.stderr, file=sys.stderr)
             return done.returncode
         memory[row] = json.loads(done.stdout.strip().splitlines()[-1])
     seconds = time_rows(*shape, args.iters, args.warmup)
-    results = [{"row": row, "s_per_iter": seconds[row], "peak_mib": memory[row]["peak_mib"],
-                "memory": memory[row]["memory"]} for row in ROWS]
-    info = {"device": args.device, "batch": args.batch_size, "input": f"{args.height}x{args.width}",
-            "classes": NUM_CLASSES, "iters": args.iters, "threads": _threads(), "rows": results}
+    results = [
+        {"row": row, "s_per_iter": seconds[row], "peak_mib": memory[row]["peak_mib"], "memory": memory[row]["memory"]}
+        for row in ROWS
+    ]
+    info = {
+        "device": args.device,
+        "batch": args.batch_size,
+        "input": f"{args.height}x{args.width}",
+        "classes": NUM_CLASSES,
+        "iters": args.iters,
+        "threads": _threads(),
+        "rows": results,
+    }
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
     base = results[0]["s_per_iter"]
-    print(f"Re-ID train step, {args.device}, batch {args.batch_size} x 3 x {args.height} x {args.width}, "
-          f"{NUM_CLASSES} classes, median of {args.iters} iterations, torch threads {info['threads']}")
+    print(
+        f"Re-ID train step, {args.device}, batch {args.batch_size} x 3 x {args.height} x {args.width}, "
+        f"{NUM_CLASSES} classes, median of {args.iters} iterations, torch threads {info['threads']}"
+    )
     print(f"memory: {results[0]['memory']}")
     print("| row | s / iter | x student alone | peak MiB |")
     print("| --- | --- | --- | --- |")
@@ -181,6 +210,7 @@ def main(argv=None):
 
 def _threads():
     import torch
+
     return torch.get_num_threads()
 
 

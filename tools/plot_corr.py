@@ -17,6 +17,7 @@ are printed too, one line per student.
     python tools/plot_corr.py --task reid --teacher teacher/model.pth --student student_ldrld/model.pth \\
         --data-root data/toy_reid --out corr.png
 """
+
 import argparse
 import os
 import sys
@@ -28,24 +29,33 @@ FIG_HEIGHT, PANEL_WIDTH, DPI = 4.6, 5.2, 100  # a PNG of (PANEL_WIDTH * panels *
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="plot_corr.py", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="plot_corr.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--task", choices=("cls", "det", "reid"), required=True)
     p.add_argument("--teacher", required=True, help="teacher checkpoint")
     p.add_argument("--student", nargs="+", required=True, help="student checkpoint(s): one panel each")
     p.add_argument("--labels", nargs="+", help="panel names, one per student (default: the file names)")
     p.add_argument("--teacher-config", help="cls/det: the config the teacher was trained with")
-    p.add_argument("--config", help="cls/det: the students' config (also gives the data); "
-                                    "reid: the YAML recipe (default configs/reid/market1501_r50_r18_ldrld.yaml)")
+    p.add_argument(
+        "--config",
+        help="cls/det: the students' config (also gives the data); "
+        "reid: the YAML recipe (default configs/reid/market1501_r50_r18_ldrld.yaml)",
+    )
     p.add_argument("--data-root", help="data set folder (overrides the config's)")
-    p.add_argument("--classes", default="all",
-                   help="which classes to draw: all (default), present (classes among the cls labels), or N "
-                        "(the first N)")
+    p.add_argument(
+        "--classes",
+        default="all",
+        help="which classes to draw: all (default), present (classes among the cls labels), or N (the first N)",
+    )
     p.add_argument("--proposals", type=int, default=64, help="det: teacher proposals scored per image")
     p.add_argument("--panels", type=int, help="draw the first N students only (the means of all are printed)")
     p.add_argument("--out", required=True, help="PNG to write")
-    p.add_argument("--trust-checkpoint", action="store_true",
-                   help="allow checkpoints that need full unpickling (only files you trust)")
+    p.add_argument(
+        "--trust-checkpoint",
+        action="store_true",
+        help="allow checkpoints that need full unpickling (only files you trust)",
+    )
     args = p.parse_args(argv)
     if args.labels and len(args.labels) != len(args.student):
         p.error(f"--labels: {len(args.labels)} label(s) for {len(args.student)} student(s)")
@@ -64,8 +74,10 @@ def _check_files(args):
             if not value:
                 raise InputError(f"--{option.replace('_', '-')} is required for --task {args.task}")
             if not os.path.isfile(value):
-                raise InputError(f"--{option.replace('_', '-')} {value}: no such file; expected the config the "
-                                 f"model was trained with")
+                raise InputError(
+                    f"--{option.replace('_', '-')} {value}: no such file; expected the config the "
+                    f"model was trained with"
+                )
     if args.data_root is not None and not os.path.isdir(args.data_root):
         raise InputError(f"--data-root {args.data_root}: no such folder; expected the data set's folder")
 
@@ -74,13 +86,15 @@ def collect_logits(args):
     """``(teacher_logits, [student_logits...], labels or None)``, rows aligned."""
     if args.task == "cls":
         from ldrld_cls.logits import classifier_logits
-        t, labels = classifier_logits(args.teacher_config, args.teacher, args.data_root,
-                                      trust=args.trust_checkpoint)
-        students = [classifier_logits(args.config, s, args.data_root, trust=args.trust_checkpoint)[0]
-                    for s in args.student]
+
+        t, labels = classifier_logits(args.teacher_config, args.teacher, args.data_root, trust=args.trust_checkpoint)
+        students = [
+            classifier_logits(args.config, s, args.data_root, trust=args.trust_checkpoint)[0] for s in args.student
+        ]
         return t, students, labels
     if args.task == "det":
         from ldrld_det.logits import build_detector, roi_class_logits, val_loader
+
         teacher, _ = build_detector(args.teacher_config, args.teacher, args.trust_checkpoint)
         built = [build_detector(args.config, s, args.trust_checkpoint) for s in args.student]
         loader = val_loader(built[0][1], args.data_root)
@@ -88,6 +102,7 @@ def collect_logits(args):
         return t, students, None
     from ldrld_reid.config import load_config
     from ldrld_reid.logits import reid_logits
+
     cfg = load_config(args.config or os.path.join(ROOT, "configs", "reid", "market1501_r50_r18_ldrld.yaml"))
     if args.data_root:
         cfg["data"]["root"] = args.data_root
@@ -115,6 +130,7 @@ def select_classes(spec, num_classes, labels):
 def draw(gaps, labels, out, title):
     """One heatmap panel per (label, gap matrix); a PNG of a fixed size."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
@@ -150,13 +166,19 @@ def plot_corr(args):
     gaps, means = [], {}
     for name, s in zip(names, students):
         if s.shape != teacher.shape:
-            raise InputError(f"{name}: student logits {tuple(s.shape)} and teacher logits {tuple(teacher.shape)} "
-                             f"differ in shape; teacher and student must share one class list")
+            raise InputError(
+                f"{name}: student logits {tuple(s.shape)} and teacher logits {tuple(teacher.shape)} "
+                f"differ in shape; teacher and student must share one class list"
+            )
         gap, means[name] = correlation_gap(teacher[:, index], s[:, index])
         gaps.append(gap)
     panels = args.panels or len(gaps)
-    draw(gaps[:panels], names[:panels], args.out,
-         f"{args.task}: |corr(teacher) - corr(student)| over {len(classes)} classes, {teacher.shape[0]} samples")
+    draw(
+        gaps[:panels],
+        names[:panels],
+        args.out,
+        f"{args.task}: |corr(teacher) - corr(student)| over {len(classes)} classes, {teacher.shape[0]} samples",
+    )
     for name, value in means.items():
         print(f"{name}: mean absolute difference {value:.6f}")
     print(f"wrote {args.out}")

@@ -15,6 +15,7 @@ Reads, under the folder given:
   what the run printed: torchreid's ``epoch: [e/E][i/N] ... loss x (avg)
   loss_ce ...`` lines and its evaluations (``mAP``, ``Rank-1``).
 """
+
 import argparse
 import glob
 import math
@@ -52,8 +53,11 @@ def read_mmengine(folder):
     preferred = [k for k in PREFERRED_METRICS if k in metrics]
     if preferred:
         metrics = {k: metrics[k] for k in preferred}
-    return ({k: sorted(v.items()) for k, v in losses.items()},
-            {k: sorted(v.items()) for k, v in metrics.items()}, "epoch")
+    return (
+        {k: sorted(v.items()) for k, v in losses.items()},
+        {k: sorted(v.items()) for k, v in metrics.items()},
+        "epoch",
+    )
 
 
 def read_reid_log(*paths):
@@ -80,8 +84,11 @@ def read_reid_log(*paths):
                 metrics.setdefault(name, {})[last_epoch] = float(result.group(3))
     if not losses and not metrics:
         return None
-    return ({k: sorted(v.items()) for k, v in losses.items()},
-            {k: sorted(v.items()) for k, v in metrics.items()}, "epoch (evaluations)")
+    return (
+        {k: sorted(v.items()) for k, v in losses.items()},
+        {k: sorted(v.items()) for k, v in metrics.items()},
+        "epoch (evaluations)",
+    )
 
 
 def _lines(paths):
@@ -105,13 +112,16 @@ def read_run(path):
     found = read_reid_log(*logs) if logs else None
     if found is not None:
         return found
-    raise InputError(f"{path}: no run logs found (expected <timestamp>/vis_data/scalars.json of an MMEngine run, "
-                     f"or a *.log holding what tools/train_reid.py printed)")
+    raise InputError(
+        f"{path}: no run logs found (expected <timestamp>/vis_data/scalars.json of an MMEngine run, "
+        f"or a *.log holding what tools/train_reid.py printed)"
+    )
 
 
 def plot_curves(path, out, title=None):
     """Draw the PNG; returns ``(losses, metrics)`` as read."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
@@ -145,14 +155,16 @@ def plot_curves(path, out, title=None):
 
 @cli_boundary("plot_curves.py")
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="plot_curves.py", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="plot_curves.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("run", help="a run's work/log folder, or a train_reid.py log file")
     p.add_argument("--out", help="PNG to write (default: RUN/curves.png, or RUN.png for a file)")
     p.add_argument("--title")
     args = p.parse_args(argv)
-    out = args.out or (os.path.join(args.run, "curves.png") if os.path.isdir(args.run)
-                       else os.path.splitext(args.run)[0] + ".png")
+    out = args.out or (
+        os.path.join(args.run, "curves.png") if os.path.isdir(args.run) else os.path.splitext(args.run)[0] + ".png"
+    )
     losses, metrics = plot_curves(args.run, out, args.title)
     for key, points in sorted(metrics.items()):
         finite = [v for _, v in points if math.isfinite(v)]

@@ -4,6 +4,7 @@ number beside ours for the packaged recipes; a sensitivity plot for a grid over 
 
     python tools/report.py OUT          # writes OUT/report.md, report.csv, report.json, sensitivity_*.png
 """
+
 import argparse
 import os
 import sys
@@ -15,8 +16,10 @@ from ldrld_core.errors import cli_boundary
 def main(argv=None):
     from ldrld_runs.plan import read_plan
     from ldrld_runs.report import write_report
-    p = argparse.ArgumentParser(prog="report.py", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    p = argparse.ArgumentParser(
+        prog="report.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("out", help="the folder of a sweep (holds sweep.json)")
     args = p.parse_args(argv)
     _, text, plots = write_report(read_plan(args.out), args.out)

@@ -14,6 +14,7 @@ CPU runs) or Slurm. A failed run is reported with its log and the others go on;
 invoking the same sweep again skips finished runs and resumes killed ones. See
 docs/sweeps.md.
 """
+
 import argparse
 import os
 import sys
@@ -22,17 +23,26 @@ from ldrld_core.errors import InputError, cli_boundary
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="sweep.py", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="sweep.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("configs", nargs="+", metavar="CONFIG", help="config files (.py for cls/det, .yaml for Re-ID)")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="seeds (default: 0 1 2)")
-    p.add_argument("--grid", action="append", metavar="KEY=V1,V2,...",
-                   help="a config key and its values; several --grid make a product")
+    p.add_argument(
+        "--grid",
+        action="append",
+        metavar="KEY=V1,V2,...",
+        help="a config key and its values; several --grid make a product",
+    )
     p.add_argument("--data-root", help="passed to every run (--data-root / Re-ID --root)")
     p.add_argument("--teacher-checkpoint", help="passed to every run (Re-ID: runs the student stage)")
     p.add_argument("--executor", choices=("local", "slurm"), default="local")
-    p.add_argument("--max-parallel", type=int, help="runs at once (local default: the GPUs / --gpus-per-run, or 1 "
-                                                    "on a CPU machine; slurm: the array's parallelism)")
+    p.add_argument(
+        "--max-parallel",
+        type=int,
+        help="runs at once (local default: the GPUs / --gpus-per-run, or 1 "
+        "on a CPU machine; slurm: the array's parallelism)",
+    )
     p.add_argument("--gpus-per-run", type=int, default=0, help="GPUs each run gets (default 0: CPU runs)")
     p.add_argument("--threads", type=int, help="OMP_NUM_THREADS of each run (e.g. 1 for several CPU runs at once)")
     p.add_argument("--out", default="sweeps", help="the sweep's folder (default: %(default)s)")
@@ -44,21 +54,28 @@ def parse_args(argv=None):
     p.add_argument("--slurm-cpus-per-task", type=int)
     p.add_argument("--slurm-setup", action="append", help="a shell line run before each job (module load ...)")
     p.add_argument("--dry-run", action="store_true", help="write the plan and the commands, run nothing")
-    p.add_argument("--extra", nargs=argparse.REMAINDER, default=[],
-                   help="everything after --extra goes to every run's command line as is")
+    p.add_argument(
+        "--extra",
+        nargs=argparse.REMAINDER,
+        default=[],
+        help="everything after --extra goes to every run's command line as is",
+    )
     return p.parse_args(argv)
 
 
 def _parallelism(args):
     import torch
+
     gpus = list(range(torch.cuda.device_count()))
     if args.gpus_per_run and args.executor == "local":
         if len(gpus) < args.gpus_per_run:
             raise InputError(f"--gpus-per-run {args.gpus_per_run}: this machine has {len(gpus)} visible GPU(s)")
         most = len(gpus) // args.gpus_per_run
         if args.max_parallel and args.max_parallel > most:
-            raise InputError(f"--max-parallel {args.max_parallel}: {len(gpus)} GPU(s) hold at most {most} runs of "
-                             f"{args.gpus_per_run} GPU(s)")
+            raise InputError(
+                f"--max-parallel {args.max_parallel}: {len(gpus)} GPU(s) hold at most {most} runs of "
+                f"{args.gpus_per_run} GPU(s)"
+            )
         return args.max_parallel or most, gpus
     if args.max_parallel is not None and args.max_parallel < 1:
         raise InputError(f"--max-parallel must be at least 1, got {args.max_parallel}")
@@ -73,8 +90,9 @@ def main(argv=None):
 
     args = parse_args(argv)
     out = os.path.abspath(args.out)
-    runs = build_plan(args.configs, args.seeds, parse_grid(args.grid), out, args.data_root,
-                      args.teacher_checkpoint, args.extra)
+    runs = build_plan(
+        args.configs, args.seeds, parse_grid(args.grid), out, args.data_root, args.teacher_checkpoint, args.extra
+    )
     write_plan(runs, out)
     print(f"sweep: {len(runs)} run(s) in {out} ({args.executor} executor)", flush=True)
     if args.dry_run:
@@ -82,17 +100,26 @@ def main(argv=None):
             print(f"{run.name}: {os.path.join(run.work_dir, 'command.sh')}")
         return 0
     max_parallel, gpus = _parallelism(args)
-    slurm = dict(partition=args.slurm_partition, time=args.slurm_time, account=args.slurm_account,
-                 qos=args.slurm_qos, mem=args.slurm_mem, cpus_per_task=args.slurm_cpus_per_task,
-                 setup=args.slurm_setup)
-    _, failed, _ = execute(runs, args.executor, os.path.join(out, ".submitit"), max_parallel, args.gpus_per_run,
-                           gpus, args.threads, slurm)
+    slurm = dict(
+        partition=args.slurm_partition,
+        time=args.slurm_time,
+        account=args.slurm_account,
+        qos=args.slurm_qos,
+        mem=args.slurm_mem,
+        cpus_per_task=args.slurm_cpus_per_task,
+        setup=args.slurm_setup,
+    )
+    _, failed, _ = execute(
+        runs, args.executor, os.path.join(out, ".submitit"), max_parallel, args.gpus_per_run, gpus, args.threads, slurm
+    )
     _, text, plots = write_report(runs, out)
     print(text, end="")
     print(f"report: {os.path.join(out, 'report.md')} (.csv, .json)" + "".join(f", {p}" for p in plots))
     if failed:
-        print(f"sweep: {len(failed)} run(s) failed: " + ", ".join(f"{r.name} (log: {r.log})" for r in failed),
-              file=sys.stderr)
+        print(
+            f"sweep: {len(failed)} run(s) failed: " + ", ".join(f"{r.name} (log: {r.log})" for r in failed),
+            file=sys.stderr,
+        )
         return 1
     return 0
 

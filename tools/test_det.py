@@ -8,6 +8,7 @@ detects nothing scores AP 0.00 (said so in a note). A distillation config
 evaluates its student; the teacher is neither built nor loaded. The checkpoint
 must fit the model exactly (strict loading).
 """
+
 import json
 import os
 import sys
@@ -44,10 +45,13 @@ def evaluate(args):
 def main(argv=None):
     from ldrld_core.errors import CheckpointError
     from ldrld_mm import cli
+
     args = cli.parser("test_det.py", __doc__, training=False).parse_args(argv)
     if not os.path.isfile(args.checkpoint):
-        raise CheckpointError(f"checkpoint {args.checkpoint}: no such file; expected a checkpoint written by "
-                              f"tools/train_det.py (or any MMDetection checkpoint of this config's model)")
+        raise CheckpointError(
+            f"checkpoint {args.checkpoint}: no such file; expected a checkpoint written by "
+            f"tools/train_det.py (or any MMDetection checkpoint of this config's model)"
+        )
     metrics, note, work_dir = evaluate(args)
     record = dict(metrics, note=note) if note else metrics
     os.makedirs(work_dir, exist_ok=True)

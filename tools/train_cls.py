@@ -9,6 +9,7 @@ See docs/classification.md. Options (the same as tools/train_det.py): --data-roo
 --work-dir, --cfg-options, --resume [CHECKPOINT], --amp, --auto-scale-lr, --launcher, --trust-checkpoint,
 --no-pretrained. Bad input ends in one line on stderr and exit status 2 (LDRLD_DEBUG=1 for the traceback).
 """
+
 import sys
 
 from ldrld_core.errors import cli_boundary
@@ -19,6 +20,7 @@ def main(argv=None):
     import ldrld_cls.engine  # noqa: F401  (registers the modules before the config names them)
     from ldrld_cls.cli import CLASSIFICATION
     from ldrld_mm import cli
+
     args = cli.parser("train_cls.py", __doc__).parse_args(argv)
     cli.train(cli.load_config(args, CLASSIFICATION))
 

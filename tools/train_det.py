@@ -12,6 +12,7 @@ Options as in MMDetection's tools/train.py (--work-dir, --cfg-options, --resume
 --trust-checkpoint and --no-pretrained (see docs/detection.md). Bad input ends in
 one line on stderr and exit status 2 (LDRLD_DEBUG=1 for the traceback).
 """
+
 import sys
 
 from ldrld_core.errors import cli_boundary
@@ -21,6 +22,7 @@ from ldrld_core.errors import cli_boundary
 def main(argv=None):
     from ldrld_det.cli import DETECTION
     from ldrld_mm import cli
+
     args = cli.parser("train_det.py", __doc__).parse_args(argv)
     cli.train(cli.load_config(args, DETECTION))
 

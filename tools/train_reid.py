@@ -14,52 +14,82 @@ mAP also written to <save-dir>/results_<what>.json. Offline, --no-pretrained
 skips the ImageNet initialisation. Bad input ends in one line on stderr and
 exit status 2 (LDRLD_DEBUG=1 for the traceback). See docs/reid.md.
 """
+
 import argparse
 import os
 import sys
 
 from ldrld_core.errors import cli_boundary
 
-DEFAULT_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs", "reid",
-                              "market1501_r50_r18_ldrld.yaml")
+DEFAULT_CONFIG = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs", "reid", "market1501_r50_r18_ldrld.yaml"
+)
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="train_reid.py", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="train_reid.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--config", default=DEFAULT_CONFIG, help="YAML recipe (default: %(default)s)")
     p.add_argument("--root", help="folder holding market1501/ as torchreid expects (data.root)")
-    p.add_argument("--mode", choices=("teacher", "student", "eval"),
-                   help="one stage only; default: teacher if its checkpoint is absent, then student, then eval")
-    p.add_argument("--teacher-checkpoint", help="teacher weights to distil from (written there in --mode teacher); "
-                                                "default <save-dir>/teacher/model.pth")
-    p.add_argument("--student-checkpoint", help="student weights to evaluate in --mode eval (written there when "
-                                                "training); default <save-dir>/student_<loss>/model.pth")
-    p.add_argument("--loss", choices=("ldrld", "kd", "dkd", "none"),
-                   help="distillation loss added to the cross-entropy; none trains the student alone")
+    p.add_argument(
+        "--mode",
+        choices=("teacher", "student", "eval"),
+        help="one stage only; default: teacher if its checkpoint is absent, then student, then eval",
+    )
+    p.add_argument(
+        "--teacher-checkpoint",
+        help="teacher weights to distil from (written there in --mode teacher); default <save-dir>/teacher/model.pth",
+    )
+    p.add_argument(
+        "--student-checkpoint",
+        help="student weights to evaluate in --mode eval (written there when "
+        "training); default <save-dir>/student_<loss>/model.pth",
+    )
+    p.add_argument(
+        "--loss",
+        choices=("ldrld", "kd", "dkd", "none"),
+        help="distillation loss added to the cross-entropy; none trains the student alone",
+    )
     p.add_argument("--max-epoch", type=int, help="train.max_epoch")
     p.add_argument("--batch-size", type=int, help="training batch size (train.batch_size)")
     p.add_argument("--lr", type=float, help="train.lr")
-    p.add_argument("--eval-freq", type=int, help="test and checkpoint every N epochs (test.eval_freq; -1: at the "
-                                                 "end only)")
+    p.add_argument(
+        "--eval-freq", type=int, help="test and checkpoint every N epochs (test.eval_freq; -1: at the end only)"
+    )
     p.add_argument("--alpha", type=float, help="LDRLD/DKD alpha (KD: its loss weight)")
     p.add_argument("--beta", type=float, help="LDRLD/DKD beta")
     p.add_argument("--temperature", type=float, help="distillation temperature T")
     p.add_argument("--depth", type=int, help="LDRLD depth d (top-d classes)")
     p.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     p.add_argument("--save-dir", help="where checkpoints and results go (data.save_dir)")
-    p.add_argument("--resume", nargs="?", const="auto", metavar="CHECKPOINT",
-                   help="continue training: from CHECKPOINT (a model/model.pth.tar-N), or (no value) from the "
-                        "stage's latest")
+    p.add_argument(
+        "--resume",
+        nargs="?",
+        const="auto",
+        metavar="CHECKPOINT",
+        help="continue training: from CHECKPOINT (a model/model.pth.tar-N), or (no value) from the stage's latest",
+    )
     p.add_argument("--seed", type=int, help="train.seed")
     p.add_argument("--workers", type=int, help="data-loading processes (data.workers; 0: none)")
-    p.add_argument("--pretrained", action=argparse.BooleanOptionalAction, default=None,
-                   help="start from ImageNet weights (downloaded once into torch's hub cache); --no-pretrained: "
-                        "random weights, nothing downloads")
-    p.add_argument("--cfg-options", nargs="+", metavar="KEY=VALUE",
-                   help="override config entries (dotted keys of the YAML), e.g. distill.ldrld.alpha=2.0")
-    p.add_argument("--trust-checkpoint", action="store_true",
-                   help="load checkpoints that need full unpickling (only files you trust)")
+    p.add_argument(
+        "--pretrained",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="start from ImageNet weights (downloaded once into torch's hub cache); --no-pretrained: "
+        "random weights, nothing downloads",
+    )
+    p.add_argument(
+        "--cfg-options",
+        nargs="+",
+        metavar="KEY=VALUE",
+        help="override config entries (dotted keys of the YAML), e.g. distill.ldrld.alpha=2.0",
+    )
+    p.add_argument(
+        "--trust-checkpoint",
+        action="store_true",
+        help="load checkpoints that need full unpickling (only files you trust)",
+    )
     return p.parse_args(argv)
 
 
@@ -70,8 +100,14 @@ def main(argv=None):
     from ldrld_reid.runner import run
 
     cfg = apply_overrides(load_config(args.config), args)
-    run(cfg, mode=args.mode, teacher_checkpoint=args.teacher_checkpoint, student_checkpoint=args.student_checkpoint,
-        resume=args.resume, trust=args.trust_checkpoint)
+    run(
+        cfg,
+        mode=args.mode,
+        teacher_checkpoint=args.teacher_checkpoint,
+        student_checkpoint=args.student_checkpoint,
+        resume=args.resume,
+        trust=args.trust_checkpoint,
+    )
 
 
 if __name__ == "__main__":

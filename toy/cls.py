@@ -18,6 +18,7 @@ and returns the data set's folder. The class list has the real size (100,
 ``active_classes`` classes hold images. Images depend on their class (a colour
 and a stripe pattern per class, plus noise), so a model can learn them.
 """
+
 import os
 import pickle
 
@@ -67,9 +68,13 @@ def write_cifar(out_dir, splits, fine_names, coarse_of=lambda label: label % 20,
     for split, (images, labels) in splits.items():
         labels = [int(label) for label in labels]
         data = np.asarray(images, dtype=np.uint8).reshape(len(labels), 3 * 32 * 32)
-        batch = {"batch_label": f"{what} {split} batch", "data": data, "fine_labels": labels,
-                 "coarse_labels": [coarse_of(label) for label in labels],
-                 "filenames": [f"{what}_{split}_{i:05d}.png" for i in range(len(labels))]}
+        batch = {
+            "batch_label": f"{what} {split} batch",
+            "data": data,
+            "fine_labels": labels,
+            "coarse_labels": [coarse_of(label) for label in labels],
+            "filenames": [f"{what}_{split}_{i:05d}.png" for i in range(len(labels))],
+        }
         with open(os.path.join(root, split), "wb") as f:
             pickle.dump(batch, f)
     return out_dir
@@ -82,8 +87,10 @@ def make_cifar100(out_dir, seed=0, active_classes=10, train_per_class=10, val_pe
         labels = [c for c in range(active_classes) for _ in range(per_class)]
         images = [class_image(c, active_classes, (32, 32), rng).transpose(2, 0, 1) for c in labels]
         order = rng.permutation(len(labels))
-        splits[split] = (np.stack(images)[order] if images else np.zeros((0, 3, 32, 32), np.uint8),
-                         [labels[i] for i in order])
+        splits[split] = (
+            np.stack(images)[order] if images else np.zeros((0, 3, 32, 32), np.uint8),
+            [labels[i] for i in order],
+        )
     return write_cifar(out_dir, splits, [f"class_{i:03d}" for i in range(100)])
 
 
@@ -91,8 +98,9 @@ def _wnids(count):
     return [f"n{10000000 + 7919 * i:08d}" for i in range(count)]
 
 
-def make_imagenet(out_dir, seed=0, active_classes=10, train_per_class=10, val_per_class=4, image_size=64,
-                  num_classes=1000):
+def make_imagenet(
+    out_dir, seed=0, active_classes=10, train_per_class=10, val_per_class=4, image_size=64, num_classes=1000
+):
     rng = np.random.default_rng(seed)
     root = os.path.join(out_dir, "imagenet")
     wnids = _wnids(num_classes)
@@ -104,13 +112,14 @@ def make_imagenet(out_dir, seed=0, active_classes=10, train_per_class=10, val_pe
                 continue
             for k in range(per_class):
                 name = f"{wnid}_{k}.JPEG" if split == "train" else f"ILSVRC2012_val_{c:04d}{k:04d}.JPEG"
-                _write_jpeg(class_image(c, active_classes, _size(rng, image_size, image_size // 4), rng),
-                            os.path.join(folder, name))
+                _write_jpeg(
+                    class_image(c, active_classes, _size(rng, image_size, image_size // 4), rng),
+                    os.path.join(folder, name),
+                )
     return root
 
 
-def make_tiny_imagenet(out_dir, seed=0, active_classes=10, train_per_class=10, val_per_class=4,
-                       num_classes=200):
+def make_tiny_imagenet(out_dir, seed=0, active_classes=10, train_per_class=10, val_per_class=4, num_classes=200):
     rng = np.random.default_rng(seed)
     root = os.path.join(out_dir, "tiny-imagenet-200")
     wnids = _wnids(num_classes)
@@ -128,8 +137,11 @@ def make_tiny_imagenet(out_dir, seed=0, active_classes=10, train_per_class=10, v
         for k in range(train_per_class if c < active_classes else 0):
             name = f"{wnid}_{k}.JPEG"
             # the real set holds a few grayscale images: keep one to exercise RGB conversion
-            _write_jpeg(class_image(c, active_classes, (64, 64), rng), os.path.join(folder, "images", name),
-                        gray=(c == 0 and k == 0))
+            _write_jpeg(
+                class_image(c, active_classes, (64, 64), rng),
+                os.path.join(folder, "images", name),
+                gray=(c == 0 and k == 0),
+            )
             boxes.append(f"{name}\t0\t0\t63\t63\n")
         with open(os.path.join(folder, f"{wnid}_boxes.txt"), "w") as f:
             f.write("".join(boxes))
@@ -147,8 +159,9 @@ def make_tiny_imagenet(out_dir, seed=0, active_classes=10, train_per_class=10, v
     return root
 
 
-def make_cub200(out_dir, seed=0, active_classes=10, train_per_class=10, val_per_class=4, image_size=80,
-                num_classes=200):
+def make_cub200(
+    out_dir, seed=0, active_classes=10, train_per_class=10, val_per_class=4, image_size=80, num_classes=200
+):
     rng = np.random.default_rng(seed)
     root = os.path.join(out_dir, "CUB_200_2011")
     classes = [f"{i + 1:03d}.Toy_Bird_{i + 1}" for i in range(num_classes)]
@@ -159,8 +172,10 @@ def make_cub200(out_dir, seed=0, active_classes=10, train_per_class=10, val_per_
             continue
         for k in range(train_per_class + val_per_class):
             rel = f"{name}/Toy_Bird_{c + 1}_{k:04d}.jpg"
-            _write_jpeg(class_image(c, active_classes, _size(rng, image_size, image_size // 4), rng),
-                        os.path.join(root, "images", rel))
+            _write_jpeg(
+                class_image(c, active_classes, _size(rng, image_size, image_size // 4), rng),
+                os.path.join(root, "images", rel),
+            )
             images.append(rel)
             labels.append(c + 1)
             split.append(1 if k < train_per_class else 0)
@@ -176,8 +191,12 @@ def make_cub200(out_dir, seed=0, active_classes=10, train_per_class=10, val_per_
     return root
 
 
-_MAKERS = {"cifar100": make_cifar100, "imagenet": make_imagenet, "tiny-imagenet": make_tiny_imagenet,
-           "cub200": make_cub200}
+_MAKERS = {
+    "cifar100": make_cifar100,
+    "imagenet": make_imagenet,
+    "tiny-imagenet": make_tiny_imagenet,
+    "cub200": make_cub200,
+}
 
 
 def make_toy_dataset(kind, out_dir, seed=0, **sizes):

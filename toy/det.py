@@ -11,22 +11,38 @@ warm box, 'bottle' a tall cool one, 'bus' and 'car' wide warm and cool boxes,
 on them at toy scale; ``make_toy_coco_pair`` writes a teacher's larger training
 set and a students' smaller one that share their validation images.
 """
+
 import json
 import os
 import random
 
 from PIL import Image, ImageDraw
 
-COCO_IDS = (list(range(1, 12)) + list(range(13, 26)) + [27, 28] + list(range(31, 45)) + list(range(46, 66))
-            + [67, 70] + list(range(72, 83)) + list(range(84, 91)))
+COCO_IDS = (
+    list(range(1, 12))
+    + list(range(13, 26))
+    + [27, 28]
+    + list(range(31, 45))
+    + list(range(46, 66))
+    + [67, 70]
+    + list(range(72, 83))
+    + list(range(84, 91))
+)
 SHAPES = {"tall": 0.45, "wide": 2.0, "disc": 1.0}  # aspect w/h
 COLOURS = {"warm": (215, 70, 40), "cool": (40, 90, 215)}
-CLASSES = {"person": ("tall", "warm"), "bottle": ("tall", "cool"), "bus": ("wide", "warm"), "car": ("wide", "cool"),
-           "sports ball": ("disc", "warm"), "frisbee": ("disc", "cool")}
+CLASSES = {
+    "person": ("tall", "warm"),
+    "bottle": ("tall", "cool"),
+    "bus": ("wide", "warm"),
+    "car": ("wide", "cool"),
+    "sports ball": ("disc", "warm"),
+    "frisbee": ("disc", "cool"),
+}
 
 
 def coco_categories():
     from mmdet.datasets import CocoDataset
+
     names = CocoDataset.METAINFO["classes"]
     assert len(names) == len(COCO_IDS) == 80
     return [{"id": i, "name": n, "supercategory": "none"} for i, n in zip(COCO_IDS, names)]
@@ -79,15 +95,30 @@ def _write_split(root, split, count, rng, size, categories):
         img.save(os.path.join(folder, name), quality=95)
         images.append({"id": image_id, "file_name": name, "width": size[0], "height": size[1]})
         for label, (x, y, bw, bh) in objects:
-            annotations.append({
-                "id": len(annotations) + 1 + offset, "image_id": image_id, "category_id": cat_id[label],
-                "bbox": [x, y, bw, bh], "area": bw * bh, "iscrowd": 0,
-                "segmentation": [[x, y, x + bw, y, x + bw, y + bh, x, y + bh]]})
+            annotations.append(
+                {
+                    "id": len(annotations) + 1 + offset,
+                    "image_id": image_id,
+                    "category_id": cat_id[label],
+                    "bbox": [x, y, bw, bh],
+                    "area": bw * bh,
+                    "iscrowd": 0,
+                    "segmentation": [[x, y, x + bw, y, x + bw, y + bh, x, y + bh]],
+                }
+            )
     ann_dir = os.path.join(root, "annotations")
     os.makedirs(ann_dir, exist_ok=True)
     with open(os.path.join(ann_dir, f"instances_{split}2017.json"), "w") as f:
-        json.dump({"info": {"description": "LDRLD toy COCO"}, "licenses": [], "images": images,
-                   "annotations": annotations, "categories": categories}, f)
+        json.dump(
+            {
+                "info": {"description": "LDRLD toy COCO"},
+                "licenses": [],
+                "images": images,
+                "annotations": annotations,
+                "categories": categories,
+            },
+            f,
+        )
 
 
 def make_toy_coco(out_dir, num_train=24, num_val=8, image_size=(160, 128), seed=0):

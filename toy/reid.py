@@ -16,6 +16,7 @@ clothing colours and stripe pattern, so a model can learn to tell them apart;
 each image adds a camera tint, a small shift, brightness change and noise.
 torchreid's own ``Market1501`` class reads the result unchanged.
 """
+
 import os
 import shutil
 
@@ -46,8 +47,14 @@ def _identity_look(rng, shared=False):
     front of it and lit more differently by each camera."""
     if shared:
         top, bottom, stripe = (PALETTE[rng.integers(len(PALETTE))] + rng.integers(-12, 13, size=3) for _ in range(3))
-        return {"top": top, "bottom": bottom, "stripe": stripe, "stripe_period": int(rng.choice(PERIODS)),
-                "split": float(rng.uniform(0.5, 0.55)), "hard": True}
+        return {
+            "top": top,
+            "bottom": bottom,
+            "stripe": stripe,
+            "stripe_period": int(rng.choice(PERIODS)),
+            "split": float(rng.uniform(0.5, 0.55)),
+            "hard": True,
+        }
     return {
         "top": rng.integers(20, 236, size=3),
         "bottom": rng.integers(20, 236, size=3),
@@ -70,12 +77,12 @@ def _render(look, cam, rng):
     rows = np.arange(head, waist)
     stripes = rows[(rows - head) % look["stripe_period"] < look["stripe_period"] // 3]
     img[stripes, left:right] = look["stripe"]
-    img[waist:feet, left + 3:right - 3] = look["bottom"]
-    img[max(head - 8, 0):head, w // 2 - 6 + dx:w // 2 + 6 + dx] = (200, 160, 130)  # the head
+    img[waist:feet, left + 3 : right - 3] = look["bottom"]
+    img[max(head - 8, 0) : head, w // 2 - 6 + dx : w // 2 + 6 + dx] = (200, 160, 130)  # the head
     if look.get("hard"):  # what varies from one sighting to the next: something in front, the light
         oh, ow = int(rng.integers(16, 48)), int(rng.integers(16, 40))
         oy, ox = int(rng.integers(0, h - oh)), int(rng.integers(0, w - ow))
-        img[oy:oy + oh, ox:ox + ow] = rng.integers(40, 220, size=3)
+        img[oy : oy + oh, ox : ox + ow] = rng.integers(40, 220, size=3)
     strength = 0.2 if look.get("hard") else 0.06
     tint = np.array([1.0 + strength * ((cam + k) % 3 - 1) for k in range(3)], np.float32)
     img = img * tint * rng.uniform(0.85, 1.15) + rng.normal(0, 16 if look.get("hard") else 8, size=img.shape)
@@ -96,8 +103,17 @@ class _Writer:
         return name
 
 
-def make_toy_market1501(root, seed=0, num_train_ids=8, num_test_ids=6, train_images_per_id=6,
-                        gallery_images_per_id=3, num_distractors=4, num_junk=3, shared_parts=False) -> str:
+def make_toy_market1501(
+    root,
+    seed=0,
+    num_train_ids=8,
+    num_test_ids=6,
+    train_images_per_id=6,
+    gallery_images_per_id=3,
+    num_distractors=4,
+    num_junk=3,
+    shared_parts=False,
+) -> str:
     """Write a toy Market-1501 under ``root`` and return its data folder
     (``<root>/market1501/Market-1501-v15.09.15``); pass ``root`` as ``--root``.
 
@@ -109,8 +125,9 @@ def make_toy_market1501(root, seed=0, num_train_ids=8, num_test_ids=6, train_ima
     ``shared_parts``: identities dressed from a small palette (see ``_identity_look``).
     """
     if num_train_ids < 1 or num_test_ids < 1 or train_images_per_id < 1 or gallery_images_per_id < 1:
-        raise ValueError("make_toy_market1501 needs at least one training and one test identity, "
-                         "and at least one image per identity")
+        raise ValueError(
+            "make_toy_market1501 needs at least one training and one test identity, and at least one image per identity"
+        )
     rng = np.random.default_rng(seed)
     data_dir = os.path.join(os.fspath(root), DATASET_DIR)
     for split in SPLITS:

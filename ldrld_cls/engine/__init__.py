@@ -3,6 +3,7 @@ data preprocessor, the data sets, the metric, the hooks and the student-only
 optimizer constructor, and the shared MMEngine layer (``ldrld_mm``: the atomic
 checkpoint backend, weights-only MMEngine checkpoints, CPU ``--amp``); configs
 name it in ``custom_imports``."""
+
 from mmengine.registry import DATASETS
 
 import ldrld_mm  # noqa: F401  (registrations)
@@ -18,5 +19,15 @@ from .preprocessor import ClsDataPreprocessor
 for _dataset in (CIFAR100, ImageNetFolder, TinyImageNet, CUB200):
     DATASETS.register_module(module=_dataset, force=True)
 
-__all__ = ["AccuracyReportHook", "ClassCountCheckHook", "ClsDataPreprocessor", "ClsDistiller", "EfficiencyReportHook",
-           "FastPathHook", "OnDevice", "StudentOptimWrapperConstructor", "TopKAccuracy", "apply_fast"]
+__all__ = [
+    "AccuracyReportHook",
+    "ClassCountCheckHook",
+    "ClsDataPreprocessor",
+    "ClsDistiller",
+    "EfficiencyReportHook",
+    "FastPathHook",
+    "OnDevice",
+    "StudentOptimWrapperConstructor",
+    "TopKAccuracy",
+    "apply_fast",
+]

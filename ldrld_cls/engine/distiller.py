@@ -20,6 +20,7 @@ trains a network with cross-entropy alone: the teacher-training configs.
 Only the student's parameters require gradients; the optimizer is built over
 the student alone (``StudentOptimWrapperConstructor``).
 """
+
 import os
 
 import torch
@@ -39,15 +40,24 @@ OWN_PREFIX = "student."  # where this trainer's own checkpoints keep the trained
 
 def _arch_cfg(cfg, role, default_family):
     if not isinstance(cfg, dict) or "arch" not in cfg:
-        raise InputError(f"model.{role} must be a dict with an 'arch' key, e.g. dict(arch='resnet8x4'), "
-                            f"got {cfg!r}")
+        raise InputError(f"model.{role} must be a dict with an 'arch' key, e.g. dict(arch='resnet8x4'), got {cfg!r}")
     return cfg["arch"], cfg.get("family", default_family)
 
 
 @MODELS.register_module()
 class ClsDistiller(BaseModel):
-    def __init__(self, student, num_classes, teacher=None, distill_loss=None, family="cifar",
-                 kd_warmup_epochs=0, data_preprocessor=None, init_cfg=None, channels_last=False):
+    def __init__(
+        self,
+        student,
+        num_classes,
+        teacher=None,
+        distill_loss=None,
+        family="cifar",
+        kd_warmup_epochs=0,
+        data_preprocessor=None,
+        init_cfg=None,
+        channels_last=False,
+    ):
         if data_preprocessor is None:
             data_preprocessor = dict(type="ClsDataPreprocessor")
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -57,7 +67,8 @@ class ClsDistiller(BaseModel):
         if (teacher is None) != (distill_loss is None):
             raise InputError(
                 "model.teacher and model.distill_loss go together: set both to distil, or neither to train "
-                f"with cross-entropy alone (got teacher={teacher!r}, distill_loss={distill_loss!r})")
+                f"with cross-entropy alone (got teacher={teacher!r}, distill_loss={distill_loss!r})"
+            )
         self.teacher = None
         self.distill_loss = None
         if teacher is not None:
@@ -80,7 +91,8 @@ class ClsDistiller(BaseModel):
             raise InputError(
                 f"model.teacher ({arch!r}) has no checkpoint: pass --teacher-checkpoint PATH (a "
                 f"{{'model': state_dict}} file of the KD literature, a torchvision state dict, or a checkpoint "
-                f"written by tools/train_cls.py)")
+                f"written by tools/train_cls.py)"
+            )
         self._load_teacher(model, os.path.expanduser(fetch_teacher(str(path))), cfg, arch, fam, num_classes)
         for p in model.parameters():
             p.requires_grad_(False)
@@ -100,14 +112,17 @@ class ClsDistiller(BaseModel):
             state = extract_state_dict(read_checkpoint(path, trust=trust), path, key)
         except CheckpointError:
             raise CheckpointError(f"{what}: {first}") from None
-        if prefix is None and state and all(k.startswith(OWN_PREFIX) for k in state
-                                            if not k.startswith(("teacher.", "data_preprocessor."))):
+        if (
+            prefix is None
+            and state
+            and all(k.startswith(OWN_PREFIX) for k in state if not k.startswith(("teacher.", "data_preprocessor.")))
+        ):
             try:  # a checkpoint of this trainer: the network sits under 'student.'
                 load_checkpoint_into(model, path, trust=trust, key=key, prefix=OWN_PREFIX)
                 return
             except CheckpointError as err:
                 first = err
-                state = {k[len(OWN_PREFIX):]: v for k, v in state.items() if k.startswith(OWN_PREFIX)}
+                state = {k[len(OWN_PREFIX) :]: v for k, v in state.items() if k.startswith(OWN_PREFIX)}
         self._explain_class_count(model, state, path, what)
         raise CheckpointError(f"{what}: {first}") from None
 
@@ -120,12 +135,14 @@ class ClsDistiller(BaseModel):
             return
         own = model.state_dict()
         others_fit = set(own) == set(state) and all(
-            own[k].shape == state[k].shape for k in own if not k.startswith(f"{name}."))
+            own[k].shape == state[k].shape for k in own if not k.startswith(f"{name}.")
+        )
         if others_fit:
             raise ClassCountError(
                 f"{what}: teacher checkpoint {path} was trained for {weight.shape[0]} classes "
                 f"({name}.weight {tuple(weight.shape)}), but the model is built for {layer.out_features} "
-                f"(model.num_classes, the data set's class count)")
+                f"(model.num_classes, the data set's class count)"
+            )
 
     def train(self, mode=True):
         super().train(mode)

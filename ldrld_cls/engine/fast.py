@@ -22,6 +22,7 @@ The augmentation (pad, crop, flip) already runs per batch on the device
 (``ClsDataPreprocessor``), and the losses do no host reads but every ``check_every`` calls
 (``ldrld_core.validation``), so nothing in the step waits for the host.
 """
+
 import torch
 from mmengine.hooks import Hook
 from mmengine.registry import DATASETS, FUNCTIONS, HOOKS
@@ -37,6 +38,7 @@ LOADERS = ("train_dataloader", "val_dataloader", "test_dataloader")
 
 def _device():
     from mmengine.device import get_device
+
     return torch.device(get_device())
 
 
@@ -50,12 +52,16 @@ class OnDevice(Dataset):
         self.dataset = DATASETS.build(dataset) if isinstance(dataset, dict) else dataset
         images = getattr(self.dataset, "images", None)
         if not isinstance(images, torch.Tensor) or images.dtype != torch.uint8 or images.dim() != 4:
-            raise DatasetError(f"OnDevice: {type(self.dataset).__name__} does not hold its images as one uint8 "
-                               f"N x C x H x W tensor (`images`); only in-memory data sets ({', '.join(IN_MEMORY)}) "
-                               f"go on the device")
+            raise DatasetError(
+                f"OnDevice: {type(self.dataset).__name__} does not hold its images as one uint8 "
+                f"N x C x H x W tensor (`images`); only in-memory data sets ({', '.join(IN_MEMORY)}) "
+                f"go on the device"
+            )
         if getattr(self.dataset, "pipeline", None) is not None:
-            raise DatasetError(f"OnDevice: {type(self.dataset).__name__} has a per-image pipeline, which runs on "
-                               f"the host; drop it (the augmentation runs on the device in ClsDataPreprocessor)")
+            raise DatasetError(
+                f"OnDevice: {type(self.dataset).__name__} has a per-image pipeline, which runs on "
+                f"the host; drop it (the augmentation runs on the device in ClsDataPreprocessor)"
+            )
         self.device = torch.device(device) if device is not None else _device()
         self.images = images.to(self.device)
         self.labels = torch.as_tensor(self.dataset.labels, dtype=torch.long).to(self.device)
@@ -86,8 +92,13 @@ def batch_as_is(batch):
 def on_device_loader(loader: dict) -> dict:
     """A loader config with its data set on the device (``loader`` is left as it was)."""
     out = dict(loader)
-    out.update(dataset=dict(type="OnDevice", dataset=loader["dataset"]), num_workers=0, persistent_workers=False,
-               pin_memory=False, collate_fn=dict(type="batch_as_is"))
+    out.update(
+        dataset=dict(type="OnDevice", dataset=loader["dataset"]),
+        num_workers=0,
+        persistent_workers=False,
+        pin_memory=False,
+        collate_fn=dict(type="batch_as_is"),
+    )
     return out
 
 
@@ -122,8 +133,10 @@ def apply_fast(cfg, cuda=None) -> list:
             cfg[name] = on_device_loader(loader)
             report.append(f"{name}: the {kind} data set on {device} (no loader workers, no copies per batch)")
         else:
-            report.append(f"{name}: the {kind} data set stays on the host (only in-memory data sets, "
-                          f"{', '.join(IN_MEMORY)}, without a per-image pipeline, go on the device)")
+            report.append(
+                f"{name}: the {kind} data set stays on the host (only in-memory data sets, "
+                f"{', '.join(IN_MEMORY)}, without a per-image pipeline, go on the device)"
+            )
     cfg.model["channels_last"] = True
     preprocessor = cfg.model.get("data_preprocessor") or dict(type="ClsDataPreprocessor")  # ClsDistiller's default
     cfg.model["data_preprocessor"] = dict(preprocessor, channels_last=True)
@@ -140,8 +153,10 @@ def apply_fast(cfg, cuda=None) -> list:
     mode = None
     if cuda:
         mode = "reduce-overhead"
-        report.append("train_step: torch.compile(mode='reduce-overhead') (CUDA graphs; the losses' value checks "
-                      "off inside it; eager if it fails)")
+        report.append(
+            "train_step: torch.compile(mode='reduce-overhead') (CUDA graphs; the losses' value checks "
+            "off inside it; eager if it fails)"
+        )
     else:
         report.append("train_step: not compiled (CUDA graphs need a GPU)")
     cfg.setdefault("custom_hooks", [])

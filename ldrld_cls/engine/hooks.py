@@ -1,5 +1,6 @@
 """Hooks: the class-count check, the accuracy report (best and last top-1)
 and Table 16's efficiency report (seconds per epoch, peak memory)."""
+
 import json
 import os
 import resource
@@ -41,7 +42,8 @@ class ClassCountCheckHook(Hook):
             raise ClassCountError(
                 f"the {which} data set {type(dataset).__name__} at {where} has {found} classes, but the model "
                 f"is built for {expected} (model.num_classes); use the data set the config was written for, "
-                f"or a config for {found} classes")
+                f"or a config for {found} classes"
+            )
 
     def before_train(self, runner):
         self._check(runner, runner.train_dataloader, "training")
@@ -74,17 +76,21 @@ class AccuracyReportHook(Hook):
         self.last = dict(epoch=epoch, top1=float(metrics[self.key]), top5=float(metrics.get(self.second, float("nan"))))
         runner.logger.info(
             f"epoch {epoch}: top-1 {self.last['top1']:.2f}, top-5 {self.last['top5']:.2f} "
-            f"(best top-1 {hub.get_info('cls_best_top1'):.2f} at epoch {hub.get_info('cls_best_epoch')})")
+            f"(best top-1 {hub.get_info('cls_best_top1'):.2f} at epoch {hub.get_info('cls_best_epoch')})"
+        )
 
     def after_train(self, runner):
         hub = runner.message_hub
         if self.last is None:
             return
-        report = dict(last=self.last, best=dict(top1=hub.get_info("cls_best_top1"),
-                                                epoch=hub.get_info("cls_best_epoch")))
-        runner.logger.info(f"accuracy report: last top-1 {self.last['top1']:.2f} / top-5 {self.last['top5']:.2f} "
-                           f"(epoch {self.last['epoch']}); best top-1 {report['best']['top1']:.2f} "
-                           f"(epoch {report['best']['epoch']})")
+        report = dict(
+            last=self.last, best=dict(top1=hub.get_info("cls_best_top1"), epoch=hub.get_info("cls_best_epoch"))
+        )
+        runner.logger.info(
+            f"accuracy report: last top-1 {self.last['top1']:.2f} / top-5 {self.last['top5']:.2f} "
+            f"(epoch {self.last['epoch']}); best top-1 {report['best']['top1']:.2f} "
+            f"(epoch {report['best']['epoch']})"
+        )
         _write_json(runner, "accuracy.json", report)
 
 
@@ -121,30 +127,40 @@ class EfficiencyReportHook(Hook):
 
     def memory(self):
         if torch.cuda.is_available() and torch.cuda.is_initialized():
-            return dict(device=torch.cuda.get_device_name(), kind="cuda",
-                        peak_allocated_mib=torch.cuda.max_memory_allocated() / 2 ** 20,
-                        peak_reserved_mib=torch.cuda.max_memory_reserved() / 2 ** 20)
-        return dict(device="cpu", kind="cpu",
-                    peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+            return dict(
+                device=torch.cuda.get_device_name(),
+                kind="cuda",
+                peak_allocated_mib=torch.cuda.max_memory_allocated() / 2**20,
+                peak_reserved_mib=torch.cuda.max_memory_reserved() / 2**20,
+            )
+        return dict(device="cpu", kind="cpu", peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
     def report(self):
         times = self.epoch_seconds
         steady = times[1:] if len(times) > 1 else times
-        return dict(epochs=len(times), seconds_per_epoch=statistics.fmean(steady) if steady else None,
-                    first_epoch_seconds=times[0] if times else None, all_epoch_seconds=times, **self.memory())
+        return dict(
+            epochs=len(times),
+            seconds_per_epoch=statistics.fmean(steady) if steady else None,
+            first_epoch_seconds=times[0] if times else None,
+            all_epoch_seconds=times,
+            **self.memory(),
+        )
 
     def after_train(self, runner):
         report = self.report()
         if report["epochs"] == 0:
             return
         if report["kind"] == "cuda":
-            memory = (f"peak GPU memory {report['peak_allocated_mib']:.0f} MiB allocated, "
-                      f"{report['peak_reserved_mib']:.0f} MiB reserved ({report['device']})")
+            memory = (
+                f"peak GPU memory {report['peak_allocated_mib']:.0f} MiB allocated, "
+                f"{report['peak_reserved_mib']:.0f} MiB reserved ({report['device']})"
+            )
         else:
             memory = f"peak memory (CPU process, resident) {report['peak_rss_mib']:.0f} MiB"
         runner.logger.info(
             f"efficiency report (Table 16): {report['seconds_per_epoch']:.2f} s per training epoch "
             f"(data loading included; mean over {max(report['epochs'] - 1, 1)} epoch(s)"
             f"{', the first excluded' if report['epochs'] > 1 else ''}; first epoch "
-            f"{report['first_epoch_seconds']:.2f} s); {memory}")
+            f"{report['first_epoch_seconds']:.2f} s); {memory}"
+        )
         _write_json(runner, "efficiency.json", report)

@@ -4,6 +4,7 @@ Reported as ``accuracy/top1`` and ``accuracy/top5``. Results are kept per
 image, so that MMEngine's distributed collection drops the samples that the
 distributed sampler repeats to pad the last batch.
 """
+
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.registry import METRICS

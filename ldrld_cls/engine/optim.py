@@ -1,4 +1,5 @@
 """Build the optimizer over the student's parameters only (the teacher is frozen)."""
+
 from mmengine.optim import DefaultOptimWrapperConstructor
 from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
@@ -13,6 +14,7 @@ class StudentOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             model = model.module
         student = getattr(model, "student", None)
         if student is None:
-            raise ValueError(f"StudentOptimWrapperConstructor needs a model with a .student network, "
-                             f"got {type(model).__name__}")
+            raise ValueError(
+                f"StudentOptimWrapperConstructor needs a model with a .student network, got {type(model).__name__}"
+            )
         return super().__call__(student)

@@ -10,6 +10,7 @@ The random draws come from a generator seeded by (``seed``, step, rank); the
 seed and the step count travel in the checkpoint (the module's extra state),
 so a resumed run draws exactly what an uninterrupted run would have drawn.
 """
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -22,12 +23,15 @@ from ..errors import InputError
 
 @MODELS.register_module()
 class ClsDataPreprocessor(BaseDataPreprocessor):
-    def __init__(self, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), pad=0, flip=False, channels_last=False,
-                 non_blocking=True):
+    def __init__(
+        self, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), pad=0, flip=False, channels_last=False, non_blocking=True
+    ):
         super().__init__(non_blocking)
         if len(mean) != 3 or len(std) != 3 or min(std) <= 0:
-            raise InputError(f"data_preprocessor mean and std must be 3 values (std > 0) on the [0, 1] "
-                                f"scale, got mean={mean!r}, std={std!r}")
+            raise InputError(
+                f"data_preprocessor mean and std must be 3 values (std > 0) on the [0, 1] "
+                f"scale, got mean={mean!r}, std={std!r}"
+            )
         if isinstance(pad, bool) or not isinstance(pad, int) or pad < 0:
             raise InputError(f"data_preprocessor pad must be an integer >= 0, got {pad!r}")
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
@@ -44,7 +48,7 @@ class ClsDataPreprocessor(BaseDataPreprocessor):
 
     def _generator(self):
         if self.aug_seed < 0:
-            self.aug_seed = int(torch.randint(0, 2 ** 62, (1,)).item())
+            self.aug_seed = int(torch.randint(0, 2**62, (1,)).item())
         words = np.random.SeedSequence([self.aug_seed, self.aug_step, get_rank()]).generate_state(2)
         self.aug_step += 1
         return torch.Generator().manual_seed(int(words[0]) << 32 | int(words[1]))

@@ -7,6 +7,7 @@ of its data set's format) and handy before a long run:
     cfg = smoke_config(Config.fromfile(path), data_root, work_dir, teacher_checkpoint=ckpt)
     build_runner(cfg).train()
 """
+
 import copy
 import os
 import uuid
@@ -38,13 +39,29 @@ def _shrink_loader(loader, data_root, batch_size, image_size, train):
     dataset.data_root = data_root
     if image_size and dataset.get("type") in FOLDER_DATASETS:
         size = (image_size + image_size // 8, image_size + image_size // 8)
-        dataset.pipeline = ([dict(type="Resize", size=size), dict(type="RandomCrop", size=image_size),
-                             dict(type="RandomHorizontalFlip")] if train else
-                            [dict(type="Resize", size=size), dict(type="CenterCrop", size=image_size)])
+        dataset.pipeline = (
+            [
+                dict(type="Resize", size=size),
+                dict(type="RandomCrop", size=image_size),
+                dict(type="RandomHorizontalFlip"),
+            ]
+            if train
+            else [dict(type="Resize", size=size), dict(type="CenterCrop", size=image_size)]
+        )
 
 
-def smoke_config(cfg, data_root, work_dir, teacher_checkpoint=None, epochs=1, batch_size=2, image_size=32,
-                 seed=0, save_checkpoints=False, tensorboard=False):
+def smoke_config(
+    cfg,
+    data_root,
+    work_dir,
+    teacher_checkpoint=None,
+    epochs=1,
+    batch_size=2,
+    image_size=32,
+    seed=0,
+    save_checkpoints=False,
+    tensorboard=False,
+):
     """A copy of ``cfg`` that trains ``epochs`` epoch(s) at ``batch_size`` on
     ``data_root`` without worker processes, folder data sets cropped to
     ``image_size``, logging every iteration, validating every epoch."""
@@ -67,10 +84,26 @@ def smoke_config(cfg, data_root, work_dir, teacher_checkpoint=None, epochs=1, ba
     return cfg
 
 
-_RUNNER_ARGS = ("train_dataloader", "val_dataloader", "test_dataloader", "train_cfg", "val_cfg", "test_cfg",
-                "auto_scale_lr", "optim_wrapper", "param_scheduler", "val_evaluator", "test_evaluator",
-                "default_hooks", "custom_hooks", "data_preprocessor", "load_from", "log_processor",
-                "visualizer", "experiment_name")
+_RUNNER_ARGS = (
+    "train_dataloader",
+    "val_dataloader",
+    "test_dataloader",
+    "train_cfg",
+    "val_cfg",
+    "test_cfg",
+    "auto_scale_lr",
+    "optim_wrapper",
+    "param_scheduler",
+    "val_evaluator",
+    "test_evaluator",
+    "default_hooks",
+    "custom_hooks",
+    "data_preprocessor",
+    "load_from",
+    "log_processor",
+    "visualizer",
+    "experiment_name",
+)
 
 
 def build_runner(cfg, record_config=False):
@@ -79,12 +112,19 @@ def build_runner(cfg, record_config=False):
     config itself, which spares the seconds MMEngine spends formatting the
     whole config for the log, the work dir and every checkpoint."""
     from mmengine.runner import Runner
+
     if record_config:
         return Runner.from_cfg(cfg)
     cfg = copy.deepcopy(cfg)
     kwargs = {key: cfg.get(key) for key in _RUNNER_ARGS}
-    return Runner(model=cfg["model"], work_dir=cfg["work_dir"], resume=cfg.get("resume", False),
-                  launcher=cfg.get("launcher", "none"),
-                  env_cfg=cfg.get("env_cfg", dict(dist_cfg=dict(backend="nccl"))),
-                  log_level=cfg.get("log_level", "INFO"), default_scope=cfg.get("default_scope", "mmengine"),
-                  randomness=cfg.get("randomness", dict(seed=None)), **kwargs)
+    return Runner(
+        model=cfg["model"],
+        work_dir=cfg["work_dir"],
+        resume=cfg.get("resume", False),
+        launcher=cfg.get("launcher", "none"),
+        env_cfg=cfg.get("env_cfg", dict(dist_cfg=dict(backend="nccl"))),
+        log_level=cfg.get("log_level", "INFO"),
+        default_scope=cfg.get("default_scope", "mmengine"),
+        randomness=cfg.get("randomness", dict(seed=None)),
+        **kwargs,
+    )

@@ -1,4 +1,5 @@
 """Weight initialisation shared by the CIFAR-family models."""
+
 import math
 
 import torch.nn as nn

@@ -4,6 +4,7 @@ with ``weights=None``, nothing is downloaded) and MobileNetV1 as the KD
 literature's ImageNet code builds it (a ``model`` sequence of conv/BN/ReLU
 stages and depthwise-separable stages, then ``fc``).
 """
+
 import torch.nn as nn
 
 from .registry import register_model
@@ -15,13 +16,31 @@ def _conv_bn_relu(cin, cout, stride):
 
 def _depthwise_separable(cin, cout, stride):
     return nn.Sequential(
-        nn.Conv2d(cin, cin, 3, stride, 1, groups=cin, bias=False), nn.BatchNorm2d(cin), nn.ReLU(inplace=True),
-        nn.Conv2d(cin, cout, 1, 1, 0, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+        nn.Conv2d(cin, cin, 3, stride, 1, groups=cin, bias=False),
+        nn.BatchNorm2d(cin),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(cin, cout, 1, 1, 0, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    )
 
 
 # (output channels, stride) of the thirteen depthwise-separable stages
-_MOBILENET_V1 = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), (512, 1), (512, 1),
-                 (512, 1), (512, 1), (1024, 2), (1024, 1))
+_MOBILENET_V1 = (
+    (64, 1),
+    (128, 2),
+    (128, 1),
+    (256, 2),
+    (256, 1),
+    (512, 2),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (1024, 2),
+    (1024, 1),
+)
 
 
 class MobileNetV1Net(nn.Module):
@@ -42,18 +61,21 @@ class MobileNetV1Net(nn.Module):
 @register_model("imagenet")
 def ResNet18(num_classes):  # noqa: N802 - the literature's name
     import torchvision  # here: importing it costs seconds, and CIFAR runs need none of it
+
     return torchvision.models.resnet18(weights=None, num_classes=num_classes)
 
 
 @register_model("imagenet")
 def ResNet34(num_classes):  # noqa: N802
     import torchvision
+
     return torchvision.models.resnet34(weights=None, num_classes=num_classes)
 
 
 @register_model("imagenet")
 def ResNet50(num_classes):  # noqa: N802
     import torchvision
+
     return torchvision.models.resnet50(weights=None, num_classes=num_classes)
 
 

@@ -6,19 +6,28 @@ expansion ratio is 1. Module names: conv1 (conv/BN/ReLU, stride 2), blocks
 (seven stages of blocks whose layers sit in ``conv``), conv2 (1x1 to 1280
 channels), classifier (a one-layer sequence). Pooling is adaptive.
 """
+
 import torch.nn as nn
 
 from ._init import normal_fan_out
 from .registry import register_model
 
 # expansion t, output channels c, repeats n, first stride s
-_STAGES = ((1, 16, 1, 1), (None, 24, 2, 1), (None, 32, 3, 2), (None, 64, 4, 2),
-           (None, 96, 3, 1), (None, 160, 3, 2), (None, 320, 1, 1))
+_STAGES = (
+    (1, 16, 1, 1),
+    (None, 24, 2, 1),
+    (None, 32, 3, 2),
+    (None, 64, 4, 2),
+    (None, 96, 3, 1),
+    (None, 160, 3, 2),
+    (None, 320, 1, 1),
+)
 
 
 def _conv_bn_relu(cin, cout, kernel, stride):
-    return nn.Sequential(nn.Conv2d(cin, cout, kernel, stride, kernel // 2, bias=False),
-                         nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, kernel, stride, kernel // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
+    )
 
 
 class InvertedResidual(nn.Module):
@@ -27,10 +36,15 @@ class InvertedResidual(nn.Module):
         hidden = cin * expand
         self.residual = stride == 1 and cin == cout
         self.conv = nn.Sequential(
-            nn.Conv2d(cin, hidden, 1, 1, 0, bias=False), nn.BatchNorm2d(hidden), nn.ReLU(inplace=True),
-            nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False), nn.BatchNorm2d(hidden),
+            nn.Conv2d(cin, hidden, 1, 1, 0, bias=False),
+            nn.BatchNorm2d(hidden),
             nn.ReLU(inplace=True),
-            nn.Conv2d(hidden, cout, 1, 1, 0, bias=False), nn.BatchNorm2d(cout))
+            nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False),
+            nn.BatchNorm2d(hidden),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(hidden, cout, 1, 1, 0, bias=False),
+            nn.BatchNorm2d(cout),
+        )
 
     def forward(self, x):
         y = self.conv(x)

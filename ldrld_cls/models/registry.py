@@ -8,7 +8,9 @@ scale (``ResNet18``, ``ResNet34``, ``ResNet50``, ``MobileNetV1``). The same name
 to a family: ``'cifar'`` (also used for Tiny-ImageNet and CUB-200, as the
 papers do) or ``'imagenet'``.
 """
+
 import difflib
+import functools
 
 from ..errors import UnknownModelError
 
@@ -28,7 +30,16 @@ def register_model(family, name=None):
             raise ValueError(f"model {key!r} is registered twice in family {family!r}")
         _REGISTRY[family][key] = fn
         return fn
+
     return wrap
+
+
+def register_variants(family, build, variants):
+    """Register one constructor per entry of ``variants`` (``{name: args}``):
+    ``name`` builds ``build(*args, num_classes)``, as a family of depths or
+    widths of one network is named in the literature (``resnet8``, ...)."""
+    for key, args in variants.items():
+        register_model(family, key)(functools.partial(build, *args))
 
 
 def list_models(family=None):
@@ -59,7 +70,8 @@ def build_classifier(arch, num_classes, family="cifar"):
             close = difflib.get_close_matches(str(arch), list(table), n=3)
             hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
         raise UnknownModelError(
-            f"unknown model name {arch!r} in family {family!r}; expected one of {sorted(table)}{hint}")
+            f"unknown model name {arch!r} in family {family!r}; expected one of {sorted(table)}{hint}"
+        )
     model = table[arch](num_classes)
     model.arch, model.family, model.num_classes = arch, family, num_classes
     return model
@@ -68,6 +80,7 @@ def build_classifier(arch, num_classes, family="cifar"):
 def classifier_layer(model):
     """The model's last ``nn.Linear`` (its classifier) and that layer's name."""
     import torch.nn as nn
+
     found = None
     for module_name, module in model.named_modules():
         if isinstance(module, nn.Linear):

@@ -9,11 +9,13 @@ per block, fc) are those of the CIFAR teachers shared with CRD, so their
 adaptive: identical to the original 8x8 pooling at 32x32 input, and it also
 serves Tiny-ImageNet (64x64) and CUB-200 (224x224).
 """
+
 import torch.nn as nn
 import torch.nn.functional as F
 
 from ._init import kaiming_fan_out
-from .registry import register_model
+from ._stage import add_stages, blocks_per_stage
+from .registry import register_variants
 
 
 def _conv3x3(cin, cout, stride=1):
@@ -31,7 +33,8 @@ class BasicBlock(nn.Module):
         self.downsample = None
         if stride != 1 or cin != cout:
             self.downsample = nn.Sequential(
-                nn.Conv2d(cin, cout, kernel_size=1, stride=stride, bias=False), nn.BatchNorm2d(cout))
+                nn.Conv2d(cin, cout, kernel_size=1, stride=stride, bias=False), nn.BatchNorm2d(cout)
+            )
 
     def forward(self, x):
         shortcut = x if self.downsample is None else self.downsample(x)
@@ -45,19 +48,11 @@ class ResNetCifar(nn.Module):
 
     def __init__(self, depth, widths, num_classes):
         super().__init__()
-        if (depth - 2) % 6 != 0:
-            raise ValueError(f"CIFAR ResNet depth must be 6n+2 (8, 14, 20, 32, ...), got {depth}")
-        blocks = (depth - 2) // 6
+        blocks = blocks_per_stage(depth, 2, "CIFAR ResNet")
         self.conv1 = nn.Conv2d(3, widths[0], kernel_size=3, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(widths[0])
         self.relu = nn.ReLU(inplace=True)
-        cin = widths[0]
-        for stage, (width, stride) in enumerate(zip(widths[1:], (1, 2, 2)), start=1):
-            layers = []
-            for i in range(blocks):
-                layers.append(BasicBlock(cin, width, stride if i == 0 else 1))
-                cin = width
-            setattr(self, f"layer{stage}", nn.Sequential(*layers))
+        cin = add_stages(self, BasicBlock, widths[0], widths[1:], (blocks,) * 3, (1, 2, 2))
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(cin, num_classes)
         kaiming_fan_out(self)
@@ -71,47 +66,9 @@ class ResNetCifar(nn.Module):
 _NARROW = (16, 16, 32, 64)
 _WIDE = (32, 64, 128, 256)
 
-
-@register_model("cifar")
-def resnet8(num_classes):
-    return ResNetCifar(8, _NARROW, num_classes)
-
-
-@register_model("cifar")
-def resnet14(num_classes):
-    return ResNetCifar(14, _NARROW, num_classes)
-
-
-@register_model("cifar")
-def resnet20(num_classes):
-    return ResNetCifar(20, _NARROW, num_classes)
-
-
-@register_model("cifar")
-def resnet32(num_classes):
-    return ResNetCifar(32, _NARROW, num_classes)
-
-
-@register_model("cifar")
-def resnet44(num_classes):
-    return ResNetCifar(44, _NARROW, num_classes)
-
-
-@register_model("cifar")
-def resnet56(num_classes):
-    return ResNetCifar(56, _NARROW, num_classes)
-
-
-@register_model("cifar")
-def resnet110(num_classes):
-    return ResNetCifar(110, _NARROW, num_classes)
-
-
-@register_model("cifar")
-def resnet8x4(num_classes):
-    return ResNetCifar(8, _WIDE, num_classes)
-
-
-@register_model("cifar")
-def resnet32x4(num_classes):
-    return ResNetCifar(32, _WIDE, num_classes)
+register_variants(
+    "cifar",
+    ResNetCifar,
+    {f"resnet{depth}": (depth, _NARROW) for depth in (8, 14, 20, 32, 44, 56, 110)}
+    | {"resnet8x4": (8, _WIDE), "resnet32x4": (32, _WIDE)},
+)

@@ -5,10 +5,12 @@ and no max pooling. Not torchvision's ResNet-50 (family ``'imagenet'``).
 Module names: conv1, bn1, layer1..layer4 (blocks with conv1..3/bn1..3 and a
 ``shortcut`` sequence, empty where the shape is kept), linear.
 """
+
 import torch.nn as nn
 import torch.nn.functional as F
 
 from ._init import kaiming_fan_out
+from ._stage import add_stages
 from .registry import register_model
 
 
@@ -26,8 +28,9 @@ class Bottleneck(nn.Module):
         self.bn3 = nn.BatchNorm2d(cout)
         self.shortcut = nn.Sequential()
         if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, kernel_size=1, stride=stride, bias=False),
-                                          nn.BatchNorm2d(cout))
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(cin, cout, kernel_size=1, stride=stride, bias=False), nn.BatchNorm2d(cout)
+            )
 
     def forward(self, x):
         y = F.relu(self.bn1(self.conv1(x)))
@@ -41,13 +44,7 @@ class BottleneckResNetCifar(nn.Module):
         super().__init__()
         self.conv1 = nn.Conv2d(3, 64, kernel_size=3, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
-        cin = 64
-        for stage, (width, n, stride) in enumerate(zip((64, 128, 256, 512), repeats, (1, 2, 2, 2)), start=1):
-            blocks = []
-            for i in range(n):
-                blocks.append(Bottleneck(cin, width, stride if i == 0 else 1))
-                cin = width * Bottleneck.expansion
-            setattr(self, f"layer{stage}", nn.Sequential(*blocks))
+        cin = add_stages(self, Bottleneck, 64, (64, 128, 256, 512), repeats, (1, 2, 2, 2))
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.linear = nn.Linear(cin, num_classes)
         kaiming_fan_out(self)

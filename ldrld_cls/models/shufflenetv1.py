@@ -5,11 +5,12 @@ max pooling, stride-2 units that concatenate an average-pooled shortcut.
 Module names: conv1, bn1, layer1..layer3 (units with conv1/bn1/conv2/bn2/
 conv3/bn3), linear.
 """
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .registry import register_model
+from .registry import register_variants
 
 
 def channel_shuffle(x, groups):
@@ -62,6 +63,4 @@ class ShuffleNetV1(nn.Module):
         return self.linear(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
 
-@register_model("cifar")
-def ShuffleV1(num_classes):  # noqa: N802 - the literature's name
-    return ShuffleNetV1(num_classes)
+register_variants("cifar", ShuffleNetV1, {"ShuffleV1": ()})  # the literature's name

@@ -5,11 +5,12 @@ as the KD literature's CIFAR code builds it, registered as ``ShuffleV2``: a
 Module names: conv1, bn1, layer1..layer3 (a down-sampling unit with conv1..5/
 bn1..5, then basic units with conv1..3/bn1..3), conv2, bn2, linear.
 """
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .registry import register_model
+from .registry import register_variants
 from .shufflenetv1 import channel_shuffle
 
 
@@ -63,12 +64,9 @@ class ShuffleNetV2(nn.Module):
         super().__init__()
         self.conv1 = nn.Conv2d(3, 24, kernel_size=1, bias=False)
         self.bn1 = nn.BatchNorm2d(24)
-        cin = 24
-        for stage, (width, n) in enumerate(zip(widths, repeats), start=1):
-            units = [DownUnit(cin, width)] + [BasicUnit(width) for _ in range(n)]
-            setattr(self, f"layer{stage}", nn.Sequential(*units))
-            cin = width
-        self.conv2 = nn.Conv2d(cin, last, kernel_size=1, bias=False)
+        for i, (cin, width, n) in enumerate(zip((24, *widths[:-1]), widths, repeats), start=1):
+            setattr(self, f"layer{i}", nn.Sequential(DownUnit(cin, width), *[BasicUnit(width) for _ in range(n)]))
+        self.conv2 = nn.Conv2d(widths[-1], last, kernel_size=1, bias=False)
         self.bn2 = nn.BatchNorm2d(last)
         self.linear = nn.Linear(last, num_classes)
 
@@ -79,6 +77,4 @@ class ShuffleNetV2(nn.Module):
         return self.linear(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
 
-@register_model("cifar")
-def ShuffleV2(num_classes):  # noqa: N802 - the literature's name
-    return ShuffleNetV2(num_classes)
+register_variants("cifar", ShuffleNetV2, {"ShuffleV2": ()})  # the literature's name

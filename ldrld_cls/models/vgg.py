@@ -7,6 +7,7 @@ ReLU; convolutions carry a bias), pool0..pool3 (max pooling), pool4 (global
 average pooling), classifier. As in that code, the fourth max pooling runs
 only for 64x64 input (Tiny-ImageNet); 32x32 and 224x224 input skip it.
 """
+
 import torch.nn as nn
 import torch.nn.functional as F
 

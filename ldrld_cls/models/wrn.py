@@ -5,10 +5,12 @@ Module names follow the KD literature's CIFAR teachers: conv1, block1..block3
 (each a ``layer`` sequence of blocks with bn1/conv1/bn2/conv2 and
 ``convShortcut`` where the width changes), bn1, fc.
 """
+
 import torch.nn as nn
 
 from ._init import normal_fan_out
-from .registry import register_model
+from ._stage import blocks_per_stage, stage
+from .registry import register_variants
 
 
 class PreActBlock(nn.Module):
@@ -21,8 +23,7 @@ class PreActBlock(nn.Module):
         self.relu2 = nn.ReLU(inplace=True)
         self.conv2 = nn.Conv2d(cout, cout, kernel_size=3, stride=1, padding=1, bias=False)
         # the shortcut projects the *pre-activated* input when the width changes
-        self.convShortcut = (nn.Conv2d(cin, cout, kernel_size=1, stride=stride, bias=False)
-                             if cin != cout else None)
+        self.convShortcut = nn.Conv2d(cin, cout, kernel_size=1, stride=stride, bias=False) if cin != cout else None
 
     def forward(self, x):
         act = self.relu1(self.bn1(x))
@@ -34,8 +35,7 @@ class PreActBlock(nn.Module):
 class WideStage(nn.Module):
     def __init__(self, blocks, cin, cout, stride):
         super().__init__()
-        self.layer = nn.Sequential(*[PreActBlock(cin if i == 0 else cout, cout, stride if i == 0 else 1)
-                                     for i in range(blocks)])
+        self.layer, _ = stage(PreActBlock, blocks, cin, cout, stride)
 
     def forward(self, x):
         return self.layer(x)
@@ -44,9 +44,7 @@ class WideStage(nn.Module):
 class WideResNet(nn.Module):
     def __init__(self, depth, widen, num_classes):
         super().__init__()
-        if (depth - 4) % 6 != 0:
-            raise ValueError(f"WRN depth must be 6n+4 (16, 22, 28, 40, ...), got {depth}")
-        blocks = (depth - 4) // 6
+        blocks = blocks_per_stage(depth, 4, "WRN")
         widths = (16, 16 * widen, 32 * widen, 64 * widen)
         self.conv1 = nn.Conv2d(3, widths[0], kernel_size=3, padding=1, bias=False)
         self.block1 = WideStage(blocks, widths[0], widths[1], 1)
@@ -64,21 +62,6 @@ class WideResNet(nn.Module):
         return self.fc(self.avgpool(x).flatten(1))
 
 
-@register_model("cifar")
-def wrn_16_1(num_classes):
-    return WideResNet(16, 1, num_classes)
-
-
-@register_model("cifar")
-def wrn_16_2(num_classes):
-    return WideResNet(16, 2, num_classes)
-
-
-@register_model("cifar")
-def wrn_40_1(num_classes):
-    return WideResNet(40, 1, num_classes)
-
-
-@register_model("cifar")
-def wrn_40_2(num_classes):
-    return WideResNet(40, 2, num_classes)
+register_variants(
+    "cifar", WideResNet, {f"wrn_{depth}_{widen}": (depth, widen) for depth in (16, 40) for widen in (1, 2)}
+)
