@@ -9,6 +9,7 @@ imports are paid once); the first cases run fresh interpreters, as a user does.
 
 import json
 import os
+import shlex
 
 import pytest
 import torch
@@ -23,9 +24,12 @@ from det_helpers import toy_config
 from tool_helpers import TOY, call_tool, run_tool
 
 OFFLINE = {"https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9", "no_proxy": ""}
-REID = os.path.join(TOY, "reid", "market1501_toy.yaml")
-CLS = os.path.join(TOY, "cls", "ldrld.py")
-CLS_ALONE = os.path.join(TOY, "cls", "student.py")
+CONFIGS = {
+    "reid_config": os.path.join(TOY, "reid", "market1501_toy.yaml"),
+    "cls_ldrld": os.path.join(TOY, "cls", "ldrld.py"),
+    "cls_student": os.path.join(TOY, "cls", "student.py"),
+    **{f"det_{name}": toy_config(name) for name in ("student", "ldrld")},
+}
 
 
 class Pickled:  # what a checkpoint that needs full unpickling holds
@@ -76,7 +80,7 @@ def assets(tmp_path_factory):
     bad_yaml = base / "bad.yaml"
     bad_yaml.write_text("train: [1, 2\n")
     typo_yaml = base / "typo.yaml"
-    typo_yaml.write_text(f"_base_: {REID}\ntrain:\n  max_epochs: 3\n")
+    typo_yaml.write_text(f"_base_: {CONFIGS['reid_config']}\ntrain:\n  max_epochs: 3\n")
     three_classes = base / "teacher_3_classes.py"
     three_classes.write_text(
         f"_base_ = [{toy_config('teacher')!r}]\nmodel = dict(roi_head=dict(bbox_head=dict(num_classes=3)))\n"
@@ -141,186 +145,110 @@ def _work_dir(tmp_path):
     return work
 
 
-# (id, tool, arguments: a function of the assets and the work dir, what the one error line must say)
+# (id, tool, its command line: {name} stands for an asset, {work} for the work dir and {det_student} etc. for the
+# toy configs, what the one error line must say)
 CASES = [
     (
         "det-missing-config",
         "train_det.py",
-        lambda a, w: ["configs/nope.py", "--work-dir", w],
+        "configs/nope.py --work-dir {work}",
         ["config configs/nope.py: no such file", "expected an MMEngine config"],
     ),
-    (
-        "det-config-syntax-error",
-        "train_det.py",
-        lambda a, w: [a["syntax"], "--work-dir", w],
-        ["syntax_error.py could not be read"],
-    ),
+    ("det-config-syntax-error", "train_det.py", "{syntax} --work-dir {work}", ["syntax_error.py could not be read"]),
     (
         "det-missing-data-folder",
         "train_det.py",
-        lambda a, w: [toy_config("student"), "--data-root", a["base"] / "no", "--work-dir", w],
+        "{det_student} --data-root {base}/no --work-dir {work}",
         ["COCO data root", "no such folder", "instances_{train,val}2017.json"],
     ),
     (
         "det-incomplete-layout",
         "train_det.py",
-        lambda a, w: [toy_config("student"), "--data-root", a["digits"], "--work-dir", w],
+        "{det_student} --data-root {digits} --work-dir {work}",
         ["is incomplete, missing", "instances_train2017.json", "expected COCO 2017's layout"],
     ),
     (
         "det-truncated-annotations",
         "train_det.py",
-        lambda a, w: [toy_config("student"), "--data-root", a["bad_json"], "--work-dir", w],
+        "{det_student} --data-root {bad_json} --work-dir {work}",
         ["instances_train2017.json is not valid JSON", "expected COCO's instances JSON"],
     ),
     (
         "det-empty-annotations",
         "train_det.py",
-        lambda a, w: [toy_config("student"), "--data-root", a["empty_json"], "--work-dir", w],
+        "{det_student} --data-root {empty_json} --work-dir {work}",
         ["instances_train2017.json is empty"],
     ),
     (
         "det-annotations-without-images",
         "train_det.py",
-        lambda a, w: [toy_config("student"), "--data-root", a["no_images"], "--work-dir", w],
+        "{det_student} --data-root {no_images} --work-dir {work}",
         ["has no images, categories", "expected COCO's instances JSON"],
     ),
     (
         "det-missing-teacher",
         "train_det.py",
-        lambda a, w: [
-            toy_config("ldrld"),
-            "--data-root",
-            a["coco"],
-            "--teacher-checkpoint",
-            a["base"] / "nope.pth",
-            "--work-dir",
-            w,
-        ],
+        "{det_ldrld} --data-root {coco} --teacher-checkpoint {base}/nope.pth --work-dir {work}",
         ["teacher checkpoint", "nope.pth: no such file", "--teacher-checkpoint"],
     ),
     (
         "det-truncated-teacher",
         "train_det.py",
-        lambda a, w: [
-            toy_config("ldrld"),
-            "--data-root",
-            a["coco"],
-            "--teacher-checkpoint",
-            a["truncated"],
-            "--work-dir",
-            w,
-        ],
+        "{det_ldrld} --data-root {coco} --teacher-checkpoint {truncated} --work-dir {work}",
         ["could not read checkpoint", "truncated.pth"],
     ),
     (
         "det-teacher-of-another-architecture",
         "train_det.py",
-        lambda a, w: [
-            toy_config("ldrld"),
-            "--data-root",
-            a["coco"],
-            "--teacher-checkpoint",
-            a["classifier"],
-            "--work-dir",
-            w,
-        ],
+        "{det_ldrld} --data-root {coco} --teacher-checkpoint {classifier} --work-dir {work}",
         ["resnet18_classifier.pth does not fit FasterRCNN", "missing keys", "another architecture or class count"],
     ),
     (
         "det-teacher-of-another-class-count",
         "train_det.py",
-        lambda a, w: [
-            toy_config("ldrld"),
-            "--data-root",
-            a["coco"],
-            "--work-dir",
-            w,
-            "--cfg-options",
-            f"model.teacher_config={a['three_classes']}",
-        ],
+        "{det_ldrld} --data-root {coco} --work-dir {work} --cfg-options model.teacher_config={three_classes}",
         ["teacher's box head has 3 classes but the student's has 80"],
     ),
     (
         "det-teacher-needs-unpickling",
         "train_det.py",
-        lambda a, w: [
-            toy_config("ldrld"),
-            "--data-root",
-            a["coco"],
-            "--teacher-checkpoint",
-            a["unsafe"],
-            "--work-dir",
-            w,
-        ],
+        "{det_ldrld} --data-root {coco} --teacher-checkpoint {unsafe} --work-dir {work}",
         ["unsafe.pth holds Python objects", "--trust-checkpoint"],
     ),
     (
         "det-unknown-loss",
         "train_det.py",
-        lambda a, w: [
-            toy_config("ldrld"),
-            "--data-root",
-            a["coco"],
-            "--work-dir",
-            w,
-            "--cfg-options",
-            "model.distill_loss.type=NoSuchLoss",
-        ],
+        "{det_ldrld} --data-root {coco} --work-dir {work} --cfg-options model.distill_loss.type=NoSuchLoss",
         ["unknown distillation loss type 'NoSuchLoss'", "expected one of"],
     ),
     (
         "det-unknown-model-argument",
         "train_det.py",
-        lambda a, w: [
-            toy_config("student"),
-            "--data-root",
-            a["coco"],
-            "--work-dir",
-            w,
-            "--cfg-options",
-            "model.colour=red",
-        ],
+        "{det_student} --data-root {coco} --work-dir {work} --cfg-options model.colour=red",
         ["unexpected keyword argument 'colour'", "check the config and --cfg-options"],
     ),
     (
         "det-missing-resume",
         "train_det.py",
-        lambda a, w: [
-            toy_config("student"),
-            "--data-root",
-            a["coco"],
-            "--work-dir",
-            w,
-            "--resume",
-            a["base"] / "gone.pth",
-        ],
+        "{det_student} --data-root {coco} --work-dir {work} --resume {base}/gone.pth",
         ["--resume", "gone.pth: no such file"],
     ),
     (
         "det-work-dir-under-a-file",
         "train_det.py",
-        lambda a, w: [toy_config("student"), "--data-root", a["coco"], "--work-dir", a["a_file"] / "run"],
+        "{det_student} --data-root {coco} --work-dir {a_file}/run",
         ["a_file is a file, not a folder", "expected a folder"],
     ),
     (
         "det-fewer-images-than-the-batch",
         "train_det.py",
-        lambda a, w: [toy_config("student"), "--data-root", a["one"], "--work-dir", w],
+        "{det_student} --data-root {one} --work-dir {work}",
         ["holds 1 usable image(s), fewer than one batch of 2", "train_dataloader.batch_size"],
     ),
     (
         "det-teacher-download-offline",
         "train_det.py",
-        lambda a, w: [
-            toy_config("ldrld"),
-            "--data-root",
-            a["coco"],
-            "--work-dir",
-            w,
-            "--teacher-checkpoint",
-            "https://download.openmmlab.com/mmdetection/v2.0/no_such_teacher-0000.pth",
-        ],
+        "{det_ldrld} --data-root {coco} --work-dir {work} --teacher-checkpoint https://download.openmmlab.com/mmdetection/v2.0/no_such_teacher-0000.pth",
         [
             "could not download https://download.openmmlab.com/mmdetection/v2.0/no_such_teacher-0000.pth",
             "hub/checkpoints/no_such_teacher-0000.pth",
@@ -330,7 +258,7 @@ CASES = [
     (
         "det-backbone-download-offline",
         "train_det.py",
-        lambda a, w: ["configs/frcnn_r18_fpn_1x_coco.py", "--data-root", a["coco"], "--work-dir", w],
+        "configs/frcnn_r18_fpn_1x_coco.py --data-root {coco} --work-dir {work}",
         [
             "ImageNet initialisation model.backbone.init_cfg (torchvision://resnet18)",
             "could not download",
@@ -341,89 +269,73 @@ CASES = [
     (
         "test-det-missing-checkpoint",
         "test_det.py",
-        lambda a, w: [toy_config("ldrld"), a["base"] / "nope.pth", "--data-root", a["coco"], "--work-dir", w],
+        "{det_ldrld} {base}/nope.pth --data-root {coco} --work-dir {work}",
         ["checkpoint", "nope.pth: no such file", "tools/train_det.py"],
     ),
     (
         "test-det-checkpoint-of-another-model",
         "test_det.py",
-        lambda a, w: [toy_config("ldrld"), a["classifier"], "--data-root", a["coco"], "--work-dir", w],
+        "{det_ldrld} {classifier} --data-root {coco} --work-dir {work}",
         ["resnet18_classifier.pth does not fit FasterRCNN"],
     ),
     (
         "cls-missing-data-folder",
         "train_cls.py",
-        lambda a, w: [CLS_ALONE, "--data-root", a["base"] / "no_digits", "--work-dir", w],
+        "{cls_student} --data-root {base}/no_digits --work-dir {work}",
         ["CIFAR-100: data root", "no_digits does not exist", "cifar-100-python"],
     ),
     (
         "cls-wrong-layout",
         "train_cls.py",
-        lambda a, w: [CLS_ALONE, "--data-root", a["no_meta"], "--work-dir", w],
+        "{cls_student} --data-root {no_meta} --work-dir {work}",
         ["is not laid out as expected", "meta (torchvision's layout)"],
     ),
     (
         "cls-unknown-model",
         "train_cls.py",
-        lambda a, w: [
-            CLS_ALONE,
-            "--data-root",
-            a["digits"],
-            "--work-dir",
-            w,
-            "--cfg-options",
-            "model.student.arch=resnet33",
-        ],
+        "{cls_student} --data-root {digits} --work-dir {work} --cfg-options model.student.arch=resnet33",
         ["unknown model name 'resnet33'", "did you mean"],
     ),
     (
         "cls-teacher-of-another-architecture",
         "train_cls.py",
-        lambda a, w: [CLS, "--data-root", a["digits"], "--teacher-checkpoint", a["wrong_arch"], "--work-dir", w],
+        "{cls_ldrld} --data-root {digits} --teacher-checkpoint {wrong_arch} --work-dir {work}",
         ["model.teacher (arch='resnet20'", "vgg8.pth does not fit"],
     ),
     (
         "cls-teacher-of-another-class-count",
         "train_cls.py",
-        lambda a, w: [CLS, "--data-root", a["digits"], "--teacher-checkpoint", a["teacher5"], "--work-dir", w],
+        "{cls_ldrld} --data-root {digits} --teacher-checkpoint {teacher5} --work-dir {work}",
         ["trained for 5 classes", "built for 10"],
     ),
     (
         "cls-data-of-another-class-count",
         "train_cls.py",
-        lambda a, w: [CLS_ALONE, "--data-root", a["cifar"], "--work-dir", w],
+        "{cls_student} --data-root {cifar} --work-dir {work}",
         ["has 100 classes, but the model is built for 10"],
     ),
     (
         "cls-missing-teacher",
         "train_cls.py",
-        lambda a, w: [CLS, "--data-root", a["digits"], "--work-dir", w, "--teacher-checkpoint", a["base"] / "nope.pth"],
+        "{cls_ldrld} --data-root {digits} --work-dir {work} --teacher-checkpoint {base}/nope.pth",
         ["teacher checkpoint", "nope.pth: no such file"],
     ),
     (
         "cls-teacher-for-a-config-without-one",
         "train_cls.py",
-        lambda a, w: [CLS_ALONE, "--data-root", a["digits"], "--teacher-checkpoint", a["teacher20"], "--work-dir", w],
+        "{cls_student} --data-root {digits} --teacher-checkpoint {teacher20} --work-dir {work}",
         ["--teacher-checkpoint", "trains without a teacher"],
     ),
     (
         "cls-mpi-launcher-without-cuda",
         "train_cls.py",
-        lambda a, w: [CLS_ALONE, "--data-root", a["digits"], "--work-dir", w, "--launcher", "mpi"],
+        "{cls_student} --data-root {digits} --work-dir {work} --launcher mpi",
         ["--launcher mpi without CUDA", "--launcher pytorch"],
     ),
     (
         "cls-teacher-download-offline",
         "train_cls.py",
-        lambda a, w: [
-            CLS,
-            "--data-root",
-            a["digits"],
-            "--work-dir",
-            w,
-            "--teacher-checkpoint",
-            "torchvision://resnet34",
-        ],
+        "{cls_ldrld} --data-root {digits} --work-dir {work} --teacher-checkpoint torchvision://resnet34",
         [
             "the teacher weights (torchvision://resnet34)",
             "could not download",
@@ -434,97 +346,50 @@ CASES = [
     (
         "reid-missing-data-folder",
         "train_reid.py",
-        lambda a, w: ["--config", REID, "--root", a["base"] / "no_market", "--save-dir", w],
+        "--config {reid_config} --root {base}/no_market --save-dir {work}",
         ["Market-1501 not found", "no_market does not exist", "bounding_box_train"],
     ),
     (
         "reid-bad-file-name",
         "train_reid.py",
-        lambda a, w: ["--config", REID, "--root", a["bad_name"], "--save-dir", w],
+        "--config {reid_config} --root {bad_name} --save-dir {work}",
         ["bad-name.jpg", "do not match Market-1501's pattern", "PPPP_cCsS_FFFFFF_BB.jpg"],
     ),
-    (
-        "reid-invalid-yaml",
-        "train_reid.py",
-        lambda a, w: ["--config", a["bad_yaml"], "--save-dir", w],
-        ["bad.yaml is not valid YAML"],
-    ),
+    ("reid-invalid-yaml", "train_reid.py", "--config {bad_yaml} --save-dir {work}", ["bad.yaml is not valid YAML"]),
     (
         "reid-unknown-key",
         "train_reid.py",
-        lambda a, w: ["--config", a["typo_yaml"], "--save-dir", w],
+        "--config {typo_yaml} --save-dir {work}",
         ["unknown key train.'max_epochs'", "known keys at this level"],
     ),
     (
         "reid-unknown-cfg-option",
         "train_reid.py",
-        lambda a, w: [
-            "--config",
-            REID,
-            "--root",
-            a["market"],
-            "--save-dir",
-            w,
-            "--cfg-options",
-            "distill.ldrld.gamma=1",
-        ],
+        "--config {reid_config} --root {market} --save-dir {work} --cfg-options distill.ldrld.gamma=1",
         ["--cfg-options 'distill.ldrld.gamma=1'", "unknown key distill.ldrld.'gamma'"],
     ),
     (
         "reid-teacher-of-other-identities",
         "train_reid.py",
-        lambda a, w: [
-            "--config",
-            REID,
-            "--root",
-            a["market"],
-            "--save-dir",
-            w,
-            "--mode",
-            "student",
-            "--teacher-checkpoint",
-            a["reid_teacher"],
-        ],
+        "--config {reid_config} --root {market} --save-dir {work} --mode student --teacher-checkpoint {reid_teacher}",
         ["classifies 3 identities but the training data has 4"],
     ),
     (
         "reid-batch-larger-than-the-data",
         "train_reid.py",
-        lambda a, w: ["--config", REID, "--root", a["market"], "--save-dir", w, "--batch-size", "64"],
+        "--config {reid_config} --root {market} --save-dir {work} --batch-size 64",
         ["train.batch_size 64", "larger than the 8 training images"],
     ),
     (
         "reid-missing-resume",
         "train_reid.py",
-        lambda a, w: [
-            "--config",
-            REID,
-            "--root",
-            a["market"],
-            "--save-dir",
-            w,
-            "--mode",
-            "teacher",
-            "--resume",
-            a["base"] / "gone.tar",
-        ],
+        "--config {reid_config} --root {market} --save-dir {work} --mode teacher --resume {base}/gone.tar",
         ["--resume", "gone.tar: no such file"],
     ),
     (
         "reid-imagenet-download-offline",
         "train_reid.py",
-        lambda a, w: [
-            "--config",
-            REID,
-            "--root",
-            a["market"],
-            "--save-dir",
-            w,
-            "--mode",
-            "teacher",
-            "--cfg-options",
-            "teacher.pretrained=true",
-        ],
+        "--config {reid_config} --root {market} --save-dir {work} --mode teacher --cfg-options teacher.pretrained=true",
         [
             "ImageNet initialisation of teacher.name resnet18",
             "could not download",
@@ -535,47 +400,24 @@ CASES = [
     (
         "reid-unknown-option",
         "train_reid.py",
-        lambda a, w: ["--config", REID, "--epochs", "3"],
+        "--config {reid_config} --epochs 3",
         ["unrecognized arguments: --epochs 3"],
     ),
     (
         "plot-corr-missing-checkpoint",
         "plot_corr.py",
-        lambda a, w: [
-            "--task",
-            "reid",
-            "--teacher",
-            a["base"] / "t.pth",
-            "--student",
-            a["base"] / "s.pth",
-            "--out",
-            w / "corr.png",
-        ],
+        "--task reid --teacher {base}/t.pth --student {base}/s.pth --out {work}/corr.png",
         ["checkpoint", "t.pth: no such file"],
     ),
     (
         "plot-corr-bad-classes",
         "plot_corr.py",
-        lambda a, w: [
-            "--task",
-            "reid",
-            "--teacher",
-            a["reid_teacher"],
-            "--student",
-            a["reid_teacher"],
-            "--config",
-            REID,
-            "--data-root",
-            a["other_market"],
-            "--classes",
-            "some",
-            "--out",
-            w / "corr.png",
-        ],
+        "--task reid --teacher {reid_teacher} --student {reid_teacher} --config {reid_config}"
+        " --data-root {other_market} --classes some --out {work}/corr.png",
         ["--classes must be all, present or a number, got 'some'"],
     ),
-    ("demo-out-is-a-file", "demo.py", lambda a, w: ["--out", a["a_file"]], ["--out", "exists and is not a folder"]),
-    ("demo-one-seed", "demo.py", lambda a, w: ["--seeds", "0", "--out", w / "demo"], ["needs at least two seeds"]),
+    ("demo-out-is-a-file", "demo.py", "--out {a_file}", ["--out", "exists and is not a folder"]),
+    ("demo-one-seed", "demo.py", "--seeds 0 --out {work}/demo", ["needs at least two seeds"]),
 ]
 SUBPROCESS = {"det-missing-config", "reid-missing-data-folder", "cls-missing-data-folder", "reid-unknown-option"}
 
@@ -598,7 +440,7 @@ def test_bad_input_is_one_sentence_and_leaves_the_work_dir_alone(
 ):
     work = _work_dir(tmp_path)
     before = _snapshot(work)
-    argv = [str(a) for a in args(assets, work)]
+    argv = [token.format(**assets, **CONFIGS, work=work) for token in shlex.split(args)]
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))  # an empty hub cache: every download is tried
     for key, value in OFFLINE.items():  # and every download fails at once: an unreachable proxy
         monkeypatch.setenv(key, value)
