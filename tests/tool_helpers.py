@@ -36,6 +36,24 @@ def run_tool(tool, *args, check=True, timeout=600, env=None, cwd=ROOT):
     return proc
 
 
+def torchrun_tool(tool, *args, cwd, timeout=600):
+    """``torchrun --standalone --nproc_per_node=2 tools/<tool> ARGS --launcher pytorch`` on CPU (gloo), one
+    thread a process; fails with its output unless it exits 0 as a distributed run. Returns its output."""
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS="1",
+        CUDA_VISIBLE_DEVICES="",
+        PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "tests"), os.environ.get("PYTHONPATH", "")]),
+    )
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes=1", "--nproc_per_node=2"]
+    cmd = [*torchrun, *tool_command(tool, *args)[1:], "--launcher", "pytorch"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(cwd), timeout=timeout)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-4000:]
+    assert "Distributed training: True" in log
+    return log
+
+
 def load_tool(tool):
     """The module of ``tools/<tool>``."""
     name = "tool_" + os.path.splitext(tool)[0]
