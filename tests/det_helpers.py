@@ -14,6 +14,16 @@ def toy_config(name):
     return os.path.join(TOY, "det", f"{name}.py")
 
 
+def train_det(config, data_root, work_dir, *options, teacher=None, resume=False, **run):
+    """``tools/train_det.py`` on ``config`` (a toy config's name, or a path) in a fresh interpreter; ``options``
+    go to ``--cfg-options``, ``run`` to ``run_tool``."""
+    path = config if os.sep in str(config) else toy_config(config)
+    args = [path, "--data-root", data_root, "--work-dir", work_dir]
+    args += ["--teacher-checkpoint", teacher] if teacher else []
+    args += ["--resume"] if resume else []
+    return run_tool("train_det.py", *args, *(["--cfg-options", *options] if options else []), **run)
+
+
 def write_config(folder, name, base, body=""):
     """A config in ``folder`` that inherits ``base`` and adds ``body`` (a test's one change)."""
     path = os.path.join(folder, name)

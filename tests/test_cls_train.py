@@ -44,25 +44,11 @@ def assets(tmp_path_factory):
     return {"base": base, "data": data, "teacher": teacher}
 
 
-def train(assets, work_dir, epochs, *extra, config=CONFIG, options=()):
-    argv = [
-        config,
-        "--data-root",
-        assets["data"],
-        "--work-dir",
-        str(work_dir),
-        "--teacher-checkpoint",
-        assets["teacher"],
-        "--cfg-options",
-        f"train_cfg.max_epochs={epochs}",
-        *QUICK,
-        *options,
-        *extra,
-    ]
-    if config != CONFIG:
-        argv.remove("--teacher-checkpoint")
-        argv.remove(assets["teacher"])
-    return main(argv)
+def train(assets, work_dir, epochs, *extra, config=CONFIG, teacher=None, options=()):
+    """``train_cls.py`` for ``epochs`` epochs; the distillation config gets ``teacher`` (the assets' by default)."""
+    teacher_args = ["--teacher-checkpoint", teacher or assets["teacher"]] if config == CONFIG else []
+    argv = [config, "--data-root", assets["data"], "--work-dir", str(work_dir), *teacher_args, "--cfg-options"]
+    return main([*argv, f"train_cfg.max_epochs={epochs}", *QUICK, *options, *extra])
 
 
 def student_state(path):
@@ -119,22 +105,7 @@ def test_unknown_model_name(assets, tmp_path, capsys):
 
 def test_teacher_checkpoint_of_another_architecture(assets, tmp_path, capsys):
     other = write_random_teacher("wrn_16_2", 100, "cifar", str(tmp_path / "wrn_16_2.pth"))
-    assert (
-        main(
-            [
-                CONFIG,
-                "--data-root",
-                assets["data"],
-                "--work-dir",
-                str(tmp_path / "w"),
-                "--teacher-checkpoint",
-                other,
-                "--cfg-options",
-                *QUICK,
-            ]
-        )
-        == 2
-    )
+    assert train(assets, tmp_path / "w", 1, teacher=other) == 2
     line = _error_line(capsys)
     assert "model.teacher (arch='resnet56'" in line and f"checkpoint {other} does not fit" in line
 
@@ -146,22 +117,7 @@ def test_class_count_mismatch(assets, tmp_path, capsys):
     assert "has 100 classes, but the model is built for 10" in line
     # a teacher trained for another class count
     ten = write_random_teacher("resnet56", 10, "cifar", str(tmp_path / "resnet56_10.pth"))
-    assert (
-        main(
-            [
-                CONFIG,
-                "--data-root",
-                assets["data"],
-                "--work-dir",
-                str(tmp_path / "w"),
-                "--teacher-checkpoint",
-                ten,
-                "--cfg-options",
-                *QUICK,
-            ]
-        )
-        == 2
-    )
+    assert train(assets, tmp_path / "w", 1, teacher=ten) == 2
     assert "trained for 10 classes" in _error_line(capsys)
 
 

@@ -10,7 +10,7 @@ import torch
 
 from toy.det import make_toy_coco
 
-from det_helpers import ONE_EPOCH, run_tool, scalars, toy_config
+from det_helpers import ONE_EPOCH, run_tool, scalars, toy_config, train_det
 
 
 @pytest.fixture(scope="session")
@@ -21,9 +21,7 @@ def toy_coco(tmp_path_factory):
 @pytest.fixture(scope="session")
 def teacher(tmp_path_factory, toy_coco):
     work = tmp_path_factory.mktemp("teacher") / "work"
-    run_tool(
-        "train_det.py", toy_config("teacher"), "--data-root", toy_coco, "--work-dir", work, "--cfg-options", *ONE_EPOCH
-    )
+    train_det("teacher", toy_coco, work, *ONE_EPOCH)
     ckpt = work / "epoch_1.pth"
     assert ckpt.is_file()
     return ckpt
@@ -32,18 +30,7 @@ def teacher(tmp_path_factory, toy_coco):
 @pytest.fixture(scope="module")
 def distilled(tmp_path_factory, toy_coco, teacher):
     work = tmp_path_factory.mktemp("student") / "work"
-    proc = run_tool(
-        "train_det.py",
-        toy_config("ldrld"),
-        "--data-root",
-        toy_coco,
-        "--teacher-checkpoint",
-        teacher,
-        "--work-dir",
-        work,
-        "--cfg-options",
-        *ONE_EPOCH,
-    )
+    proc = train_det("ldrld", toy_coco, work, *ONE_EPOCH, teacher=teacher)
     return work, proc
 
 
@@ -100,21 +87,8 @@ def test_test_tool_reports_zero_ap_when_nothing_is_detected(distilled, toy_coco,
 
 def test_resume_continues_the_iteration_count(distilled, toy_coco, teacher):
     work, _ = distilled
-    run_tool(
-        "train_det.py",
-        toy_config("ldrld"),
-        "--data-root",
-        toy_coco,
-        "--teacher-checkpoint",
-        teacher,
-        "--work-dir",
-        work,
-        "--resume",
-        "--cfg-options",
-        "train_cfg.max_epochs=2",
-        "train_cfg.val_interval=2",
-        "default_hooks.logger.interval=1",
-    )
+    options = ("train_cfg.max_epochs=2", "train_cfg.val_interval=2", "default_hooks.logger.interval=1")
+    train_det("ldrld", toy_coco, work, *options, teacher=teacher, resume=True)
     ckpt = torch.load(work / "epoch_2.pth", map_location="cpu", weights_only=True)
     assert ckpt["meta"]["epoch"] == 2 and ckpt["meta"]["iter"] == 4
     iters = [r["iter"] for r in scalars(work) if "loss" in r]

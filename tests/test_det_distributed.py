@@ -8,24 +8,15 @@ import torch
 
 from toy.det import make_toy_coco
 
-from det_helpers import run_tool, toy_config
+from det_helpers import toy_config, train_det
 from tool_helpers import torchrun_tool
 
 
 def test_two_process_gloo_run_of_a_distillation_config(tmp_path):
     data = make_toy_coco(str(tmp_path / "data"), num_train=8, num_val=2, image_size=(128, 96))
     teacher = tmp_path / "teacher"
-    run_tool(
-        "train_det.py",
-        toy_config("teacher"),
-        "--data-root",
-        data,
-        "--work-dir",
-        teacher,
-        "--cfg-options",
-        "train_cfg.max_epochs=1",
-        "train_cfg.val_interval=1",
-        env={"OMP_NUM_THREADS": "1"},
+    train_det(
+        "teacher", data, teacher, "train_cfg.max_epochs=1", "train_cfg.val_interval=1", env={"OMP_NUM_THREADS": "1"}
     )
     config = tmp_path / "ldrld_probed.py"  # the toy LDRLD config, each rank saving what it holds at the end
     config.write_text(

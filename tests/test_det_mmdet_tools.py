@@ -13,7 +13,7 @@ import torch
 import ldrld_mm  # noqa: F401  (MMEngine checkpoints load weights-only)
 from toy.det import make_toy_coco
 
-from det_helpers import run_tool, toy_config
+from det_helpers import toy_config, train_det
 
 MMDET_TOOLS = os.path.join(os.path.dirname(mmdet.__file__), ".mim", "tools")
 
@@ -32,17 +32,7 @@ def _data_options(root):
 def test_mmdetections_train_and_test_tools_run_a_distillation_config(tmp_path):
     root = make_toy_coco(str(tmp_path / "data"), num_train=2, num_val=2, image_size=(128, 96))  # one iteration
     teacher = tmp_path / "teacher"
-    run_tool(
-        "train_det.py",
-        toy_config("teacher"),
-        "--data-root",
-        root,
-        "--work-dir",
-        teacher,
-        "--cfg-options",
-        "train_cfg.max_epochs=1",
-        "train_cfg.val_interval=1",
-    )
+    train_det("teacher", root, teacher, "train_cfg.max_epochs=1", "train_cfg.val_interval=1")
     work = tmp_path / "work"
     env = dict(os.environ, OMP_NUM_THREADS="1")
     train = subprocess.run(
