@@ -2,27 +2,10 @@
 # (--data-root DIR to point elsewhere). Batch 64. Training augmentation: pad 4,
 # random 32x32 crop, horizontal flip -- done per batch on the device by the
 # data preprocessor, which also normalises (CRD's CIFAR-100 mean/std).
+_base_ = ['./_loaders.py']
 data_root = 'data/cifar100'
-model = dict(
-    type='ClsDistiller',
-    num_classes=100,
-    family='cifar',
-    data_preprocessor=dict(type='ClsDataPreprocessor', mean=(0.5071, 0.4867, 0.4408),
-                           std=(0.2675, 0.2565, 0.2761), pad=4, flip=True))
-train_dataloader = dict(
-    batch_size=64,
-    num_workers=2,
-    persistent_workers=True,
-    pin_memory=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type='CIFAR100', data_root=data_root, split='train'))
-val_dataloader = dict(
-    batch_size=256,
-    num_workers=2,
-    persistent_workers=True,
-    pin_memory=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type='CIFAR100', data_root=data_root, split='test'))
-val_evaluator = dict(type='TopKAccuracy', topk=(1, 5))
+model = dict(num_classes=100, family='cifar',
+             data_preprocessor=dict(mean=(0.5071, 0.4867, 0.4408), std=(0.2675, 0.2565, 0.2761), pad=4, flip=True))
+train_dataloader = dict(batch_size=64, num_workers=2, dataset=dict(type='CIFAR100', data_root=data_root))
+val_dataloader = dict(batch_size=256, num_workers=2,
+                      dataset=dict(type='CIFAR100', data_root=data_root, split='test'))
