@@ -18,33 +18,13 @@ from ldrld_core.errors import cli_boundary
 
 CLS_KINDS = ("cifar100", "imagenet", "tiny-imagenet", "cub200")
 PAIRS = ("digits", "det-pair", "reid-pair")
-SIZES = {  # the demo's pairs: what `make demo` trains on, and the test suite's tiny version
-    "digits": {
-        "demo": dict(teacher_per_class=200, student_per_class=20, test_per_class=100),
-        "quick": dict(teacher_per_class=8, student_per_class=4, test_per_class=4),
-    },
-    "det-pair": {
-        "demo": dict(teacher_train=160, student_train=16, num_val=24),
-        "quick": dict(teacher_train=4, student_train=4, num_val=2),
-    },
-    "reid-pair": {
-        "demo": dict(
-            teacher_images_per_id=12,
-            student_images_per_id=3,
-            num_train_ids=32,
-            num_test_ids=16,
-            gallery_images_per_id=4,
-            num_distractors=16,
-        ),
-        "quick": dict(
-            teacher_images_per_id=4,
-            student_images_per_id=2,
-            num_train_ids=8,
-            num_test_ids=6,
-            gallery_images_per_id=4,
-            num_distractors=4,
-        ),
-    },
+# the test suite's tiny versions of the demo's pairs (the generators' defaults are the demo's sizes)
+QUICK = {
+    "digits": dict(teacher_per_class=8, student_per_class=4, test_per_class=4),
+    "det-pair": dict(teacher_train=4, student_train=4, num_val=2),
+    "reid-pair": dict(
+        teacher_images_per_id=4, student_images_per_id=2, num_train_ids=8, num_test_ids=6, num_distractors=4
+    ),
 }
 
 
@@ -58,7 +38,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size", choices=("demo", "quick"), default="demo", help="sizes of the demo's pairs")
     args = parser.parse_args(argv)
-    sizes = SIZES.get(args.kind, {}).get(args.size, {})
+    sizes = QUICK.get(args.kind, {}) if args.size == "quick" else {}
     if args.kind == "det":
         from toy.det import make_toy_coco
 

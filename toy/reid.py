@@ -161,7 +161,10 @@ def make_toy_market1501_pair(out_dir, teacher_images_per_id=12, student_images_p
     """``out_dir/teacher`` and ``out_dir/students``: two ``--root`` folders of one toy
     Market-1501 (identities with shared parts), the same identities, query and gallery; the
     teacher's training split holds ``teacher_images_per_id`` images of each identity, the
-    students' the first ``student_images_per_id`` of those. Returns the two roots."""
+    students' the first ``student_images_per_id`` of those. ``sizes`` go to ``make_toy_market1501``; the
+    defaults are the demo's: 32 training and 16 test identities, 4 gallery images each, 16 distractors.
+    Returns the two roots."""
+    sizes = {"num_train_ids": 32, "num_test_ids": 16, "gallery_images_per_id": 4, "num_distractors": 16, **sizes}
     teacher = os.path.join(out_dir, "teacher")
     make_toy_market1501(teacher, seed=seed, train_images_per_id=teacher_images_per_id, shared_parts=True, **sizes)
     students = os.path.join(out_dir, "students")
