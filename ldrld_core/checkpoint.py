@@ -131,6 +131,15 @@ def _reason(err) -> str:
     return lines[0] if lines else type(err).__name__
 
 
+def add_trust_flag(parser) -> None:
+    """``--trust-checkpoint`` on an argparse parser: the opt-in every tool that reads checkpoints takes."""
+    parser.add_argument(
+        "--trust-checkpoint",
+        action="store_true",
+        help="load checkpoints that need full unpickling (only files you trust)",
+    )
+
+
 def read_checkpoint(path, map_location="cpu", trust=False, extra_safe_globals=()):
     """Read a checkpoint file safely; errors name the file."""
     path = os.fspath(path)

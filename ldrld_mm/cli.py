@@ -32,6 +32,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from ldrld_core.checkpoint import add_trust_flag
 from ldrld_core.errors import CheckpointError, ConfigError
 
 from .pretrained import drop_pretrained, fetch_pretrained, fetch_teacher
@@ -91,11 +92,7 @@ def parser(prog, description, training=True) -> argparse.ArgumentParser:
         help="no ImageNet initialisation (init_cfg Pretrained): nothing is downloaded, networks start "
         "from random weights",
     )
-    p.add_argument(
-        "--trust-checkpoint",
-        action="store_true",
-        help="allow checkpoints that need full unpickling (only for files you trust)",
-    )
+    add_trust_flag(p)
     if training:
         p.add_argument(
             "--teacher-checkpoint",

@@ -22,6 +22,7 @@ import argparse
 import os
 import sys
 
+from ldrld_core.checkpoint import add_trust_flag
 from ldrld_core.errors import InputError, cli_boundary
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -51,11 +52,7 @@ def parse_args(argv=None):
     p.add_argument("--proposals", type=int, default=64, help="det: teacher proposals scored per image")
     p.add_argument("--panels", type=int, help="draw the first N students only (the means of all are printed)")
     p.add_argument("--out", required=True, help="PNG to write")
-    p.add_argument(
-        "--trust-checkpoint",
-        action="store_true",
-        help="allow checkpoints that need full unpickling (only files you trust)",
-    )
+    add_trust_flag(p)
     args = p.parse_args(argv)
     if args.labels and len(args.labels) != len(args.student):
         p.error(f"--labels: {len(args.labels)} label(s) for {len(args.student)} student(s)")

@@ -19,6 +19,7 @@ import argparse
 import os
 import sys
 
+from ldrld_core.checkpoint import add_trust_flag
 from ldrld_core.errors import cli_boundary
 
 DEFAULT_CONFIG = os.path.join(
@@ -85,11 +86,7 @@ def parse_args(argv=None):
         metavar="KEY=VALUE",
         help="override config entries (dotted keys of the YAML), e.g. distill.ldrld.alpha=2.0",
     )
-    p.add_argument(
-        "--trust-checkpoint",
-        action="store_true",
-        help="load checkpoints that need full unpickling (only files you trust)",
-    )
+    add_trust_flag(p)
     return p.parse_args(argv)
 
 
