@@ -147,6 +147,23 @@ def _run_all(calls):
     return [calls[0]()] + [f.result() for f in futures]
 
 
+def _row_args(s, t, weights, top, buf, lo, hi, depth, T):
+    """What both kernels take for rows ``lo..hi``, in two parts (the forward puts ``by_teacher`` between
+    them): the logits, the row count, C, depth and T; then the rank weights, the top-d indices and, from
+    the forward's buffer, p_s, p_t, the log-sum-exp gap and the RNTK KL."""
+    n, c = s.shape
+    size = s.element_size()
+    row, grid, base = lo * size, lo * c * size, buf.data_ptr()
+    head = (s.data_ptr() + grid, t.data_ptr() + grid, hi - lo, c, depth, T)
+    saved = (
+        base + grid,
+        base + n * c * size + grid,
+        base + 2 * n * c * size + row,
+        base + (2 * n * c + n) * size + row,
+    )
+    return head, (weights.data_ptr(), top.data_ptr() + lo * depth * 8, *saved)
+
+
 def _kernels(dtype):
     """``(forward, backward)`` C functions for this dtype, of the instruction set ``isa()`` chose."""
     _load()
@@ -166,16 +183,7 @@ class FusedLDRLD(torch.autograd.Function):
         top = torch.empty((n, depth), dtype=torch.int64)
         # one buffer: p_s, p_t (n x c each), then per row lse_t - lse_s, RNTK KL, local, rntk, then the means
         buf = torch.empty(2 * n * c + 4 * n + 2, dtype=s.dtype)
-        base = buf.data_ptr()
-        ps, pt, dl, kl, local, rntk, means = (
-            base,
-            base + n * c * size,
-            base + 2 * n * c * size,
-            base + (2 * n * c + n) * size,
-            base + (2 * n * c + 2 * n) * size,
-            base + (2 * n * c + 3 * n) * size,
-            base + (2 * n * c + 4 * n) * size,
-        )
+        local, rntk, means = (buf.data_ptr() + (2 * n * c + k * n) * size for k in (2, 3, 4))
         kernel = _kernels(s.dtype)[0]
         chunks = _chunks(n, c)
         with_means = alpha is not None
@@ -183,28 +191,10 @@ class FusedLDRLD(torch.autograd.Function):
         parts = torch.empty((len(chunks), 2), dtype=s.dtype) if with_means and len(chunks) > 1 else None
 
         def call(lo, hi, mean_local, mean_rntk):  # rows lo..hi; a chunk's means weighted by its share of rows
-            share = (hi - lo) / n
-            row, grid = lo * size, lo * c * size
+            share, row = (hi - lo) / n, lo * size
+            head, saved = _row_args(s, t, weights, top, buf, lo, hi, depth, T)
             return kernel(
-                s.data_ptr() + grid,
-                t.data_ptr() + grid,
-                hi - lo,
-                c,
-                depth,
-                T,
-                by_teacher,
-                weights.data_ptr(),
-                top.data_ptr() + lo * depth * 8,
-                ps + grid,
-                pt + grid,
-                dl + row,
-                kl + row,
-                local + row,
-                rntk + row,
-                a * share,
-                b * share,
-                mean_local,
-                mean_rntk,
+                *head, by_teacher, *saved, local + row, rntk + row, a * share, b * share, mean_local, mean_rntk
             )
 
         if len(chunks) == 1:
@@ -245,33 +235,14 @@ class FusedLDRLD(torch.autograd.Function):
             stride, scale_local, scale_rntk = 0, alpha / max(n, 1), beta / max(n, 1)
         grad_local = grad_local.to(s.dtype).contiguous()
         grad_rntk = grad_rntk.to(s.dtype).contiguous()
-        size = s.element_size()
-        base = buf.data_ptr()
-        ps, pt, dl, kl = base, base + n * c * size, base + 2 * n * c * size, base + (2 * n * c + n) * size
+        row_bytes = s.element_size() * stride
         kernel = _kernels(s.dtype)[1]
 
         def call(lo, hi):
-            row, grid = lo * size, lo * c * size
+            head, saved = _row_args(s, t, weights, top, buf, lo, hi, depth, T)
+            grads = (grad_local.data_ptr() + lo * row_bytes, grad_rntk.data_ptr() + lo * row_bytes)
             return kernel(
-                s.data_ptr() + grid,
-                t.data_ptr() + grid,
-                hi - lo,
-                c,
-                depth,
-                T,
-                weights.data_ptr(),
-                top.data_ptr() + lo * depth * 8,
-                ps + grid,
-                pt + grid,
-                dl + row,
-                kl + row,
-                grad_local.data_ptr() + row * stride,
-                grad_rntk.data_ptr() + row * stride,
-                stride,
-                scale_local,
-                scale_rntk,
-                _ptr(grad_s, lo * c),
-                _ptr(grad_t, lo * c),
+                *head, *saved, *grads, stride, scale_local, scale_rntk, _ptr(grad_s, lo * c), _ptr(grad_t, lo * c)
             )
 
         if len(chunks) == 1:
