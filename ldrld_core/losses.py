@@ -190,9 +190,7 @@ class LDRLDLoss(_DistillLoss):
 class KDLoss(_DistillLoss):
     """Hinton's KD: ``ce_weight * CE + loss_weight * T^2 KL(p_t || p_s)``."""
 
-    def __init__(
-        self, loss_weight: float = 1.0, temperature: float = 4.0, ce_weight: float = 1.0, check_every: int = 100
-    ):
+    def __init__(self, loss_weight=1.0, temperature=4.0, ce_weight=1.0, check_every=100):
         super().__init__(ce_weight, check_every)
         self.loss_weight = _check_weight_value("loss_weight", loss_weight)
         self.temperature = check_temperature(temperature)
@@ -219,15 +217,7 @@ class DKDLoss(_DistillLoss):
 
     needs_target = True
 
-    def __init__(
-        self,
-        alpha: float = 1.0,
-        beta: float = 8.0,
-        temperature: float = 4.0,
-        warmup: float = 20,
-        ce_weight: float = 1.0,
-        check_every: int = 100,
-    ):
+    def __init__(self, alpha=1.0, beta=8.0, temperature=4.0, warmup=20.0, ce_weight=1.0, check_every=100):
         super().__init__(ce_weight, check_every)
         self.alpha = _check_weight_value("alpha", alpha)
         self.beta = _check_weight_value("beta", beta)
