@@ -122,26 +122,9 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         make_toy_coco(tmp, num_train=max(2, args.batch), num_val=1, image_size=(640, 480))
         for variant in VARIANTS:
-            cmd = [
-                sys.executable,
-                os.path.abspath(__file__),
-                "--variant",
-                variant,
-                "--data-root",
-                tmp,
-                "--device",
-                args.device,
-                "--student",
-                args.student,
-                "--batch",
-                str(args.batch),
-                "--scale",
-                "x".join(map(str, args.scale)),
-                "--iters",
-                str(args.iters),
-                "--warmup",
-                str(args.warmup),
-            ]
+            # a fresh process per variant (its own peak memory), on the options given here
+            given = sys.argv[1:] if argv is None else list(argv)
+            cmd = [sys.executable, os.path.abspath(__file__), *given, "--variant", variant, "--data-root", tmp]
             out = subprocess.run(cmd, capture_output=True, text=True)
             if out.returncode != 0:
                 sys.exit(f"{variant} failed:\n{out.stderr[-3000:]}")

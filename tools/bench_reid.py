@@ -159,20 +159,8 @@ def main(argv=None):
         return 0
     memory = {}
     for row in ROWS:
-        cmd = [
-            sys.executable,
-            os.path.abspath(__file__),
-            "--row",
-            row,
-            "--device",
-            args.device,
-            "--batch-size",
-            str(args.batch_size),
-            "--height",
-            str(args.height),
-            "--width",
-            str(args.width),
-        ]
+        given = sys.argv[1:] if argv is None else list(argv)  # a fresh process per row, on these options
+        cmd = [sys.executable, os.path.abspath(__file__), *given, "--row", row]
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
             print(done.stderr, file=sys.stderr)
