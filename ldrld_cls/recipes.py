@@ -84,21 +84,19 @@ DATASETS = {
 # torchvision's ImageNet weights (IMAGENET1K_V1), the teachers of the KD literature's ImageNet rows
 IMAGENET_TEACHER_FILES = {"ResNet34": "resnet34-b627a593.pth", "ResNet50": "resnet50-0676ba61.pth"}
 
+# where a pair's weights come from, when not from its own table (printed in the generated config)
+DKD_DEFAULT_BETA = "DKD beta: not in the DKD code's configs; its default 8"
+DKD_NARROW_RESNET_BETA = "DKD beta: not in the DKD code's configs; 2 as for its other narrow-ResNet pairs"
+TABLE12_OPTIMUM = "alpha/beta: Table 12's heterogeneous optimum"
+TABLE7_WITH_DEPTH = "alpha/beta/d: Table 7's values for this pair"
+TABLE7_VALUES = "alpha/beta: Table 7's values for this pair"
+TABLE8_VALUES = "alpha/beta: Table 8's values for this pair"
+
 PAIRS = (
     # CIFAR-100, Table 7 (heterogeneous); MobileNetV2 / ShuffleNet students use lr 0.01
     Pair("cifar100", "7", "vgg13", "MobileNetV2", 7.0, 4.0, 0.01, dkd_beta=6.0),
     Pair("cifar100", "7", "ResNet50", "MobileNetV2", 11.0, 7.0, 0.01, dkd_beta=8.0),
-    Pair(
-        "cifar100",
-        "7",
-        "ResNet50",
-        "vgg8",
-        9.5,
-        3.5,
-        0.05,
-        dkd_beta=8.0,
-        note="DKD beta: not in the DKD code's configs; its default 8",
-    ),
+    Pair("cifar100", "7", "ResNet50", "vgg8", 9.5, 3.5, 0.05, dkd_beta=8.0, note=DKD_DEFAULT_BETA),
     Pair("cifar100", "7", "resnet32x4", "ShuffleV1", 8.0, 8.0, 0.01, depth=9, dkd_beta=8.0),
     Pair("cifar100", "7", "resnet32x4", "ShuffleV2", 9.5, 7.0, 0.01, dkd_beta=8.0),
     Pair("cifar100", "7", "wrn_40_2", "ShuffleV1", 11.0, 7.0, 0.01, dkd_beta=8.0),
@@ -106,17 +104,7 @@ PAIRS = (
     Pair("cifar100", "8", "wrn_40_2", "wrn_16_2", 11.5, 7.0, 0.05, dkd_beta=6.0),
     Pair("cifar100", "8", "wrn_40_2", "wrn_40_1", 9.0, 4.0, 0.05, dkd_beta=6.0),
     Pair("cifar100", "8", "resnet56", "resnet20", 9.5, 1.0, 0.05, dkd_beta=2.0),
-    Pair(
-        "cifar100",
-        "8",
-        "resnet110",
-        "resnet20",
-        6.5,
-        1.0,
-        0.05,
-        dkd_beta=2.0,
-        note="DKD beta: not in the DKD code's configs; 2 as for its other narrow-ResNet pairs",
-    ),
+    Pair("cifar100", "8", "resnet110", "resnet20", 6.5, 1.0, 0.05, dkd_beta=2.0, note=DKD_NARROW_RESNET_BETA),
     Pair("cifar100", "8", "resnet110", "resnet32", 8.0, 1.0, 0.05, dkd_beta=2.0),
     Pair("cifar100", "8", "resnet32x4", "resnet8x4", 10.5, 7.0, 0.05, dkd_beta=8.0),
     Pair("cifar100", "8", "vgg13", "vgg8", 11.0, 8.5, 0.05, dkd_beta=6.0),
@@ -131,62 +119,11 @@ PAIRS = (
     Pair("imagenet", "10", "ResNet50", "MobileNetV1", 5.0, 2.0, 0.1, temperature=2.0, dkd_beta=2.0),
     # CUB-200, Table 22: the paper gives no CUB weights. Pairs that also appear on CIFAR-100 keep their
     # Table 7/8 values; the others take Table 12's heterogeneous optimum (alpha 9.5, beta 7.0).
-    Pair(
-        "cub200",
-        "22",
-        "resnet32x4",
-        "MobileNetV2",
-        9.5,
-        7.0,
-        0.01,
-        dkd_beta=8.0,
-        note="alpha/beta: Table 12's heterogeneous optimum",
-    ),
-    Pair(
-        "cub200",
-        "22",
-        "resnet32x4",
-        "ShuffleV1",
-        8.0,
-        8.0,
-        0.01,
-        depth=9,
-        dkd_beta=8.0,
-        note="alpha/beta/d: Table 7's values for this pair",
-    ),
-    Pair(
-        "cub200",
-        "22",
-        "vgg13",
-        "MobileNetV2",
-        7.0,
-        4.0,
-        0.01,
-        dkd_beta=6.0,
-        note="alpha/beta: Table 7's values for this pair",
-    ),
-    Pair(
-        "cub200",
-        "22",
-        "vgg13",
-        "vgg8",
-        11.0,
-        8.5,
-        0.05,
-        dkd_beta=6.0,
-        note="alpha/beta: Table 8's values for this pair",
-    ),
-    Pair(
-        "cub200",
-        "22",
-        "ResNet50",
-        "ShuffleV1",
-        9.5,
-        7.0,
-        0.01,
-        dkd_beta=8.0,
-        note="alpha/beta: Table 12's heterogeneous optimum",
-    ),
+    Pair("cub200", "22", "resnet32x4", "MobileNetV2", 9.5, 7.0, 0.01, dkd_beta=8.0, note=TABLE12_OPTIMUM),
+    Pair("cub200", "22", "resnet32x4", "ShuffleV1", 8.0, 8.0, 0.01, depth=9, dkd_beta=8.0, note=TABLE7_WITH_DEPTH),
+    Pair("cub200", "22", "vgg13", "MobileNetV2", 7.0, 4.0, 0.01, dkd_beta=6.0, note=TABLE7_VALUES),
+    Pair("cub200", "22", "vgg13", "vgg8", 11.0, 8.5, 0.05, dkd_beta=6.0, note=TABLE8_VALUES),
+    Pair("cub200", "22", "ResNet50", "ShuffleV1", 9.5, 7.0, 0.01, dkd_beta=8.0, note=TABLE12_OPTIMUM),
 )
 
 SMALL_STUDENTS = ("MobileNetV2", "ShuffleV1", "ShuffleV2")
