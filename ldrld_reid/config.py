@@ -202,53 +202,37 @@ def apply_overrides(cfg, args) -> dict:
 
 
 # ---- the keyword arguments of torchreid's own functions, as its scripts/default_config.py builds them ----
+def _pick(section, *keys) -> dict:
+    return {key: section[key] for key in keys}
+
+
 def datamanager_kwargs(cfg, use_gpu) -> dict:
     data = cfg["data"]
     return dict(
+        _pick(data, "sources", "targets", "height", "width", "norm_mean", "norm_std", "workers"),
         root=os.path.abspath(os.path.expanduser(data["root"])),
-        sources=data["sources"],
-        targets=data["targets"],
-        height=data["height"],
-        width=data["width"],
         transforms=list(data["transforms"]),
-        norm_mean=data["norm_mean"],
-        norm_std=data["norm_std"],
         use_gpu=use_gpu,
         batch_size_train=cfg["train"]["batch_size"],
         batch_size_test=cfg["test"]["batch_size"],
-        workers=data["workers"],
         train_sampler=cfg["sampler"]["train_sampler"],
     )
 
 
 def optimizer_kwargs(cfg) -> dict:
-    train = cfg["train"]
-    return dict(optim=train["optim"], lr=train["lr"], weight_decay=train["weight_decay"])
+    return _pick(cfg["train"], "optim", "lr", "weight_decay")
 
 
 def scheduler_kwargs(cfg) -> dict:
-    train = cfg["train"]
-    return dict(
-        lr_scheduler=train["lr_scheduler"],
-        stepsize=train["stepsize"],
-        gamma=train["gamma"],
-        max_epoch=train["max_epoch"],
-    )
+    return _pick(cfg["train"], "lr_scheduler", "stepsize", "gamma", "max_epoch")
 
 
 def run_kwargs(cfg, save_dir) -> dict:
     """``Engine.run``'s arguments (``start_epoch`` comes from ``--resume``)."""
     train, test = cfg["train"], cfg["test"]
     return dict(
+        _pick(train, "max_epoch", "fixbase_epoch", "open_layers", "print_freq"),
+        **_pick(test, "start_eval", "eval_freq", "dist_metric", "normalize_feature", "rerank"),
         save_dir=save_dir,
-        max_epoch=train["max_epoch"],
-        fixbase_epoch=train["fixbase_epoch"],
-        open_layers=train["open_layers"],
-        start_eval=test["start_eval"],
-        eval_freq=test["eval_freq"],
-        print_freq=train["print_freq"],
-        dist_metric=test["dist_metric"],
-        normalize_feature=test["normalize_feature"],
         ranks=list(test["ranks"]),
-        rerank=test["rerank"],
     )

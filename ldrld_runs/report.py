@@ -181,23 +181,11 @@ def sensitivity_plots(rows, out):
             continue
         xs = [x for x, _ in points]
         fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
-        ax.errorbar(
-            xs,
-            [r["last"]["mean"] for _, r in points],
-            yerr=[r["last"]["std"] for _, r in points],
-            marker="o",
-            capsize=4,
-            label=f"ours, last epoch (mean ± std, n={points[0][1]['last']['n']})",
-        )
-        ax.errorbar(
-            xs,
-            [r["best"]["mean"] for _, r in points],
-            yerr=[r["best"]["std"] for _, r in points],
-            marker="s",
-            capsize=4,
-            alpha=0.6,
-            label="ours, best epoch",
-        )
+        n = points[0][1]["last"]["n"]
+        for which, style in (("last", dict(marker="o")), ("best", dict(marker="s", alpha=0.6))):
+            means, stds = ([r[which][k] for _, r in points] for k in ("mean", "std"))
+            label = f"ours, last epoch (mean ± std, n={n})" if which == "last" else "ours, best epoch"
+            ax.errorbar(xs, means, yerr=stds, capsize=4, label=label, **style)
         reference = paper["sensitivity"].get(config, {}).get(param)
         if reference:
             px = sorted(float(v) for v in reference)

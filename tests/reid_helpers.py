@@ -24,3 +24,8 @@ def write_tiny_config(folder, **sections):
 def run_tool(*argv):
     """Run tools/train_reid.py's ``main`` in this process: ``(exit code, stdout, stderr)``."""
     return call_tool("train_reid.py", *argv)
+
+
+def run_on(config, root, save_dir, *argv):
+    """``run_tool`` with ``--config config --root root --save-dir save_dir`` and ``argv``."""
+    return run_tool("--config", config, "--root", root, "--save-dir", save_dir, *argv)

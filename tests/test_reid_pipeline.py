@@ -16,12 +16,13 @@ import numpy as np
 import pytest
 import torch
 
+from ldrld_core import allow_in_weights_only
 from ldrld_reid import compat
 from ldrld_reid.config import apply_overrides, load_config
 from ldrld_reid.runner import build_datamanager, build_model, load_teacher
 from toy.reid import make_toy_market1501
 
-from reid_helpers import run_tool, write_tiny_config
+from reid_helpers import run_on, run_tool, write_tiny_config
 
 CPU = torch.device("cpu")
 NUM_IDS, IMAGES_PER_ID, BATCH = 6, 4, 8  # the toy training set: 24 images, 3 batches an epoch
@@ -77,7 +78,8 @@ def cfg_and_data(full_run, config):
     return cfg, datamanager
 
 
-def _load(path):
+def _load(path):  # weights-only, with the numpy values of the random states allowed (as docs/reid.md says)
+    allow_in_weights_only()
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
@@ -126,17 +128,8 @@ def test_student_distilled_one_epoch_with_every_term_logged(full_run):
 
 
 def test_eval_reports_what_torchreid_evaluate_rank_gives(full_run, config, cfg_and_data):
-    code, out, err = run_tool(
-        "--config",
-        config,
-        "--root",
-        full_run["root"],
-        "--save-dir",
-        full_run["save_dir"],
-        "--mode",
-        "eval",
-        "--student-checkpoint",
-        full_run["student"],
+    code, out, err = run_on(
+        config, full_run["root"], full_run["save_dir"], "--mode", "eval", "--student-checkpoint", full_run["student"]
     )
     assert code == 0, err
     reported = json.loads((full_run["save_dir"] / "results_eval.json").read_text())
@@ -220,20 +213,7 @@ def test_ce_counted_twice_is_refused(cfg_and_data):
 def test_resume_continues_from_the_saved_epoch(full_run, config, workdir):
     last = full_run["save_dir"] / "teacher" / "model" / "model.pth.tar-1"
     save_dir = workdir / "resumed"
-    code, out, err = run_tool(
-        "--config",
-        config,
-        "--root",
-        full_run["root"],
-        "--save-dir",
-        save_dir,
-        "--mode",
-        "teacher",
-        "--max-epoch",
-        2,
-        "--resume",
-        last,
-    )
+    code, out, err = run_on(config, full_run["root"], save_dir, "--mode", "teacher", "--max-epoch", 2, "--resume", last)
     assert code == 0, err
     assert "1 epoch(s) done" in out and "epoch: [2/2]" in out and "epoch: [1/2]" not in out
     resumed = _load(save_dir / "teacher" / "model" / "model.pth.tar-2")
@@ -247,17 +227,8 @@ def test_resume_continues_from_the_saved_epoch(full_run, config, workdir):
 def test_teacher_of_other_identities_is_one_clear_error(full_run, config, workdir):
     other = workdir / "other_data"
     make_toy_market1501(other, seed=1, num_train_ids=5, num_test_ids=2, train_images_per_id=2)
-    code, out, err = run_tool(
-        "--config",
-        config,
-        "--root",
-        other,
-        "--save-dir",
-        workdir / "other_run",
-        "--mode",
-        "student",
-        "--teacher-checkpoint",
-        full_run["teacher"],
+    code, out, err = run_on(
+        config, other, workdir / "other_run", "--mode", "student", "--teacher-checkpoint", full_run["teacher"]
     )
     assert code == 2 and "Traceback" not in err
     expected = f"teacher checkpoint {full_run['teacher']} classifies {NUM_IDS} identities but the training data has 5"
@@ -274,6 +245,6 @@ def test_teacher_of_other_identities_is_one_clear_error(full_run, config, workdi
     ],
 )
 def test_missing_checkpoint_is_one_clear_error(full_run, config, workdir, args, option):
-    code, out, err = run_tool("--config", config, "--root", full_run["root"], "--save-dir", workdir / "x", *args)
+    code, out, err = run_on(config, full_run["root"], workdir / "x", *args)
     assert code == 2 and "Traceback" not in err
     assert err.count("error:") == 1 and option in err and "nowhere" in err and "no such file" in err
