@@ -5,12 +5,10 @@ import json
 import os
 import re
 
-import torch
-
 from ldrld_cls.engine.smoke import write_random_teacher
 from toy.cls import make_toy_dataset
 
-from tool_helpers import CONFIGS, torchrun_tool
+from tool_helpers import CONFIGS, load_run_checkpoint, torchrun_tool
 
 CONFIG = os.path.join(CONFIGS, "cls", "cifar100", "resnet56_resnet20_ldrld.py")
 
@@ -42,5 +40,5 @@ def test_two_process_gloo_run_through_torchrun(tmp_path):
     assert "accuracy/top1" in log
     accuracy = json.loads((work_dir / "accuracy.json").read_text())
     assert accuracy["last"]["epoch"] == 1
-    state = torch.load(work_dir / "epoch_1.pth", map_location="cpu", weights_only=True)["state_dict"]
+    state = load_run_checkpoint(work_dir / "epoch_1.pth")["state_dict"]
     assert any(k.startswith("student.") for k in state) and not any(k.startswith("module.") for k in state)

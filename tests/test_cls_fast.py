@@ -13,7 +13,7 @@ from ldrld_cls.engine import ClsDistiller
 from toy.cls import make_toy_dataset
 from toy.digits import make_digits
 
-from tool_helpers import ROOT, load_tool
+from tool_helpers import ROOT, load_run_checkpoint, load_tool
 
 CONFIG = os.path.join(ROOT, "configs", "toy", "cls", "ldrld.py")
 main = load_tool("train_cls.py").main
@@ -126,8 +126,8 @@ def test_fast_run_reports_its_pieces_and_resumes_exactly(digits, tmp_path, capsy
         assert line in out, line
     assert _train(data, tmp_path / "parts", 1, *ckpt) == 0
     assert _train(data, tmp_path / "parts", 2, *ckpt, "--resume") == 0
-    a = torch.load(tmp_path / "whole" / "epoch_2.pth", map_location="cpu", weights_only=True)["state_dict"]
-    b = torch.load(tmp_path / "parts" / "epoch_2.pth", map_location="cpu", weights_only=True)["state_dict"]
+    a = load_run_checkpoint(tmp_path / "whole" / "epoch_2.pth")["state_dict"]
+    b = load_run_checkpoint(tmp_path / "parts" / "epoch_2.pth")["state_dict"]
     students = [k for k in a if k.startswith("student.")]
     assert students and all(torch.equal(a[k], b[k]) for k in students)
 

@@ -15,7 +15,7 @@ import torch
 from ldrld_cls.engine.smoke import write_random_teacher
 from toy.cls import make_toy_dataset
 
-from tool_helpers import ROOT, load_tool
+from tool_helpers import ROOT, load_run_checkpoint, load_tool
 
 CONFIG = os.path.join(ROOT, "configs", "cls", "cifar100", "resnet56_resnet20_ldrld.py")
 VANILLA = os.path.join(ROOT, "configs", "cls", "cifar100", "vanilla", "resnet20.py")
@@ -52,7 +52,7 @@ def train(assets, work_dir, epochs, *extra, config=CONFIG, teacher=None, options
 
 
 def student_state(path):
-    state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    state = load_run_checkpoint(path)["state_dict"]
     return {k: v for k, v in state.items() if k.startswith("student.")}
 
 

@@ -11,6 +11,7 @@ import torch
 from toy.det import make_toy_coco
 
 from det_helpers import ONE_EPOCH, run_tool, scalars, toy_config, train_det
+from tool_helpers import load_run_checkpoint
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +90,7 @@ def test_resume_continues_the_iteration_count(distilled, toy_coco, teacher):
     work, _ = distilled
     options = ("train_cfg.max_epochs=2", "train_cfg.val_interval=2", "default_hooks.logger.interval=1")
     train_det("ldrld", toy_coco, work, *options, teacher=teacher, resume=True)
-    ckpt = torch.load(work / "epoch_2.pth", map_location="cpu", weights_only=True)
+    ckpt = load_run_checkpoint(work / "epoch_2.pth")
     assert ckpt["meta"]["epoch"] == 2 and ckpt["meta"]["iter"] == 4
     iters = [r["iter"] for r in scalars(work) if "loss" in r]
     assert sorted(iters) == [1, 2, 3, 4]
@@ -138,7 +139,7 @@ def test_teacher_frozen_and_run_on_the_students_sampled_rois_under_cpu_amp(tmp_p
         assert torch.equal(s_rois, t_rois)
         assert t_rois.shape == (2 * 64, 5)  # the toy config's 64 sampled RoIs per image, batch of 2
     # the teacher's weights are the checkpoint's, bit for bit, after training
-    reference = torch.load(teacher, map_location="cpu", weights_only=True)["state_dict"]
+    reference = load_run_checkpoint(teacher)["state_dict"]
     for name, value in model.teacher.state_dict().items():
         assert torch.equal(value, reference[name]), name
     assert not model.teacher.training

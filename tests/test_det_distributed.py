@@ -9,7 +9,7 @@ import torch
 from toy.det import make_toy_coco
 
 from det_helpers import toy_config, train_det
-from tool_helpers import torchrun_tool
+from tool_helpers import load_run_checkpoint, torchrun_tool
 
 
 def test_two_process_gloo_run_of_a_distillation_config(tmp_path):
@@ -40,7 +40,7 @@ def test_two_process_gloo_run_of_a_distillation_config(tmp_path):
     )
     assert re.search(r"Epoch\(train\) \[1\]\[2/2\]", log), log[-3000:]  # 8 images: 4 a rank, batch 2
     ranks = [torch.load(work / f"rank{r}.pth", map_location="cpu", weights_only=False) for r in (0, 1)]
-    reference = torch.load(teacher / "epoch_1.pth", map_location="cpu", weights_only=True)["state_dict"]
+    reference = load_run_checkpoint(teacher / "epoch_1.pth")["state_dict"]
     for rank in ranks:
         assert rank["wrapped"] == "MMDistributedDataParallel"
         assert rank["teacher_in_ddp"] is False and rank["teacher_training"] is False

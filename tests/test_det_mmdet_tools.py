@@ -8,12 +8,12 @@ import subprocess
 import sys
 
 import mmdet
-import torch
 
 import ldrld_mm  # noqa: F401  (MMEngine checkpoints load weights-only)
 from toy.det import make_toy_coco
 
 from det_helpers import toy_config, train_det
+from tool_helpers import load_run_checkpoint
 
 MMDET_TOOLS = os.path.join(os.path.dirname(mmdet.__file__), ".mim", "tools")
 
@@ -58,7 +58,7 @@ def test_mmdetections_train_and_test_tools_run_a_distillation_config(tmp_path):
     log = train.stdout + train.stderr
     assert train.returncode == 0, log[-4000:]
     assert "RoIDistiller: loaded teacher weights from" in log and "loss_ldrld_local" in log
-    checkpoint = torch.load(work / "epoch_1.pth", map_location="cpu", weights_only=True)
+    checkpoint = load_run_checkpoint(work / "epoch_1.pth")
     assert checkpoint["meta"]["iter"] == 1 and not any(k.startswith("teacher") for k in checkpoint["state_dict"])
     test = subprocess.run(
         [

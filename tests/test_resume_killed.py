@@ -7,19 +7,18 @@ import os
 
 import torch
 
-import ldrld_mm.fileio  # noqa: F401 - MMEngine checkpoints load weights-only once this allows their log buffers
 from toy.det import make_toy_coco
 from toy.digits import make_digits
 from toy.reid import make_toy_market1501
 
 from det_helpers import toy_config
-from tool_helpers import TOY, kill_when, run_tool
+from tool_helpers import TOY, kill_when, load_run_checkpoint, run_tool
 
 THREADS = {"OMP_NUM_THREADS": "1"}  # both runs of a pair on the same kernels
 
 
 def _weights(path, prefix=""):
-    state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    state = load_run_checkpoint(path)["state_dict"]
     return {k: v for k, v in state.items() if k.startswith(prefix)}
 
 
@@ -81,8 +80,8 @@ def test_detection_resumes_with_the_same_schedule_and_optimizer_state(tmp_path):
         "train_det.py", args, "--work-dir", tmp_path, "Epoch(train) [2][2/3]", _last
     )
     assert killed.endswith("epoch_1.pth")
-    a = torch.load(_last(whole), map_location="cpu", weights_only=True)
-    b = torch.load(_last(parts), map_location="cpu", weights_only=True)
+    a = load_run_checkpoint(_last(whole))
+    b = load_run_checkpoint(_last(parts))
     assert (a["meta"]["epoch"], a["meta"]["iter"]) == (b["meta"]["epoch"], b["meta"]["iter"]) == (3, 9)
     assert a["param_schedulers"] == b["param_schedulers"]  # the same learning-rate schedule, step for step
     groups = [[{k: v for k, v in g.items() if k != "params"} for g in c["optimizer"]["param_groups"]] for c in (a, b)]

@@ -15,6 +15,16 @@ CONFIGS = os.path.join(ROOT, "configs")
 TOY = os.path.join(CONFIGS, "toy")
 
 
+def load_run_checkpoint(path):
+    """A checkpoint our MMEngine tools wrote, read weights-only as they read it: ``ldrld_mm.fileio`` allows
+    MMEngine's log buffers (a test must not count on another module having imported it)."""
+    import torch
+
+    import ldrld_mm.fileio  # noqa: F401
+
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
 def tool_command(tool, *args):
     return [sys.executable, os.path.join(TOOLS, tool), *map(str, args)]
 
