@@ -1,6 +1,6 @@
 # make install   create/complete .venv (torch, mmcv with compiled ops, mmdet, torchreid, ...)
 # make test      install if needed, then run the whole test suite
-# make lint      ruff check: lint rules and import order (line length 120, settings in pyproject.toml)
+# make lint      ruff check (lint rules, import order) and ruff format --check (line length 120, pyproject.toml)
 # make bench     the loss benchmark on this machine's CPU
 # make demo      teachers and students of all three tasks, three seeds each, on built-in data (10-11 min on 2 cores)
 VENV ?= .venv
@@ -19,6 +19,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 bench: $(STAMP)
 	$(PY) tools/bench_loss.py
