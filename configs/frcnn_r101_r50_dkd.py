@@ -4,5 +4,4 @@
 # an epoch; the losses count progress in epochs).
 _base_ = ['./frcnn_r101_r50_ldrld.py']
 
-model = dict(distill_loss=dict(_delete_=True, type='DKDLoss', alpha=1.0, beta=0.25, temperature=1.0,
-                               warmup=0.136))
+model = dict(distill_loss=dict(_delete_=True, type='DKDLoss', alpha=1.0, beta=0.25, temperature=1.0, warmup=0.136))

@@ -4,4 +4,5 @@ _base_ = ['./_base_/frcnn_fpn_ms_1x.py']
 
 model = dict(
     backbone=dict(depth=18, init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18')),
-    neck=dict(in_channels=[64, 128, 256, 512]))
+    neck=dict(in_channels=[64, 128, 256, 512]),
+)

@@ -9,7 +9,10 @@
 r101_ldrld_distiller = dict(
     type='RoIDistiller',
     teacher_config='{{fileDirname}}/../frcnn_r101_teacher.py',
-    teacher_checkpoint=('https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/'
-                        'faster_rcnn_r101_caffe_fpn_mstrain_3x_coco/'
-                        'faster_rcnn_r101_caffe_fpn_mstrain_3x_coco_20210526_095742-a7ae426d.pth'),
-    distill_loss=dict(type='LDRLDLoss', alpha=1.0, beta=0.25, depth=7, temperature=1.0))
+    teacher_checkpoint=(
+        'https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/'
+        'faster_rcnn_r101_caffe_fpn_mstrain_3x_coco/'
+        'faster_rcnn_r101_caffe_fpn_mstrain_3x_coco_20210526_095742-a7ae426d.pth'
+    ),
+    distill_loss=dict(type='LDRLDLoss', alpha=1.0, beta=0.25, depth=7, temperature=1.0),
+)

@@ -11,10 +11,17 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2, save_last=True,
-                    save_best='accuracy/top1', rule='greater',
-                    backend_args=dict(backend='local_atomic')),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
+    checkpoint=dict(
+        type='CheckpointHook',
+        interval=1,
+        max_keep_ckpts=2,
+        save_last=True,
+        save_best='accuracy/top1',
+        rule='greater',
+        backend_args=dict(backend='local_atomic'),
+    ),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
 custom_hooks = [
     dict(type='ClassCountCheckHook'),
     dict(type='AccuracyReportHook'),
@@ -22,9 +29,8 @@ custom_hooks = [
 ]
 
 env_cfg = dict(
-    cudnn_benchmark=True,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'))  # tools/train_cls.py switches to gloo on machines without CUDA
+    cudnn_benchmark=True, mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0), dist_cfg=dict(backend='nccl')
+)  # tools/train_cls.py switches to gloo on machines without CUDA
 
 vis_backends = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)

@@ -7,8 +7,12 @@
 # --data-root DIR/students.
 _base_ = '../../cls/cifar100/resnet56_resnet20_ldrld.py'
 
-model = dict(num_classes=10, teacher=dict(arch='resnet20', checkpoint=None), student=dict(arch='resnet8'),
-             data_preprocessor=dict(mean=(0.101, 0.101, 0.101), std=(0.283, 0.283, 0.283), pad=2, flip=False))
+model = dict(
+    num_classes=10,
+    teacher=dict(arch='resnet20', checkpoint=None),
+    student=dict(arch='resnet8'),
+    data_preprocessor=dict(mean=(0.101, 0.101, 0.101), std=(0.283, 0.283, 0.283), pad=2, flip=False),
+)
 train_dataloader = dict(batch_size=32, num_workers=0)
 val_dataloader = dict(batch_size=500, num_workers=0)
 optim_wrapper = dict(optimizer=dict(lr=0.05))

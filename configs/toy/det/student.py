@@ -22,13 +22,15 @@ test_pipeline = [
     dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
 ]
 model = dict(
-    backbone=dict(base_channels=32, init_cfg=None, frozen_stages=-1, norm_eval=False,
-                  norm_cfg=dict(type='BN', requires_grad=True)),
+    backbone=dict(
+        base_channels=32, init_cfg=None, frozen_stages=-1, norm_eval=False, norm_cfg=dict(type='BN', requires_grad=True)
+    ),
     neck=dict(in_channels=[32, 64, 128, 256], out_channels=64),
     rpn_head=dict(in_channels=64, feat_channels=64),
     roi_head=dict(bbox_roi_extractor=dict(out_channels=64), bbox_head=dict(in_channels=64, fc_out_channels=128)),
     train_cfg=dict(rpn_proposal=dict(nms_pre=400, max_per_img=200), rcnn=dict(sampler=dict(num=64))),
-    test_cfg=dict(rpn=dict(nms_pre=200, max_per_img=100), rcnn=dict(score_thr=0.0)))
+    test_cfg=dict(rpn=dict(nms_pre=200, max_per_img=100), rcnn=dict(score_thr=0.0)),
+)
 # no loader processes (persistent_workers off too: tools/train_det.py does that for num_workers=0, MMDetection's
 # own tools/train.py does not)
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, dataset=dict(pipeline=train_pipeline))

@@ -7,10 +7,12 @@ train_dataloader = dict(
     pin_memory=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(split='train'))
+    dataset=dict(split='train'),
+)
 val_dataloader = dict(
     persistent_workers=True,
     pin_memory=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'))
+    collate_fn=dict(type='default_collate'),
+)
 val_evaluator = dict(type='TopKAccuracy', topk=(1, 5))

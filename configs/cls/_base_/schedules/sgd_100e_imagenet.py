@@ -4,7 +4,8 @@
 optim_wrapper = dict(
     type='OptimWrapper',
     constructor='StudentOptimWrapperConstructor',
-    optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4))
+    optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4),
+)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=10, convert_to_iter_based=True),
     dict(type='MultiStepLR', by_epoch=True, begin=0, end=100, milestones=[30, 60, 90], gamma=0.1),

@@ -6,7 +6,8 @@
 optim_wrapper = dict(
     type='OptimWrapper',
     constructor='StudentOptimWrapperConstructor',  # only the student is optimised
-    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4))
+    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4),
+)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=20, convert_to_iter_based=True),
     dict(type='MultiStepLR', by_epoch=True, begin=0, end=240, milestones=[150, 180, 210], gamma=0.1),
