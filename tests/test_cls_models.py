@@ -9,6 +9,7 @@ Regenerate the pinned shapes after a reviewed change with
 import functools
 import json
 import os
+import re
 import sys
 
 import pytest
@@ -215,3 +216,19 @@ if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     if "--regenerate" in sys.argv:
         regenerate()
+
+
+@pytest.mark.parametrize(
+    "network, depth, expected",
+    [("ResNetCifar", 2, "6n+2 (8, 14, 20, 32"), ("ResNetCifar", 9, "6n+2"), ("WideResNet", 15, "6n+4 (10, 16, 22, 34")],
+)
+def test_a_depth_without_blocks_is_refused_with_the_depths_that_exist(network, depth, expected):
+    from ldrld_cls.models.resnet_cifar import ResNetCifar
+    from ldrld_cls.models.wrn import WideResNet
+
+    build = {
+        "ResNetCifar": lambda: ResNetCifar(depth, (16, 16, 32, 64), 10),
+        "WideResNet": lambda: WideResNet(depth, 1, 10),
+    }
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        build[network]()
