@@ -239,9 +239,13 @@ def vanilla_config(dataset, arch):
     return "\n".join(lines) + "\n"
 
 
+def _ablation_pair():
+    return next(p for p in PAIRS if p.dataset == "cifar100" and (p.teacher, p.student) == ABLATION_PAIR)
+
+
 def _sum_of(member):
-    """The ablation body that replaces the pair's LDRLD loss by LDRLD + ``member`` (a dict literal)."""
-    ldrld = "dict(type='LDRLDLoss', alpha=10.5, beta=7.0, depth=7, temperature=4.0)"
+    """The ablation body that replaces the pair's LDRLD loss by that loss + ``member`` (a dict literal)."""
+    ldrld = _loss_literal(*method_loss(_ablation_pair(), "ldrld"))
     return (
         "model = dict(\n    distill_loss=dict(\n        _delete_=True,\n        type='DistillLossSum',\n"
         f"        losses=[\n            {ldrld},\n            {member},\n        ],\n    )\n)"
@@ -277,7 +281,7 @@ ABLATIONS = {
     ),
     "ldrld_plus_dkd": (
         "Table 20: LDRLD + DKD (the cross-entropy counted once)",
-        _sum_of("dict(type='DKDLoss', alpha=1.0, beta=8.0, temperature=4.0, warmup=20, ce_weight=0.0)"),
+        _sum_of(_loss_literal("DKDLoss", dict(method_loss(_ablation_pair(), "dkd")[1], ce_weight=0.0))),
     ),
     "ldrld_plus_kd": (
         "Table 20's combination with a second logit loss, here Hinton's KD (weight 1, T 4)",

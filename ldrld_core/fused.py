@@ -200,14 +200,11 @@ class FusedLDRLD(torch.autograd.Function):
         if len(chunks) == 1:
             status = call(0, n, *((means, means + size) if with_means else (None, None)))
         else:  # the chunks' means summed after
-            status = min(
-                _run_all(
-                    [
-                        lambda lo=lo, hi=hi, i=i: call(lo, hi, _ptr(parts, 2 * i), _ptr(parts, 2 * i + 1))
-                        for i, (lo, hi) in enumerate(chunks)
-                    ]
-                )
-            )
+            calls = [
+                lambda lo=lo, hi=hi, i=i: call(lo, hi, _ptr(parts, 2 * i), _ptr(parts, 2 * i + 1))
+                for i, (lo, hi) in enumerate(chunks)
+            ]
+            status = min(_run_all(calls))
             if with_means:
                 buf[-2:] = parts.sum(0)
         if status < 0:

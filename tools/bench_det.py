@@ -121,9 +121,8 @@ def main(argv=None):
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         make_toy_coco(tmp, num_train=max(2, args.batch), num_val=1, image_size=(640, 480))
-        for variant in VARIANTS:
-            # a fresh process per variant (its own peak memory), on the options given here
-            given = sys.argv[1:] if argv is None else list(argv)
+        given = sys.argv[1:] if argv is None else list(argv)
+        for variant in VARIANTS:  # a fresh process per variant (its own peak memory), on the options given here
             cmd = [sys.executable, os.path.abspath(__file__), *given, "--variant", variant, "--data-root", tmp]
             out = subprocess.run(cmd, capture_output=True, text=True)
             if out.returncode != 0:

@@ -158,8 +158,8 @@ def main(argv=None):
         print(json.dumps({"row": args.row, "peak_mib": peak, "memory": what}))
         return 0
     memory = {}
-    for row in ROWS:
-        given = sys.argv[1:] if argv is None else list(argv)  # a fresh process per row, on these options
+    given = sys.argv[1:] if argv is None else list(argv)
+    for row in ROWS:  # a fresh process per row (its own peak memory), on these options
         cmd = [sys.executable, os.path.abspath(__file__), *given, "--row", row]
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:

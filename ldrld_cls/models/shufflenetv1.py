@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .registry import register_variants
+from .registry import register_model
 
 
 def channel_shuffle(x, groups):
@@ -63,4 +63,4 @@ class ShuffleNetV1(nn.Module):
         return self.linear(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
 
-register_variants("cifar", ShuffleNetV1, {"ShuffleV1": ()})  # the literature's name
+register_model("cifar", "ShuffleV1")(ShuffleNetV1)  # the literature's name

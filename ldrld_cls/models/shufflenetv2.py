@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .registry import register_variants
+from .registry import register_model
 from .shufflenetv1 import channel_shuffle
 
 
@@ -77,4 +77,4 @@ class ShuffleNetV2(nn.Module):
         return self.linear(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
 
-register_variants("cifar", ShuffleNetV2, {"ShuffleV2": ()})  # the literature's name
+register_model("cifar", "ShuffleV2")(ShuffleNetV2)  # the literature's name
