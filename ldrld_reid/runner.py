@@ -18,6 +18,7 @@ so bad input fails fast, with nothing written.
 import os
 import sys
 import time
+import warnings
 
 import torch
 
@@ -116,6 +117,41 @@ def build_optimizer(cfg, model):
     return optimizer, optim.build_lr_scheduler(optimizer, **scheduler_kwargs(cfg))
 
 
+def cmc_length(datamanager) -> int:
+    """How many ranks torchreid's CMC curve has on this query and gallery: ``evaluate_rank`` drops,
+    for each query, the gallery images of the same person from the same camera, so a curve is the
+    gallery less those (and at most 50 long, its ``max_rank``)."""
+    length = 50
+    for split in datamanager.test_dataset.values():
+        gallery = [(pid, camid) for _, pid, camid, *_ in split["gallery"]]
+        for _, pid, camid, *_ in split["query"]:
+            length = min(length, len(gallery) - gallery.count((pid, camid)))
+    return length
+
+
+def ranks_within(ranks, length) -> list:
+    """The CMC ranks torchreid's ``Engine.test`` can print from a curve of ``length`` ranks (it
+    indexes ``cmc[r - 1]``, past the end for a rank beyond a short gallery's curve). Ranks
+    dropped: one warning."""
+    kept = [int(r) for r in ranks if int(r) <= length]
+    dropped = [int(r) for r in ranks if int(r) > length]
+    if dropped:
+        warnings.warn(
+            f"test.ranks {dropped} dropped: the gallery gives a CMC curve of {length} rank(s) "
+            f"(its images less each query's same-camera matches), so there is no rank beyond {length}",
+            UserWarning,
+            stacklevel=2,
+        )
+    return kept
+
+
+def engine_run_kwargs(cfg, folder, datamanager) -> dict:
+    """``run_kwargs`` with the ranks the gallery has (``ranks_within``)."""
+    kwargs = run_kwargs(cfg, folder)
+    kwargs["ranks"] = ranks_within(kwargs["ranks"], cmc_length(datamanager))
+    return kwargs
+
+
 def _meta(cfg, stage, arch, num_classes, teacher_checkpoint=None):
     meta = {
         "stage": stage.split("_")[0],
@@ -208,7 +244,7 @@ def train_stage(
             print(f"=> resumed {stage} from {resume}: {start_epoch} epoch(s) done")
         if teacher is not None:
             print(f"=> distilling {cfg['teacher']['name']} -> {engine.meta['arch']} with {engine.distill_loss}")
-        kwargs = run_kwargs(cfg, folder)
+        kwargs = engine_run_kwargs(cfg, folder, datamanager)
         kwargs["print_freq"] = min(kwargs["print_freq"], len(datamanager.train_loader))  # a line every epoch at least
         engine.run(start_epoch=start_epoch, **kwargs)
     output = output or os.path.join(folder, "model.pth")
@@ -264,7 +300,7 @@ def run_eval(cfg, model, datamanager, device, name, extra):
             test_only=True,
             **{
                 k: v
-                for k, v in run_kwargs(cfg, folder).items()
+                for k, v in engine_run_kwargs(cfg, folder, datamanager).items()
                 if k in ("save_dir", "dist_metric", "normalize_feature", "ranks", "rerank")
             },
         )

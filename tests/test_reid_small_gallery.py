@@ -1,0 +1,89 @@
+"""A Market-1501 folder whose gallery is shorter than torchreid's printed ranks (1, 5, 10, 20) trains and
+evaluates: the ranks beyond the gallery are dropped with one warning (torchreid's ``Engine.test`` would index
+past the end of a CMC curve that is only as long as the gallery)."""
+
+import json
+import warnings
+
+import pytest
+
+from ldrld_reid.runner import ranks_within
+from toy.reid import make_toy_market1501
+
+from reid_helpers import run_on, write_tiny_config
+
+# 3 test identities x (1 image from the query's camera + 4 from others) + 4 distractors = 19 gallery images;
+# evaluation drops each query's same-camera image, so torchreid's CMC curve has 18 ranks
+NUM_TEST_IDS, GALLERY_PER_ID, DISTRACTORS = 3, 4, 4
+GALLERY = NUM_TEST_IDS * (GALLERY_PER_ID + 1) + DISTRACTORS
+
+
+@pytest.fixture(scope="module")
+def small_gallery(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reid_small_gallery")
+    make_toy_market1501(
+        folder / "data",
+        seed=3,
+        num_train_ids=4,
+        num_test_ids=NUM_TEST_IDS,
+        train_images_per_id=4,
+        gallery_images_per_id=GALLERY_PER_ID,
+        num_distractors=DISTRACTORS,
+    )
+    return folder
+
+
+def _rank_warnings(caught):
+    return [w for w in caught if "test.ranks" in str(w.message)]
+
+
+def test_a_19_image_gallery_trains_and_evaluates_with_one_warning(small_gallery):
+    assert GALLERY == 19
+    config = write_tiny_config(small_gallery, distill={"ldrld": {"depth": 3}})
+    save_dir = small_gallery / "run"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        code, out, err = run_on(config, small_gallery / "data", save_dir)  # teacher, then student, each tested
+    assert code == 0, err[-3000:]
+    assert out.count("** Results **") == 2
+    for rank in (1, 5, 10):
+        assert out.count(f"Rank-{rank:<3}:") == 2
+    assert "Rank-20" not in out
+    dropped = _rank_warnings(caught)
+    assert len(dropped) == 1, [str(w.message) for w in dropped]
+    assert "[20] dropped: the gallery gives a CMC curve of 18 rank(s)" in str(dropped[0].message)
+    result = json.loads((save_dir / "results_student_ldrld.json").read_text())
+    assert 0 <= result["rank1"] <= 1 and 0 <= result["mAP"] <= 1
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        code, out, err = run_on(
+            config, small_gallery / "data", save_dir, "--mode", "eval", "--student-checkpoint",
+            save_dir / "student_ldrld" / "model.pth",
+        )  # fmt: skip
+    assert code == 0, err[-3000:]
+    assert "Rank-10 :" in out and "Rank-20" not in out and len(_rank_warnings(caught)) == 1
+
+
+def test_ranks_within_keeps_the_ranks_the_gallery_has(small_gallery):
+    import argparse
+    import contextlib
+    import io
+
+    import torch
+
+    from ldrld_reid.config import apply_overrides, load_config
+    from ldrld_reid.runner import build_datamanager, cmc_length
+
+    cfg = apply_overrides(
+        load_config(write_tiny_config(small_gallery)), argparse.Namespace(root=str(small_gallery / "data"))
+    )
+    with contextlib.redirect_stdout(io.StringIO()):
+        datamanager = build_datamanager(cfg, torch.device("cpu"))
+    assert cmc_length(datamanager) == GALLERY - 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert ranks_within([1, 5, 10, 19, 20], 18) == [1, 5, 10]
+        assert ranks_within([1, 5, 10, 20], 20) == [1, 5, 10, 20]
+        assert ranks_within([1, 5], 3) == [1]
+    assert len(_rank_warnings(caught)) == 2
