@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ldrld_core.errors import ConfigError
+
 
 def symmetric_label_noise(labels, num_classes, rate, seed=0):
     """Return a copy of ``labels`` where each label, independently with
@@ -9,12 +11,12 @@ def symmetric_label_noise(labels, num_classes, rate, seed=0):
     classes drawn uniformly; so about ``rate`` of the labels end up wrong.
     Deterministic for a given ``seed``."""
     if not 0.0 <= float(rate) < 1.0:
-        raise ValueError(f"noise_rate must be in [0, 1), got {rate!r}")
+        raise ConfigError(f"noise_rate must be in [0, 1), got {rate!r}")
     labels = np.asarray(labels, dtype=np.int64)
     if rate == 0 or labels.size == 0:
         return labels.copy()
     if num_classes < 2:
-        raise ValueError(f"label noise needs at least 2 classes, got {num_classes}")
+        raise ConfigError(f"label noise needs at least 2 classes, got {num_classes}")
     rng = np.random.default_rng(seed)
     flip = rng.random(labels.shape[0]) < rate
     # an offset in 1..C-1 added modulo C never gives back the true class

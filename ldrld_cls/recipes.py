@@ -13,6 +13,8 @@ import os
 import textwrap
 from dataclasses import dataclass
 
+from ldrld_core.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -173,7 +175,7 @@ def method_loss(pair, method):
         return "DKDLoss", dict(
             alpha=args["alpha"], beta=pair.dkd_beta, temperature=args["temperature"], warmup=args["warmup"]
         )
-    raise ValueError(f"method must be ldrld, kd or dkd, got {method!r}")
+    raise ConfigError(f"method must be ldrld, kd or dkd, got {method!r}")
 
 
 METHOD_TITLES = {"ldrld": "LDRLD", "kd": "KD (Hinton) baseline", "dkd": "DKD baseline"}
@@ -252,7 +254,7 @@ def _sum_of(member):
     )
 
 
-# Ablations of SPEC section 1 on the paper's main ablation pair, ResNet32x4 -> ResNet8x4 (CIFAR-100).
+# Ablations of the loss (docs/classification.md, "Ablation switches") on the main ablation pair (CIFAR-100).
 ABLATION_PAIR = ("resnet32x4", "resnet8x4")
 ABLATIONS = {
     "ldrld_local_only": (

@@ -5,13 +5,15 @@ the figure shows ``|corr(teacher) - corr(student)|`` and its mean."""
 
 import torch
 
+from .errors import ConfigError
+
 
 def class_correlation(logits: torch.Tensor) -> torch.Tensor:
     """``C x C`` Pearson correlation between the columns of ``logits`` (N x C).
     A class whose logit never varies has correlation 0 with every other."""
     if not isinstance(logits, torch.Tensor) or logits.dim() != 2 or logits.shape[0] < 2:
         shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
-        raise ValueError(f"logits must be a 2-D tensor (N, C) with N >= 2 rows, got {shape}")
+        raise ConfigError(f"logits must be a 2-D tensor (N, C) with N >= 2 rows, got {shape}")
     x = logits.double()
     x = x - x.mean(0, keepdim=True)
     cov = x.T @ x / (x.shape[0] - 1)
@@ -23,7 +25,7 @@ def class_correlation(logits: torch.Tensor) -> torch.Tensor:
 def correlation_gap(teacher_logits: torch.Tensor, student_logits: torch.Tensor):
     """``(|corr_t - corr_s|, its mean)`` for logits of one data set."""
     if teacher_logits.shape != student_logits.shape:
-        raise ValueError(
+        raise ConfigError(
             f"teacher and student logits must have the same shape, got "
             f"{tuple(teacher_logits.shape)} and {tuple(student_logits.shape)}"
         )

@@ -6,12 +6,15 @@ out of range) is an :class:`InputError`: a ``ValueError`` whose message names
 the input, what was wrong and what was expected. The command-line tools run
 their ``main`` inside :func:`cli_boundary`, which prints ``<tool>: error:
 <message>`` on stderr and exits with status 2; ``LDRLD_DEBUG=1`` shows the
-traceback as well.
+traceback as well. Every other exception is a failure of the run, shown with its
+traceback (exit status 1): a ``ValueError`` that is not an ``InputError`` is not
+taken for bad input.
 """
 
 import functools
 import os
 import sys
+import traceback
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -45,16 +48,13 @@ def debug() -> bool:
     return os.environ.get("LDRLD_DEBUG", "") not in ("", "0")
 
 
-def _framework_errors():
-    """Exceptions that, raised while a tool reads its inputs, mean bad input."""
-    return (InputError, ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)
-
-
 def cli_boundary(prog):
-    """Decorator for a tool's ``main``: bad input ends in one ``<prog>: error: ...``
-    line on stderr and exit status 2, anything else in one ``<prog>: failed: ...``
-    line and status 1; no traceback unless ``LDRLD_DEBUG=1``. A ``main`` that
-    returns an int exits with it; any other return value means 0."""
+    """Decorator for a tool's ``main``. Bad input — an :class:`InputError` and nothing else —
+    ends in one ``<prog>: error: ...`` line on stderr and exit status 2 (the traceback as well
+    with ``LDRLD_DEBUG=1``). Any other exception is a failure, not bad input (a ``ValueError`` or
+    ``IndexError`` from deep inside a framework included): its traceback, then one ``<prog>:
+    failed: ...`` line, and exit status 1. A ``main`` that returns an int exits with it; any
+    other return value means 0."""
 
     def wrap(main):
         @functools.wraps(main)
@@ -66,18 +66,14 @@ def cli_boundary(prog):
             except KeyboardInterrupt:
                 print(f"{prog}: interrupted", file=sys.stderr)
                 return 130
-            except _framework_errors() as err:
+            except InputError as err:
                 if debug():
                     raise
                 print(f"{prog}: error: {_one_line(err)}", file=sys.stderr)
                 return EXIT_BAD_INPUT
-            except Exception as err:  # noqa: BLE001  (one line, the traceback on request)
-                if debug():
-                    raise
-                print(
-                    f"{prog}: failed: {type(err).__name__}: {_one_line(err)} (set LDRLD_DEBUG=1 for the traceback)",
-                    file=sys.stderr,
-                )
+            except Exception as err:  # noqa: BLE001  (a failure: the traceback, then its one line last)
+                traceback.print_exc(file=sys.stderr)
+                print(f"{prog}: failed: {type(err).__name__}: {_one_line(err)}", file=sys.stderr)
                 return EXIT_FAILED
             return result if isinstance(result, int) and not isinstance(result, bool) else 0
 
@@ -88,12 +84,4 @@ def cli_boundary(prog):
 
 def _one_line(err) -> str:
     text = " ".join(part.strip() for part in str(err).strip().splitlines() if part.strip())
-    if (
-        isinstance(err, (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError))
-        and err.filename
-        and err.strerror
-    ):
-        text = f"{err.filename}: {err.strerror}"
-    if isinstance(err, KeyError) and text.startswith(("'", '"')):
-        text = text[1:-1]
     return text or type(err).__name__

@@ -459,3 +459,35 @@ def test_bad_input_is_one_sentence_and_leaves_the_work_dir_alone(
     for text in expected:
         assert text in errors[0], (text, errors[0])
     assert _snapshot(work) == before  # nothing created or changed, the earlier checkpoint intact
+
+
+def _boundary_run(fn, capsys):
+    from ldrld_core.errors import cli_boundary
+
+    code = cli_boundary("tool.py")(fn)()
+    return code, capsys.readouterr().err
+
+
+def test_only_the_input_error_family_is_one_line(capsys):
+    import numpy as np
+
+    from ldrld_core.errors import DatasetError
+
+    def bad_input():
+        raise DatasetError("data root x: no such folder; expected Market-1501's layout")
+
+    code, err = _boundary_run(bad_input, capsys)
+    assert code == 2 and err == "tool.py: error: data root x: no such folder; expected Market-1501's layout\n"
+
+    def framework_index_error():
+        return np.zeros(19)[19]  # what torchreid's Engine.test raised on a short gallery
+
+    def framework_value_error():
+        return int("a deep framework value")
+
+    for crash, kind in ((framework_index_error, "IndexError"), (framework_value_error, "ValueError")):
+        code, err = _boundary_run(crash, capsys)
+        assert code == 1
+        assert err.startswith("Traceback (most recent call last):") and f"in {crash.__name__}" in err
+        assert err.strip().splitlines()[-1].startswith(f"tool.py: failed: {kind}: ")
+        assert ": error: " not in err

@@ -25,6 +25,8 @@ import pickle
 import numpy as np
 from PIL import Image
 
+from ldrld_core.errors import ConfigError
+
 KINDS = ("cifar100", "imagenet", "tiny-imagenet", "cub200")
 CLASS_COUNTS = {"cifar100": 100, "imagenet": 1000, "tiny-imagenet": 200, "cub200": 200}
 
@@ -204,6 +206,6 @@ def make_toy_dataset(kind, out_dir, seed=0, **sizes):
     and return its folder (what ``--data-root`` takes). ``sizes`` may set
     ``active_classes``, ``train_per_class`` and ``val_per_class``."""
     if kind not in _MAKERS:
-        raise ValueError(f"kind must be one of {list(KINDS)}, got {kind!r}")
+        raise ConfigError(f"kind must be one of {list(KINDS)}, got {kind!r}")
     os.makedirs(out_dir, exist_ok=True)
     return _MAKERS[kind](out_dir, seed=seed, **sizes)

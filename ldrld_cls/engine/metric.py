@@ -9,6 +9,8 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.registry import METRICS
 
+from ldrld_core.errors import ConfigError, DatasetError
+
 
 @METRICS.register_module()
 class TopKAccuracy(BaseMetric):
@@ -20,14 +22,14 @@ class TopKAccuracy(BaseMetric):
         super().__init__(collect_device=collect_device, prefix=prefix)
         topk = (topk,) if isinstance(topk, int) else tuple(topk)
         if not topk or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in topk):
-            raise ValueError(f"topk must be positive integers, e.g. (1, 5); got {topk!r}")
+            raise ConfigError(f"topk must be positive integers, e.g. (1, 5); got {topk!r}")
         self.topk = topk
 
     def process(self, data_batch, data_samples):
         for sample in data_samples:
             label = sample["gt_label"]
             if label is None:
-                raise ValueError("TopKAccuracy needs labelled data: a prediction came without gt_label")
+                raise DatasetError("TopKAccuracy needs labelled data: a prediction came without gt_label")
             hits = (torch.as_tensor(sample["topk"]) == int(label)).tolist()
             self.results.append(tuple(any(hits[:k]) for k in self.topk))
 

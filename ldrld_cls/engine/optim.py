@@ -3,6 +3,8 @@
 from mmengine.optim import DefaultOptimWrapperConstructor
 from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
+from ldrld_core.errors import ConfigError
+
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
 class StudentOptimWrapperConstructor(DefaultOptimWrapperConstructor):
@@ -14,7 +16,7 @@ class StudentOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             model = model.module
         student = getattr(model, "student", None)
         if student is None:
-            raise ValueError(
+            raise ConfigError(
                 f"StudentOptimWrapperConstructor needs a model with a .student network, got {type(model).__name__}"
             )
         return super().__call__(student)

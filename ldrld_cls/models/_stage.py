@@ -3,13 +3,15 @@ a stage of stacked residual blocks."""
 
 import torch.nn as nn
 
+from ldrld_core.errors import ConfigError
+
 
 def blocks_per_stage(depth, fixed_layers, network):
     """``(depth - fixed_layers) / 6``: the blocks in each of three stages of two
-    convolutions per block, or a ValueError naming the depths that exist."""
+    convolutions per block, or a ConfigError naming the depths that exist."""
     if depth < fixed_layers + 6 or (depth - fixed_layers) % 6 != 0:
         examples = ", ".join(str(fixed_layers + 6 * n) for n in (1, 2, 3, 5))
-        raise ValueError(f"{network} depth must be 6n+{fixed_layers} ({examples}, ...), got {depth}")
+        raise ConfigError(f"{network} depth must be 6n+{fixed_layers} ({examples}, ...), got {depth}")
     return (depth - fixed_layers) // 6
 
 

@@ -12,7 +12,7 @@ papers do) or ``'imagenet'``.
 import difflib
 import functools
 
-from ..errors import UnknownModelError
+from ..errors import ConfigError, UnknownModelError
 
 FAMILIES = ("cifar", "imagenet")
 _REGISTRY = {family: {} for family in FAMILIES}
@@ -60,7 +60,7 @@ def build_classifier(arch, num_classes, family="cifar"):
     (random weights; nothing is downloaded)."""
     _check_family(family)
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
+        raise ConfigError(f"num_classes must be an integer >= 2, got {num_classes!r}")
     table = _REGISTRY[family]
     if arch not in table:
         others = [f for f in FAMILIES if f != family and arch in _REGISTRY[f]]
@@ -86,5 +86,5 @@ def classifier_layer(model):
         if isinstance(module, nn.Linear):
             found = (module_name, module)
     if found is None:
-        raise ValueError(f"{type(model).__name__} has no nn.Linear classifier")
+        raise ConfigError(f"{type(model).__name__} has no nn.Linear classifier")
     return found
