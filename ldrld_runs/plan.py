@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 
 from ldrld_core.errors import ConfigError, InputError
 
+from .keys import check_keys
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOOLS = {"cls": "train_cls.py", "det": "train_det.py", "reid": "train_reid.py"}
 
@@ -38,7 +40,7 @@ class Run:
     name: str = ""  # <config>/<point>/seed<k>
     work_dir: str = ""
     command: list = field(default_factory=list)
-    after: list = field(default_factory=list)  # names of runs that must be done before it starts (local)
+    after: list = field(default_factory=list)  # names of runs that must be done before it starts (Slurm: afterok)
 
     @property
     def done_file(self):
@@ -132,6 +134,7 @@ def build_plan(configs, seeds, grid=(), out="sweeps", data_root=None, teacher_ch
     runs = []
     for config in configs:
         task, has_teacher = task_of(config)
+        check_keys(config, task, keys, extra)  # before anything runs: a missing key would fail every run
         for values in itertools.product(*[v for _, v in grid]) if grid else [()]:
             point = dict(zip(keys, values))
             for seed in seeds:

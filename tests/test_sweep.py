@@ -1,6 +1,7 @@
 """tools/sweep.py and tools/report.py on toy classification runs (submitit's local executor,
-CPU); the Slurm job script submitit writes for a sweep (a stand-in sbatch, no cluster);
-a killed sweep re-invoked finishes only what is missing."""
+CPU, and the same sweep on a real Slurm cluster: tests/test_slurm.py has the rest); the Slurm
+job script submitit writes for a sweep (a stand-in sbatch); a killed sweep re-invoked finishes
+only what is missing; config keys a sweep sets are checked before anything runs."""
 
 import json
 import os
@@ -134,18 +135,17 @@ def test_a_killed_sweep_finishes_only_what_is_missing(digits, tmp_path):
     assert report["rows"][0]["last"]["n"] == 3
 
 
-def test_a_failed_run_is_reported_with_the_tools_own_error(digits, tmp_path):
-    """The student config has no distillation loss, so a grid over its weight fails in the tool:
-    the sweep's line for that run carries the tool's error line, and the sweep exits 1."""
+def test_a_failed_run_is_reported_with_the_tools_own_error(tmp_path):
+    """The data root is empty, so the run fails in the tool: the sweep's line for that run carries the
+    tool's error line, and the sweep exits 1."""
+    (tmp_path / "empty").mkdir()
     proc = run_tool(
         "sweep.py",
         CONFIG,
         "--seeds",
         "0",
-        "--grid",
-        "model.distill_loss.alpha=8.0",
         "--data-root",
-        digits,
+        tmp_path / "empty",
         "--out",
         tmp_path / "sweep",
         "--threads",
@@ -155,8 +155,59 @@ def test_a_failed_run_is_reported_with_the_tools_own_error(digits, tmp_path):
     )
     assert proc.returncode == 1
     line = next(x for x in proc.stdout.splitlines() if "FAILED" in x)
-    assert "student/alpha=8.0/seed0 (train_cls.py: error: --cfg-options" in line and "distill_loss" in line
+    assert "student/default/seed0 (train_cls.py: error: CIFAR-100: " in line and "empty" in line
     assert "sweep: 1 run(s) failed" in proc.stderr + proc.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--grid", "model.nonexistent_key=1,2"],
+            "--grid model.nonexistent_key: config {config} has no such key (model has no 'nonexistent_key'); "
+            "nearest keys: ",
+        ),
+        (  # the student config has no distillation loss (a grid over its weight used to fail in every run)
+            ["--grid", "model.distill_loss.alpha=8.0,9.5"],
+            "--grid model.distill_loss.alpha: config {config} has no such key (model.distill_loss is None, ",
+        ),
+        (
+            ["--extra", "--cfg-options", "optim_wrapper.optimizer.lrr=0.1"],
+            "--extra --cfg-options optim_wrapper.optimizer.lrr: config {config} has no such key "
+            "(optim_wrapper.optimizer has no 'lrr'); nearest keys: optim_wrapper.optimizer.lr",
+        ),
+    ],
+)
+def test_a_key_the_config_lacks_is_refused_before_anything_runs(tmp_path, args, message):
+    out = tmp_path / "sweep"
+    proc = run_tool("sweep.py", CONFIG, "--seeds", "0", "1", "--out", out, "--executor", "slurm", *args, check=False)
+    assert proc.returncode == 2
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("sweep.py: error: " + message.format(config=CONFIG)), line
+    assert not out.exists()  # nothing written, nothing submitted
+
+
+def test_the_same_sweep_through_slurm_gives_the_local_executors_numbers(sweep, digits, tmp_path):
+    """The module's sweep again with --executor slurm on a real cluster (tools/slurm_local.sh): every
+    run's final top-1 equals the local executor's, and tools/report.py reads it."""
+    from slurm_helpers import job_env, recorded_job_id, require_cluster
+
+    require_cluster()
+    local, _ = sweep
+    out = tmp_path / "slurm"
+    grid = ["--grid", "optim_wrapper.optimizer.lr=0.05,0.1"]
+    args = [CONFIG, "--seeds", "0", "1", *grid, "--data-root", digits, "--out", out, "--executor", "slurm"]
+    proc = run_tool("sweep.py", *args, "--max-parallel", "2", "--threads", "1", *ONE_EPOCH, env=job_env())
+    assert "(slurm executor)" in proc.stdout and "[4/4] done" in proc.stdout
+    for lr in ("lr=0.05", "lr=0.1"):
+        for seed in (0, 1):
+            name = os.path.join("student", lr, f"seed{seed}")
+            assert recorded_job_id(out / name)  # a Slurm job ran it
+            top1 = [[r["accuracy/top1"] for r in read_scalars(d / name) if "accuracy/top1" in r] for d in (local, out)]
+            assert top1[0] and top1[0][-1] == top1[1][-1]
+    again = json.loads(run_tool("report.py", out) and (out / "report.json").read_text())
+    expected = json.loads((local / "report.json").read_text())
+    assert [r["last"] for r in again["rows"]] == [r["last"] for r in expected["rows"]]
 
 
 def test_the_failure_reason_comes_from_this_attempts_part_of_the_log(tmp_path):

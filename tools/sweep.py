@@ -53,6 +53,13 @@ def parse_args(argv=None):
     p.add_argument("--slurm-mem", help="e.g. 32G")
     p.add_argument("--slurm-cpus-per-task", type=int)
     p.add_argument("--slurm-setup", action="append", help="a shell line run before each job (module load ...)")
+    p.add_argument(
+        "--tasks-per-run",
+        type=int,
+        default=1,
+        help="Slurm: processes per run, one DDP rank each (srun tasks; the tool gets --launcher slurm); "
+        "classification and detection only (Re-ID trains single-process)",
+    )
     p.add_argument("--dry-run", action="store_true", help="write the plan and the commands, run nothing")
     p.add_argument(
         "--extra",
@@ -82,9 +89,29 @@ def _parallelism(args):
     return args.max_parallel or 1, gpus
 
 
+def _distributed(args, runs):
+    """``--tasks-per-run N``: every run is one DDP run of N Slurm tasks (the tool's --launcher slurm)."""
+    if args.tasks_per_run < 1:
+        raise InputError(f"--tasks-per-run must be at least 1, got {args.tasks_per_run}")
+    if args.tasks_per_run == 1:
+        return
+    if args.executor != "slurm":
+        raise InputError(
+            f"--tasks-per-run {args.tasks_per_run}: only with --executor slurm (on one machine, run the tool under "
+            "torchrun --nproc_per_node N ... --launcher pytorch)"
+        )
+    for run in runs:
+        if run.task == "reid":
+            raise InputError(
+                f"--tasks-per-run {args.tasks_per_run}: {run.config} is a Re-ID recipe, and Re-ID trains "
+                "single-process (torchreid has no distributed training)"
+            )
+        run.command += ["--launcher", "slurm"]
+
+
 @cli_boundary("sweep.py")
 def main(argv=None):
-    from ldrld_runs.execute import execute
+    from ldrld_runs.execute import check_submission, execute, make_executor
     from ldrld_runs.plan import build_plan, parse_grid, write_plan
     from ldrld_runs.report import write_report
 
@@ -93,13 +120,7 @@ def main(argv=None):
     runs = build_plan(
         args.configs, args.seeds, parse_grid(args.grid), out, args.data_root, args.teacher_checkpoint, args.extra
     )
-    write_plan(runs, out)
-    print(f"sweep: {len(runs)} run(s) in {out} ({args.executor} executor)", flush=True)
-    if args.dry_run:
-        for run in runs:
-            print(f"{run.name}: {os.path.join(run.work_dir, 'command.sh')}")
-        return 0
-    max_parallel, gpus = _parallelism(args)
+    _distributed(args, runs)
     slurm = dict(
         partition=args.slurm_partition,
         time=args.slurm_time,
@@ -108,10 +129,19 @@ def main(argv=None):
         mem=args.slurm_mem,
         cpus_per_task=args.slurm_cpus_per_task,
         setup=args.slurm_setup,
+        tasks_per_node=args.tasks_per_run,
     )
-    _, failed, _ = execute(
-        runs, args.executor, os.path.join(out, ".submitit"), max_parallel, args.gpus_per_run, gpus, args.threads, slurm
-    )
+    folder = os.path.join(out, ".submitit")
+    if args.executor == "slurm" and not args.dry_run:  # Slurm's word on the options before anything is written
+        check_submission(make_executor("slurm", folder, args.gpus_per_run, args.threads, slurm), slurm)
+    write_plan(runs, out)
+    print(f"sweep: {len(runs)} run(s) in {out} ({args.executor} executor)", flush=True)
+    if args.dry_run:
+        for run in runs:
+            print(f"{run.name}: {os.path.join(run.work_dir, 'command.sh')}")
+        return 0
+    max_parallel, gpus = _parallelism(args)
+    _, failed, _ = execute(runs, args.executor, folder, max_parallel, args.gpus_per_run, gpus, args.threads, slurm)
     _, text, plots = write_report(runs, out)
     print(text, end="")
     print(f"report: {os.path.join(out, 'report.md')} (.csv, .json)" + "".join(f", {p}" for p in plots))

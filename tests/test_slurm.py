@@ -1,0 +1,213 @@
+"""tools/sweep.py --executor slurm against a real Slurm cluster (tools/slurm_local.sh's single node):
+a run cancelled with scancel resumes from its checkpoint when the sweep is re-invoked; a run Slurm
+pre-empts or times out (its USR2) is requeued by submitit and continues from its checkpoint; both
+end equal to an uninterrupted run. A refused submission writes nothing; prerequisites become
+afterok dependencies; a re-invoked sweep recognises its runs' jobs by their Slurm job ids."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from ldrld_core.run_logs import read_scalars
+from toy.digits import make_digits
+
+from slurm_helpers import attempts, job_env, job_state, recorded_job_id, require_cluster, slurm, wait_for
+from tool_helpers import ROOT, TOY, load_run_checkpoint, run_tool, tool_command
+
+CONFIG = os.path.join(TOY, "cls", "student.py")
+EPOCHS = 16
+LONG = [  # long enough to be interrupted after its first checkpoint, short enough for the suite
+    "--extra",
+    "--cfg-options",
+    f"train_cfg.max_epochs={EPOCHS}",
+    f"train_cfg.val_interval={EPOCHS}",
+    "train_dataloader.batch_size=1",
+    # MMEngine deletes the oldest checkpoint before it writes the next: with one kept, a kill in between leaves
+    # none and the run starts over (to the same result); with two, one is always there to resume from
+    "default_hooks.checkpoint.max_keep_ckpts=2",
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cluster():
+    """A Slurm cluster answers (tools/slurm_local.sh up); skipped without one, failed under CI=true."""
+    require_cluster()
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+    _, students = make_digits(
+        str(tmp_path_factory.mktemp("digits")), teacher_per_class=2, student_per_class=4, test_per_class=2
+    )
+    return students
+
+
+def sweep_args(digits, out):
+    return [CONFIG, "--seeds", "0", "--data-root", digits, "--out", out, "--executor", "slurm", "--threads", "1"]
+
+
+def start_sweep(args):
+    return subprocess.Popen(
+        tool_command("sweep.py", *args),
+        cwd=ROOT,
+        env=dict(os.environ, **job_env()),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def final(work_dir):
+    """The run's last top-1 and its last checkpoint's weights."""
+    top1 = [r["accuracy/top1"] for r in read_scalars(work_dir) if "accuracy/top1" in r][-1]
+    return top1, load_run_checkpoint(os.path.join(work_dir, f"epoch_{EPOCHS}.pth"))["state_dict"]
+
+
+def assert_same_run(work_dir, reference):
+    top1, weights = final(work_dir)
+    assert top1 == reference[0]
+    assert weights.keys() == reference[1].keys()
+    assert all(torch.equal(weights[k], reference[1][k]) for k in weights)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(digits, tmp_path_factory):
+    out = tmp_path_factory.mktemp("whole")
+    run_tool("sweep.py", *sweep_args(digits, out), *LONG, env=job_env())
+    return final(out / "student" / "default" / "seed0")
+
+
+def test_a_run_cancelled_with_scancel_resumes_from_its_checkpoint_when_the_sweep_is_re_invoked(
+    uninterrupted, digits, tmp_path
+):
+    out = tmp_path / "sweep"
+    work = out / "student" / "default" / "seed0"
+    args = [*sweep_args(digits, out), *LONG]
+    proc = start_sweep(args)
+    try:
+        wait_for(lambda: (work / "last_checkpoint").exists(), 180, "the run's first checkpoint")
+        job = recorded_job_id(work)
+        slurm("scancel", job)
+        text, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 1, text
+    assert f"FAILED student/default/seed0 (Slurm ended job {job} as CANCELLED" in text, text
+    assert not (work / "done.json").exists()
+    again = run_tool("sweep.py", *args, env=job_env())
+    assert "[1/1] done   student/default/seed0" in again.stdout
+    first, second = attempts(work / "sweep.log")
+    assert "--resume" not in first.split() and "--resume" in second.split()
+    assert_same_run(work, uninterrupted)
+
+
+def test_a_preempted_or_timed_out_run_is_requeued_and_continues_from_its_checkpoint(uninterrupted, digits, tmp_path):
+    """Slurm signals USR2 before a time limit or a pre-emption (submitit's --signal USR2@90; TERM first on a
+    pre-emption): submitit requeues the job, which resumes; the sweep that submitted it just waits."""
+    out = tmp_path / "sweep"
+    work = out / "student" / "default" / "seed0"
+    proc = start_sweep([*sweep_args(digits, out), *LONG])
+    try:
+        wait_for(lambda: (work / "last_checkpoint").exists(), 180, "the run's first checkpoint")
+        job = recorded_job_id(work)
+        slurm("scancel", "--signal=TERM", job)  # what submitit's own job._interrupt() sends for a pre-emption
+        slurm("scancel", "--signal=USR2", job)
+        wait_for(lambda: job_state(job) == "PENDING", 60, "the job back in the queue")
+        slurm("scontrol", "update", f"JobId={job}", "StartTime=now")  # Slurm holds a requeued job 2 minutes
+        text, _ = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, text
+    assert "[1/1] done   student/default/seed0" in text
+    assert recorded_job_id(work) == job  # the same Slurm job, requeued
+    first, second = attempts(work / "sweep.log")
+    assert "--resume" not in first.split() and "--resume" in second.split()
+    assert_same_run(work, uninterrupted)
+
+
+def test_a_submission_slurm_refuses_names_the_partition_and_writes_nothing(digits, tmp_path):
+    out = tmp_path / "sweep"
+    before = slurm("squeue", "--noheader", "--states=all", "--format=%i").split()
+    proc = run_tool("sweep.py", *sweep_args(digits, out), "--slurm-partition", "nowhere", check=False)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sweep.py: error: --slurm-partition nowhere: Slurm refused")
+    assert "invalid partition" in lines[0]
+    assert not out.exists()
+    assert slurm("squeue", "--noheader", "--states=all", "--format=%i").split() == before
+
+
+def test_a_prerequisite_is_an_afterok_dependency(tmp_path, monkeypatch):
+    """The teacher before its student: the student's job waits in Slurm for the teacher's to exit 0; a student
+    whose teacher fails never starts (Slurm cancels it) and is reported so."""
+    from ldrld_runs.execute import execute
+    from ldrld_runs.plan import Run
+
+    monkeypatch.setenv("PYTHONPATH", job_env()["PYTHONPATH"])  # sbatch exports this environment to the jobs
+
+    def run(name, code, after=()):
+        work = tmp_path / name
+        command = [sys.executable, "-c", code]
+        return Run(task="plot", config="", seed=0, name=name, work_dir=str(work), command=command, after=list(after))
+
+    stamp = tmp_path / "teacher_done"
+    teacher = run("teacher", f"import time; time.sleep(3); open({str(stamp)!r}, 'w').close()")
+    student = run("student", f"import os, sys; sys.exit(0 if os.path.exists({str(stamp)!r}) else 3)", ["teacher"])
+    broken = run("broken_teacher", "raise SystemExit(4)")
+    orphan = run("orphan", "pass", ["broken_teacher"])
+    lines = []
+    finished, failed, _ = execute(
+        [teacher, student, broken, orphan],
+        "slurm",
+        str(tmp_path / "submitit"),
+        2,
+        threads=1,
+        print_fn=lambda *a, **k: lines.append(a[0]),
+    )
+    assert sorted(r.name for r in finished) == ["student", "teacher"]
+    assert sorted(r.name for r in failed) == ["broken_teacher", "orphan"]
+    teacher_job = recorded_job_id(teacher.work_dir)
+    script = next((tmp_path / "submitit").glob(f"{recorded_job_id(student.work_dir).split('_')[0]}_submission.sh"))
+    assert f"#SBATCH --dependency=afterok:{teacher_job}" in script.read_text()
+    assert "#SBATCH --kill-on-invalid-dep=yes" in script.read_text()
+    assert not os.path.exists(orphan.log)  # never started
+    assert any("orphan (not started: it needs broken_teacher, which failed" in line for line in lines), lines
+
+
+def test_a_re_invoked_sweep_waits_for_its_queued_job_instead_of_submitting_it_again(digits, tmp_path):
+    """The sweep's job is queued behind a job that holds the node; the sweep is killed (a login node's
+    session ending) and invoked again: it finds the job by the id it recorded, waits for it, submits nothing."""
+    out = tmp_path / "sweep"
+    work = out / "student" / "default" / "seed0"
+    one_epoch = ["--extra", "--cfg-options", "train_cfg.max_epochs=1", "train_cfg.val_interval=1"]
+    args = [*sweep_args(digits, out), *one_epoch]
+    blocker = slurm("sbatch", "--parsable", "--ntasks=1", "--cpus-per-task=2", "--wrap", "sleep 300").strip()
+    try:
+        first = start_sweep(args)
+        wait_for(lambda: (work / "job.json").exists(), 60, "the run's job to be submitted")
+        job = recorded_job_id(work)
+        assert job_state(job) == "PENDING"
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+        again = start_sweep(args)
+        seen = []
+        for line in again.stdout:
+            seen.append(line)
+            if "still on the cluster" in line:
+                break
+        assert f"wait student/default/seed0: still on the cluster as job {job}\n" in seen, seen
+        slurm("scancel", blocker)
+        rest, _ = again.communicate(timeout=120)
+    finally:
+        slurm("scancel", blocker, check=False)
+    assert again.returncode == 0, "".join(seen) + rest
+    assert "[1/1] done   student/default/seed0" in rest
+    assert len(attempts(work / "sweep.log")) == 1 and recorded_job_id(work) == job
+    assert len(list((out / ".submitit").glob("*_submission.sh"))) == 1  # one sbatch in all
