@@ -1,4 +1,4 @@
-"""RoI-logit distillation for MMDetection two-stage detectors (SPEC §2).
+"""RoI-logit distillation for MMDetection two-stage detectors (docs/detection.md).
 
 The model *is* the student (a :class:`TwoStageDetector` with the student's own
 backbone, neck, RPN and RoI head, so its checkpoints have the keys of a plain
@@ -22,6 +22,7 @@ from ldrld_core.errors import ConfigError
 from ldrld_mm.pretrained import fetch_teacher
 from ldrld_mm.progress import training_progress
 
+from .diagnostics import distill_diagnostics
 from .renormalize import Renormalizer
 
 DISTILL_ROI_HEADS = ("StandardRoIHead", "DistillRoIHead")
@@ -169,12 +170,20 @@ class RoIDistiller(TwoStageDetector):
     def loss(self, batch_inputs, batch_data_samples) -> dict:
         losses = super().loss(batch_inputs, batch_data_samples)
         sampled, self.roi_head.last_sampled = self.roi_head.last_sampled, None
-        with torch.no_grad():
-            teacher_inputs = self.renormalize(batch_inputs, batch_data_samples)
-            feats = self.teacher.extract_feat(teacher_inputs)
-            teacher_scores = self.teacher.roi_head._bbox_forward(feats, sampled["rois"])["cls_score"]
+        teacher_scores = self.teacher_roi_scores(batch_inputs, batch_data_samples, sampled["rois"])
         terms = self.distill_loss(
             sampled["cls_score"], teacher_scores, target=sampled["labels"], progress=training_progress()
         )
-        losses.update({LOG_NAMES.get(name, name): value for name, value in terms.items()})
+        terms = {LOG_NAMES.get(name, name): value for name, value in terms.items()}
+        losses.update(terms)
+        losses.update(distill_diagnostics(losses, terms, teacher_scores, sampled["labels"]))
         return losses
+
+    @torch.no_grad()
+    def teacher_roi_scores(self, batch_inputs, batch_data_samples, rois):
+        """The teacher's class scores (background column last) on ``rois``, the student's
+        sampled RoIs in their order, from the teacher's own features of the same batch
+        (re-normalised for the teacher where the two preprocessors differ)."""
+        teacher_inputs = self.renormalize(batch_inputs, batch_data_samples)
+        feats = self.teacher.extract_feat(teacher_inputs)
+        return self.teacher.roi_head._bbox_forward(feats, rois)["cls_score"]
