@@ -10,7 +10,6 @@ from functools import lru_cache, wraps
 
 import torch
 
-from . import fused
 from .dkd_function import DKDRows
 from .kd_function import KDRows
 from .ldrld_function import LDRLDRows, pair_operators
@@ -73,42 +72,58 @@ def _pair_operators(depth: int, adw: bool, device: torch.device, dtype: torch.dt
     return tuple(x.to(device=device, dtype=dtype) for x in pair_operators(adw_weights(depth, adw), depth))
 
 
-@lru_cache(maxsize=64)
-def cpu_weights(depth: int, adw: bool):
-    """The pair weights as the fused kernel takes them (float64, on the CPU)."""
-    return adw_weights(depth, adw).contiguous()
+def top_classes(ranking: torch.Tensor, depth: int) -> torch.Tensor:
+    """``(N, depth)`` column indices of each row's ``depth`` largest values, rank 1 first; of
+    equal values the earlier column ranks higher, on every device. ``torch.topk`` promises no
+    order among ties (and ties are common in bfloat16), so its choice is made exact: the top
+    ``depth`` ordered by (value, column), and the slots that hold the smallest of those values
+    (which may have more columns outside the top ``depth``) given to that value's first columns.
+    A stable sort of every row gives the same indices at several times the cost on a CPU. No
+    gradient flows through the choice."""
+    r = ranking.detach()
+    n, c = r.shape
+    values, columns = r.topk(depth, dim=1)
+    columns, order = columns.sort(dim=1)  # by column, then stably by value: (value desc, column asc)
+    values, order = values.gather(1, order).sort(dim=1, descending=True, stable=True)
+    columns = columns.gather(1, order)
+    last = values[:, -1:]  # the boundary value; the last `ties` slots hold it
+    ties = (values == last).sum(1, keepdim=True)
+    key_dtype = torch.float64 if r.dtype == torch.float64 else torch.float32  # exact below 2^24 classes
+    earliest = torch.arange(c, 0, -1, dtype=key_dtype, device=r.device)
+    first = torch.where(r == last, earliest, 0).topk(depth, dim=1).indices  # columns holding it, in order
+    at = torch.arange(depth, device=r.device).expand(n, depth) - (depth - ties)
+    return torch.where(at >= 0, first.gather(1, at.clamp_min(0)), columns)
 
 
 @_in_full_precision
-def ldrld_rows(s, t, depth, temperature, rank_by="student", adw=True, torch_rows=None):
-    """Per-row ``(local, rntk)`` of SPEC §1 without validation; both ``(N,)``.
-
-    The pair terms use that a two-class softmax is a sigmoid of the logit gap,
-    so they come from the ``N x d`` gathered logits. On a CPU one C kernel does
-    each direction (:mod:`ldrld_core.fused`); elsewhere torch ops with a
-    closed-form backward (``torch_rows``, default :func:`torch_ldrld_rows`).
-    """
-    if fused.usable(s, t, depth):  # one C kernel per direction (ldrld_core.fused)
-        return fused.FusedLDRLD.apply(
-            s, t, depth, float(temperature), rank_by == "teacher", cpu_weights(depth, bool(adw))
-        )
-    return (torch_rows or torch_ldrld_rows)(s, t, depth, temperature, rank_by, adw)
+def ldrld_rows(s, t, depth, temperature, rank_by="student", adw=True, kernel=None):
+    """Per-row ``(local, rntk)`` as docs/architecture.md ("The loss") defines them, without
+    validation; both ``(N,)``. One implementation on every device (:func:`torch_ldrld_rows`);
+    ``kernel``: its ``torch.compile``-d core (``LDRLDLoss(compile=True)``)."""
+    return torch_ldrld_rows(s, t, depth, temperature, rank_by, adw, kernel)
 
 
-def torch_ldrld_rows(s, t, depth, temperature, rank_by="student", adw=True):
-    """:func:`ldrld_rows` in torch ops (``ldrld_function.LDRLDRows``): every device, and the CPU
-    where the fused kernel is unavailable; ``s``, ``t`` float32/float64 of one dtype."""
-    ranking = s if rank_by == "student" else t
-    top = ranking.detach().topk(depth, dim=1, sorted=True).indices  # N, d; rank 1 first
+def torch_ldrld_rows(s, t, depth, temperature, rank_by="student", adw=True, kernel=None):
+    """:func:`ldrld_rows` in torch ops; ``s``, ``t`` float32/float64 of one dtype. The pair terms use
+    that a two-class softmax is a sigmoid of the logit gap, so they come from the ``N x d``
+    gathered logits: O(N * (C + d^2)). The pair operators are built (and cached) here, outside
+    ``kernel``, which ranks and runs ``LDRLDRows`` (default :func:`ldrld_rows_kernel`)."""
     D, Dw, w = _pair_operators(depth, bool(adw), s.device, s.dtype)
-    return LDRLDRows.apply(s, t, top, D, Dw, w, float(temperature))
+    return (kernel or ldrld_rows_kernel)(s, t, D, Dw, w, depth, float(temperature), rank_by == "teacher")
+
+
+def ldrld_rows_kernel(s, t, D, Dw, w, depth, temperature, by_teacher):
+    """The ranking (:func:`top_classes`) and ``ldrld_function.LDRLDRows``: what ``compile=True``
+    hands to ``torch.compile``."""
+    top = top_classes(t if by_teacher else s, depth)  # N, d; rank 1 first
+    return LDRLDRows.apply(s, t, top, D, Dw, w, temperature)
 
 
 def ldrld_terms(
     student_logits, teacher_logits, depth=7, temperature=4.0, rank_by="student", adw=True, reduction="mean"
 ):
-    """LDRLD's two distillation terms ``(local, rntk)`` exactly as SPEC §1
-    defines them, before ``alpha`` and ``beta``.
+    """LDRLD's two distillation terms ``(local, rntk)`` as README.md's loss section defines
+    them, before ``alpha`` and ``beta``.
 
     ``local``: ``T^2 * mean_rows(sum_{i<j} w(i,j) KL_ij + KL_all_d) / (d(d-1)/2 + 1)``
     over the ``depth`` top classes ranked by the student's (or teacher's) logits;

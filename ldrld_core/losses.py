@@ -20,8 +20,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import functional as LF
-from . import fused
 from .compiled import compiled
+from .errors import ConfigError
 from .validation import (
     ValueChecks,
     check_choice,
@@ -51,7 +51,7 @@ def _check_call(student_logits, teacher_logits, target, weight, need_target, own
     check_logits(student_logits, teacher_logits, values=False)
     n, c = student_logits.shape
     if target is None and need_target:
-        raise ValueError(f"{owner} needs `target` (class indices of shape ({n},)); got None")
+        raise ConfigError(f"{owner} needs `target` (class indices of shape ({n},)); got None")
     if target is not None:
         check_target(target, n, c, values=False)
     if weight is not None:
@@ -62,9 +62,9 @@ def _check_weight_value(name, value) -> float:
     try:
         value = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number >= 0, got {value!r}") from None
+        raise ConfigError(f"{name} must be a number >= 0, got {value!r}") from None
     if not value >= 0:
-        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+        raise ConfigError(f"{name} must be a number >= 0, got {value!r}")
     return value
 
 
@@ -95,7 +95,7 @@ class _DistillLoss(nn.Module):
 
 
 class LDRLDLoss(_DistillLoss):
-    """LDRLD: ``ce_weight * CE + alpha * L_local + beta * L_rntk`` (SPEC §1).
+    """LDRLD: ``ce_weight * CE + alpha * L_local + beta * L_rntk`` (docs/architecture.md, "The loss").
 
     Ablation switches: ``use_local`` / ``use_rntk`` (Table 15), ``adw`` (uniform
     pair weights when False), ``non_target='nckd'`` to replace RNTK by DKD's
@@ -120,13 +120,12 @@ class LDRLDLoss(_DistillLoss):
         check_every: int = 100,
     ):
         super().__init__(ce_weight, check_every)
-        # compile=True compiles the torch-op kernels (eager fallback when unavailable); a CPU input
-        # that the fused kernel takes runs that instead, already one kernel each way
-        self._compiled = compiled(LF.torch_ldrld_rows) if compile else None
+        # compile=True compiles the per-row terms with torch.compile (eager fallback when unavailable)
+        self._compiled = compiled(LF.ldrld_rows_kernel) if compile else None
         self.alpha = _check_weight_value("alpha", alpha)
         self.beta = _check_weight_value("beta", beta)
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 2:
-            raise ValueError(f"depth must be an integer >= 2, got {depth!r}")
+            raise ConfigError(f"depth must be an integer >= 2, got {depth!r}")
         self.depth = depth
         self.temperature = check_temperature(temperature)
         check_choice("rank_by", rank_by, LF.RANK_BY)
@@ -143,7 +142,7 @@ class LDRLDLoss(_DistillLoss):
             self.temperature,
             self.rank_by,
             self.adw,
-            torch_rows=self._compiled,
+            kernel=self._compiled,
         )
 
     def extra_repr(self) -> str:
@@ -158,24 +157,7 @@ class LDRLDLoss(_DistillLoss):
         out = {}
         self._ce(student_logits, target, weight, out)
         want_rntk = self.use_rntk and self.non_target == "rntk"
-        s, t = LF.full_precision_pair(student_logits, teacher_logits)
-        if weight is None and fused.usable(s, t, self.depth) and (self.use_local or want_rntk):
-            # the means and the weights taken in the kernel: no op between it and the trainer's sum
-            local, rntk = fused.FusedLDRLD.apply(
-                s,
-                t,
-                self.depth,
-                self.temperature,
-                self.rank_by == "teacher",
-                LF.cpu_weights(self.depth, self.adw),
-                self.alpha if self.use_local else 0.0,
-                self.beta if want_rntk else 0.0,
-            )
-            if self.use_local:
-                out["loss_local"] = local
-            if want_rntk:
-                out["loss_rntk"] = rntk
-        elif self.use_local or want_rntk:
+        if self.use_local or want_rntk:
             local, rntk = self._rows(student_logits, teacher_logits)
             if self.use_local:
                 out["loss_local"] = _scaled(self.alpha, _weighted_mean(local, weight))
@@ -262,10 +244,10 @@ class DistillLossSum(nn.Module):
         super().__init__()
         members = [build_loss(m) if isinstance(m, dict) else m for m in losses]
         if len(members) < 2:
-            raise ValueError(f"DistillLossSum needs at least two losses, got {len(members)}")
+            raise ConfigError(f"DistillLossSum needs at least two losses, got {len(members)}")
         with_ce = [type(m).__name__ for m in members if getattr(m, "ce_weight", 0) > 0]
         if len(with_ce) > 1:
-            raise ValueError(
+            raise ConfigError(
                 f"DistillLossSum: cross-entropy would be counted {len(with_ce)} times "
                 f"({', '.join(with_ce)}); set ce_weight=0 on all members but one"
             )
@@ -276,7 +258,7 @@ class DistillLossSum(nn.Module):
         for loss in self.losses:
             for name, value in loss(student_logits, teacher_logits, target, weight, progress).items():
                 if name in out:
-                    raise ValueError(f"DistillLossSum: two members both return {name!r}")
+                    raise ConfigError(f"DistillLossSum: two members both return {name!r}")
                 out[name] = value
         return out
 
@@ -289,12 +271,12 @@ def build_loss(cfg) -> nn.Module:
     if isinstance(cfg, nn.Module):
         return cfg
     if not isinstance(cfg, dict) or "type" not in cfg:
-        raise ValueError(f"a distillation loss config must be a dict with a 'type' key, got {cfg!r}")
+        raise ConfigError(f"a distillation loss config must be a dict with a 'type' key, got {cfg!r}")
     cfg = copy.deepcopy(dict(cfg))
     name = cfg.pop("type")
     if name not in LOSSES:
-        raise ValueError(f"unknown distillation loss type {name!r}; expected one of {sorted(LOSSES)}")
+        raise ConfigError(f"unknown distillation loss type {name!r}; expected one of {sorted(LOSSES)}")
     try:
         return LOSSES[name](**cfg)
     except TypeError as err:
-        raise ValueError(f"bad arguments for {name}: {err}") from None
+        raise ConfigError(f"bad arguments for {name}: {err}") from None

@@ -1,7 +1,11 @@
 """Argument checks shared by the distillation losses.
 
 Each check raises one ``ValueError`` that names the argument, what it was and
-what was expected, so a wrong call fails at the loss and not deep inside torch.
+what was expected, so a wrong call fails at the loss and not deep inside torch:
+a :class:`~ldrld_core.errors.ConfigError` for an argument (a loss option, a shape),
+a :class:`~ldrld_core.errors.ClassCountError` for labels outside the classes (both
+bad input, one line at a tool's boundary), a plain ``ValueError`` for non-finite
+logits (a run that diverged: a failure, with its traceback).
 
 Shapes, types and options are checked on every call: that reads only host-side
 metadata. The *values* — finite logits, labels within the classes — cost device
@@ -17,6 +21,8 @@ import math
 
 import torch
 
+from .errors import ClassCountError, ConfigError
+
 
 def _compiling() -> bool:
     compiler = getattr(torch, "compiler", None)
@@ -27,21 +33,21 @@ def check_logits(student_logits, teacher_logits, values=True) -> None:
     """Both logits are 2-D tensors of one shape (and, with ``values``, only finite values)."""
     for name, x in (("student_logits", student_logits), ("teacher_logits", teacher_logits)):
         if not isinstance(x, torch.Tensor):
-            raise ValueError(f"{name} must be a torch.Tensor of shape (N, C), got {type(x).__name__}")
+            raise ConfigError(f"{name} must be a torch.Tensor of shape (N, C), got {type(x).__name__}")
         if x.dim() != 2:
-            raise ValueError(f"{name} must be 2-D (N, C), got shape {tuple(x.shape)}")
+            raise ConfigError(f"{name} must be 2-D (N, C), got shape {tuple(x.shape)}")
     if student_logits.shape != teacher_logits.shape:
-        raise ValueError(
+        raise ConfigError(
             f"student_logits and teacher_logits must have the same shape, got "
             f"{tuple(student_logits.shape)} and {tuple(teacher_logits.shape)}"
         )
     if student_logits.device != teacher_logits.device:
-        raise ValueError(
+        raise ConfigError(
             f"student_logits and teacher_logits must be on one device, got {student_logits.device} "
             f"and {teacher_logits.device}"
         )
     if student_logits.shape[1] < 2:
-        raise ValueError(f"logits need at least 2 classes (columns), got shape {tuple(student_logits.shape)}")
+        raise ConfigError(f"logits need at least 2 classes (columns), got shape {tuple(student_logits.shape)}")
     if values:
         check_finite(student_logits, teacher_logits)
 
@@ -60,31 +66,31 @@ def check_temperature(temperature) -> float:
     try:
         value = float(temperature)
     except (TypeError, ValueError):
-        raise ValueError(f"temperature must be a positive number, got {temperature!r}") from None
+        raise ConfigError(f"temperature must be a positive number, got {temperature!r}") from None
     if not value > 0 or value != value or value == float("inf"):
-        raise ValueError(f"temperature must be a positive finite number, got {temperature!r}")
+        raise ConfigError(f"temperature must be a positive finite number, got {temperature!r}")
     return value
 
 
 def check_depth(depth, num_classes: int) -> int:
     if isinstance(depth, bool) or not isinstance(depth, int):
-        raise ValueError(f"depth must be an integer with 2 <= depth <= C, got {depth!r}")
+        raise ConfigError(f"depth must be an integer with 2 <= depth <= C, got {depth!r}")
     if depth < 2 or depth > num_classes:
-        raise ValueError(f"depth must satisfy 2 <= depth <= C (number of classes = {num_classes}), got depth={depth}")
+        raise ConfigError(f"depth must satisfy 2 <= depth <= C (number of classes = {num_classes}), got depth={depth}")
     return depth
 
 
 def check_choice(name: str, value, choices) -> None:
     if value not in choices:
-        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+        raise ConfigError(f"{name} must be one of {sorted(choices)}, got {value!r}")
 
 
 def check_target(target, num_rows: int, num_classes: int, values=True) -> None:
     if not isinstance(target, torch.Tensor) or target.dim() != 1 or target.shape[0] != num_rows:
         shape = tuple(target.shape) if isinstance(target, torch.Tensor) else type(target).__name__
-        raise ValueError(f"target must be a 1-D tensor of {num_rows} class indices, got {shape}")
+        raise ConfigError(f"target must be a 1-D tensor of {num_rows} class indices, got {shape}")
     if target.dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.bool):
-        raise ValueError(f"target must hold integer class indices, got dtype {target.dtype}")
+        raise ConfigError(f"target must hold integer class indices, got dtype {target.dtype}")
     if values:
         check_target_values(target, num_classes)
 
@@ -94,13 +100,15 @@ def check_target_values(target, num_classes: int) -> None:
     if not _compiling() and target.numel():
         lo, hi = int(target.min()), int(target.max())
         if lo < 0 or hi >= num_classes:
-            raise ValueError(f"target must hold class indices in [0, {num_classes - 1}], got values in [{lo}, {hi}]")
+            raise ClassCountError(
+                f"target must hold class indices in [0, {num_classes - 1}], got values in [{lo}, {hi}]"
+            )
 
 
 def check_weight(weight, num_rows: int) -> None:
     if not isinstance(weight, torch.Tensor) or weight.dim() != 1 or weight.shape[0] != num_rows:
         shape = tuple(weight.shape) if isinstance(weight, torch.Tensor) else type(weight).__name__
-        raise ValueError(f"weight must be a 1-D tensor of {num_rows} per-row weights (or a bool mask), got {shape}")
+        raise ConfigError(f"weight must be a 1-D tensor of {num_rows} per-row weights (or a bool mask), got {shape}")
 
 
 class ValueChecks:
@@ -113,7 +121,7 @@ class ValueChecks:
 
     def __init__(self, every=100):
         if isinstance(every, bool) or not isinstance(every, int) or every < 0:
-            raise ValueError(f"check_every must be an integer >= 0 (0: never), got {every!r}")
+            raise ConfigError(f"check_every must be an integer >= 0 (0: never), got {every!r}")
         self.every, self.calls = every, 0
 
     def explain(self, target, num_classes) -> None:

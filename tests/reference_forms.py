@@ -1,7 +1,11 @@
 """The forms the losses are checked and timed against (tests and tools/bench_loss.py):
 
-- ``literal_ldrld``: LDRLD written literally from SPEC §1, one masked softmax KL
-  over all C classes per rank pair, plus the all-d term and RNTK; O(N * C * d^2);
+- ``literal_ldrld``: LDRLD written literally from its definition (docs/architecture.md, "The
+  loss"), one masked softmax KL over all C classes per rank pair, plus the all-d term and RNTK;
+  O(N * C * d^2). It ranks with a stable sort: of tied logits the earlier column ranks higher;
+- ``autograd_ldrld``: the O(N * (C + d^2)) form of ``ldrld_core`` (a pair's KL from the sigmoid
+  of its logit gap) in plain torch ops, with autograd's own backward: what the closed-form
+  backward of ``ldrld_core.ldrld_function.LDRLDRows`` is timed against;
 - ``standard_kd``: Hinton's KD as the KD literature's code and mdistiller write it,
   ``F.kl_div(F.log_softmax(s / T), F.softmax(t / T), 'batchmean') * T * T``;
 - ``authors_dkd``: DKD as the DKD authors' code (mdistiller's ``dkd_loss``) computes
@@ -26,7 +30,7 @@ def _kl_over(student, teacher, keep, T):
 def literal_ldrld(student, teacher, depth, T, rank_by="student", adw=True):
     n, c = student.shape
     ranking = (student if rank_by == "student" else teacher).detach()
-    top = ranking.argsort(dim=1, descending=True)[:, :depth]  # column r = rank r + 1
+    top = ranking.argsort(dim=1, descending=True, stable=True)[:, :depth]  # column r = rank r + 1; ties: earlier first
     none = torch.zeros(n, c, dtype=torch.bool, device=student.device)
     total = torch.zeros(n, dtype=student.dtype, device=student.device)
     pairs = 0
@@ -45,6 +49,29 @@ def literal_ldrld(student, teacher, depth, T, rank_by="student", adw=True):
     else:
         rntk = T * T * _kl_over(student, teacher, ~top_d, T).mean()
     return local, rntk
+
+
+def autograd_ldrld(student, teacher, depth, T, adw=True):
+    """``(local, rntk)`` means, the student ranking, each pair's KL that of two Bernoulli
+    distributions ``sigmoid(gap / T)``; autograd differentiates it. It ranks with
+    ``ldrld_core``'s own ``top_classes``, so only the backward differs from ``LDRLDLoss``."""
+    from ldrld_core.functional import top_classes
+
+    n, c = student.shape
+    top = top_classes(student, depth)
+    g_s, g_t = student.gather(1, top) / T, teacher.gather(1, top) / T
+    i, j = torch.triu_indices(depth, depth, offset=1, device=student.device)
+    x_s, x_t = g_s[:, i] - g_s[:, j], g_t[:, i] - g_t[:, j]
+    pair = torch.sigmoid(x_t) * (x_t - x_s) + F.logsigmoid(-x_t) - F.logsigmoid(-x_s)
+    w = 2.0 / (1.5 + (j - i).to(student.dtype)) * torch.exp(-0.05 * (i + j + 2).to(student.dtype))
+    w = w if adw else torch.ones_like(w)
+    log_d_s, log_d_t = F.log_softmax(g_s, dim=1), F.log_softmax(g_t, dim=1)
+    all_d = (log_d_t.exp() * (log_d_t - log_d_s)).sum(1)
+    local = T * T * ((pair * w).sum(1) + all_d) / (i.numel() + 1)
+    if depth == c:
+        return local.mean(), student.sum() * 0
+    rest = torch.ones(n, c, dtype=torch.bool, device=student.device).scatter(1, top, False)
+    return local.mean(), T * T * _kl_over(student, teacher, rest, T).mean()
 
 
 def standard_kd(student, teacher, T):

@@ -6,9 +6,12 @@ import random
 import pytest
 import torch
 
-from ldrld_core import ldrld_terms
+from ldrld_core import LDRLDLoss, ldrld_terms
+from ldrld_core import functional as LF
 
-from reference_forms import literal_ldrld
+from reference_forms import autograd_ldrld, literal_ldrld
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 
 def _random_cases(count, seed=1234):
@@ -24,7 +27,7 @@ def _random_cases(count, seed=1234):
 
 def _close(actual, expected, rel=1e-6, floor=1e-15):
     # floor: a term that is exactly zero in the literal form (one class left outside the top d)
-    # comes out as float64 rounding, ~1e-17, in the fused kernel
+    # comes out as float64 rounding, ~1e-17
     scale = expected.abs().max().item()
     err = (actual - expected).abs().max().item()
     assert err <= rel * scale + floor, f"max abs error {err:.3e} vs scale {scale:.3e}"
@@ -68,6 +71,71 @@ def test_options_match_literal(rank_by, adw):
     fast = _values_and_grads(lambda a, b: ldrld_terms(a, b, 6, 2.0, rank_by=rank_by, adw=adw), s, t)
     slow = _values_and_grads(lambda a, b: literal_ldrld(a, b, 6, 2.0, rank_by=rank_by, adw=adw), s, t)
     for got, want in zip(fast, slow):
+        _close(got, want)
+
+
+def _tied(kind, n=64, c=120, seed=0):
+    """Student logits with exact ties inside every row's top classes: small integers, or
+    bfloat16-rounded values (8 bits of mantissa: at this spread many values coincide)."""
+    gen = torch.Generator().manual_seed(seed)
+    if kind == "integers":
+        s = torch.randint(-4, 5, (n, c), generator=gen).double()
+    else:
+        s = (torch.randn(n, c, generator=gen) * 3).bfloat16()
+    t = (torch.randn(n, c, generator=gen) * 3).to(s.dtype)
+    return s, t
+
+
+def _ties_in_top(s, depth):
+    """Rows where the (depth+1) largest values hold a repeated value (the ranking there is a tie-break)."""
+    top = s.float().sort(dim=1, descending=True).values[:, : depth + 1]
+    return int((top[:, 1:] == top[:, :-1]).any(1).sum())
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_top_classes_break_ties_by_the_earlier_column(device):
+    row = torch.tensor([[1.0, 3.0, 3.0, 2.0, 3.0, 3.0]], device=device)
+    assert LF.top_classes(row, 3).tolist() == [[1, 2, 4]]
+    s, _ = _tied("integers", n=256, c=81)
+    s = s.to(device)
+    expected = [sorted(range(81), key=lambda k: (-v[k], k))[:7] for v in s.tolist()]
+    assert LF.top_classes(s, 7).tolist() == expected
+    assert LF.top_classes(s.bfloat16(), 7).tolist() == expected  # integers are exact in bfloat16
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("rank_by", ["student", "teacher"])
+@pytest.mark.parametrize("kind", ["integers", "bfloat16"])
+def test_tied_logits_match_the_reference_that_ranks_the_earlier_column_first(kind, rank_by, device):
+    s, t = _tied(kind)
+    if rank_by == "teacher":
+        s, t = t, s  # the ties in the ranking model's logits
+    assert _ties_in_top(s if rank_by == "student" else t, 7) > 10
+    s, t = s.to(device), t.to(device)
+    ref_s, ref_t = s.double(), t.double()  # bfloat16 values are exact in float64
+    want = _values_and_grads(lambda a, b: literal_ldrld(a, b, 7, 4.0, rank_by=rank_by), ref_s, ref_t)
+    # the rows the losses run on every device: LDRLDLoss, ldrld_terms and the per-row torch ops
+    for got in (
+        _values_and_grads(lambda a, b: ldrld_terms(a, b, 7, 4.0, rank_by=rank_by), ref_s, ref_t),
+        _values_and_grads(lambda a, b: tuple(r.mean() for r in LF.ldrld_rows(a, b, 7, 4.0, rank_by)), ref_s, ref_t),
+    ):
+        for g, w in zip(got, want):
+            _close(g, w)
+    loss = LDRLDLoss(depth=7, temperature=4.0, ce_weight=0.0, rank_by=rank_by)
+    out = loss(s, t)  # bfloat16 in, float32 inside
+    local, rntk = literal_ldrld(s.float(), t.float(), 7, 4.0, rank_by=rank_by)
+    assert out["loss_local"].item() == pytest.approx(local.item(), rel=1e-5)
+    assert out["loss_rntk"].item() == pytest.approx(rntk.item(), rel=1e-5)
+
+
+def test_autograd_reference_form_matches_the_literal_one():
+    gen = torch.Generator().manual_seed(11)
+    s = torch.randn(20, 30, generator=gen, dtype=torch.float64) * 3
+    t = torch.randn(20, 30, generator=gen, dtype=torch.float64) * 3
+    for got, want in zip(
+        _values_and_grads(lambda a, b: autograd_ldrld(a, b, 6, 2.0), s, t),
+        _values_and_grads(lambda a, b: literal_ldrld(a, b, 6, 2.0), s, t),
+    ):
         _close(got, want)
 
 

@@ -1,21 +1,25 @@
-"""Seconds per training iteration and peak memory: the student alone, LDRLD-
-and KD-distilled, at one batch and device.
+"""Seconds per training iteration and peak memory: the student alone, and KD-, DKD- and
+LDRLD-distilled, at one batch and device.
 
     python tools/bench_det.py [--device cpu|cuda] [--student r18|r50] [--batch 2]
                               [--scale 1333x800] [--iters 10] [--json]
 
-Each variant runs in its own process (so peak memory is its own) on the same
-toy COCO batch, through the real MMDetection data pipeline and train_step
-(forward, backward, SGD update). The teacher is the R-101 caffe FPN of
-configs/frcnn_r101_teacher.py with random weights (speed does not depend on
-them). Peak memory is torch.cuda.max_memory_allocated on GPU, the process's
-peak resident set size on CPU.
+Every variant runs the same toy COCO batch through the real MMDetection data
+pipeline and ``train_step`` (forward, backward, SGD update; for the distillers
+the teacher's forward on the student's RoIs and the loss too). Time: one process
+builds every variant and runs them in turns, iteration by iteration, so that a
+shared machine's load falls on all of them alike; the median is reported. Peak
+memory: each variant once more in a fresh process of its own (one warm-up and one
+step), torch.cuda.max_memory_allocated on GPU, the process's peak resident set
+size on CPU. The teacher is the R-101 caffe FPN of configs/frcnn_r101_teacher.py
+with random weights (speed does not depend on them).
 """
 
 import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VARIANTS = {  # name: config
     "student alone": "frcnn_{s}_fpn_1x_coco.py",
     "KD": "frcnn_r101_{s}_kd.py",
+    "DKD": "frcnn_r101_{s}_dkd.py",
     "LDRLD": "frcnn_r101_{s}_ldrld.py",
 }
 
@@ -54,46 +59,74 @@ def _batch(cfg, data_root, batch, scale):
     return pseudo_collate([dataset[i % len(dataset)] for i in range(batch)])
 
 
-def run_variant(args):
+def build_variant(variant, args):
+    """``(model, optim_wrapper, batch)`` of one variant, ready for ``train_step``."""
     import torch
     from mmdet.registry import MODELS
-    from mmdet.utils import register_all_modules
     from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper
+
+    cfg = Config.fromfile(os.path.join(ROOT, "configs", VARIANTS[variant].format(s=args.student)))
+    cfg.model.backbone.init_cfg = None
+    if cfg.model.type == "RoIDistiller":
+        cfg.model.teacher_checkpoint = None
+    model = MODELS.build(cfg.model).to(torch.device(args.device))
+    if cfg.model.type == "RoIDistiller":
+        model.teacher_loaded = True  # random teacher weights: timing only
+    model.train()
+    return model, build_optim_wrapper(model, cfg.optim_wrapper), _batch(cfg, args.data_root, args.batch, args.scale)
+
+
+def _setup():
+    from mmdet.utils import register_all_modules
 
     import ldrld_det  # noqa: F401
 
     register_all_modules()
     warnings.simplefilter("ignore")
-    device = torch.device(args.device)
-    cfg = Config.fromfile(os.path.join(ROOT, "configs", VARIANTS[args.variant].format(s=args.student)))
-    cfg.model.backbone.init_cfg = None
-    if cfg.model.type == "RoIDistiller":
-        cfg.model.teacher_checkpoint = None
-    model = MODELS.build(cfg.model).to(device)
-    if cfg.model.type == "RoIDistiller":
-        model.teacher_loaded = True  # random teacher weights: timing only
-    model.train()
-    optim = build_optim_wrapper(model, cfg.optim_wrapper)
-    data = _batch(cfg, args.data_root, args.batch, args.scale)
+
+
+def _sync(device):
+    import torch
+
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_variants(args):
+    """Median seconds per ``train_step`` of every variant, the variants taking turns."""
+    _setup()
+    built = {variant: build_variant(variant, args) for variant in VARIANTS}
     for _ in range(args.warmup):
-        model.train_step(data, optim)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-    start = time.perf_counter()
+        for model, optim, data in built.values():
+            model.train_step(data, optim)
+    samples = {variant: [] for variant in VARIANTS}
     for _ in range(args.iters):
+        for variant, (model, optim, data) in built.items():
+            _sync(args.device)
+            start = time.perf_counter()
+            model.train_step(data, optim)
+            _sync(args.device)
+            samples[variant].append(time.perf_counter() - start)
+    return {variant: statistics.median(times) for variant, times in samples.items()}
+
+
+def variant_peak_memory(args):
+    """One variant's peak memory in this (fresh) process: a warm-up step and a step."""
+    import torch
+
+    _setup()
+    model, optim, data = build_variant(args.variant, args)
+    if args.device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    for _ in range(2):
         model.train_step(data, optim)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+    _sync(args.device)
+    if args.device == "cuda":
         peak_mb = torch.cuda.max_memory_allocated() / 2**20
     else:
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        json.dumps(
-            {"variant": args.variant, "s_per_iter": (time.perf_counter() - start) / args.iters, "peak_mb": peak_mb}
-        )
-    )
+    print(json.dumps({"variant": args.variant, "peak_mb": peak_mb}))
 
 
 def main(argv=None):
@@ -111,7 +144,7 @@ def main(argv=None):
     args.scale = tuple(int(v) for v in (args.scale or ("1333x800" if args.device == "cuda" else "640x384")).split("x"))
     args.iters = args.iters or (20 if args.device == "cuda" else 3)
     if args.variant:
-        return run_variant(args)
+        return variant_peak_memory(args)
     import torch
 
     if args.device == "cuda" and not torch.cuda.is_available():
@@ -128,6 +161,10 @@ def main(argv=None):
             if out.returncode != 0:
                 sys.exit(f"{variant} failed:\n{out.stderr[-3000:]}")
             results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        args.data_root = tmp
+        seconds = time_variants(args)  # all variants in this process, taking turns
+    for r in results:
+        r["s_per_iter"] = seconds[r["variant"]]
     base = results[0]["s_per_iter"]
     kd = next(r for r in results if r["variant"] == "KD")["s_per_iter"]
     if args.json:
@@ -147,7 +184,7 @@ def main(argv=None):
     memory = "peak allocated MB" if args.device == "cuda" else "peak RSS MB"
     print(
         f"Faster R-CNN {args.student.upper()} FPN, batch {args.batch}, resize to {args.scale[0]}x{args.scale[1]}, "
-        f"{args.iters} timed iterations on {where}"
+        f"median of {args.iters} iterations, the variants taking turns, on {where}"
     )
     print(f"{'variant':<16}{'s/iter':>10}{'x student':>11}{'x KD':>8}{memory:>20}")
     for r in results:

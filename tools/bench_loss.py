@@ -9,12 +9,15 @@ forward + backward of:
 - ``KD one-liner``: ``F.kl_div(F.log_softmax(s/T), F.softmax(t/T), 'batchmean') * T * T``, the KD
   every repository writes (tests/reference_forms.py), and ``KDLoss``, ours;
 - ``DKD authors``: the DKD authors' ``dkd_loss`` (tests/reference_forms.py), and ``DKDLoss``;
-- ``LDRLDLoss``: ours, as a trainer calls it (on a CPU the fused kernel, ``ldrld_core.fused``);
-  on a CPU also ``LDRLD torch ops``, the implementation every other device runs;
+- ``LDRLDLoss``: ours, as a trainer calls it (the one implementation, on every device: torch ops
+  in an autograd Function with a closed-form backward), and ``LDRLD autograd``: the same
+  O(N * (C + d^2)) form left to autograd's backward (tests/reference_forms.py), which says what
+  the closed-form backward earns;
 - on CUDA also ``LDRLDLoss checked every call`` (``check_every=1``: the input values checked on
   every call, each check a host read), to show what taking the checks off the hot path saves;
 - with ``--compile``: ``LDRLDLoss(compile=True)`` and ``torch.compile`` of the KD one-liner;
-- with ``--literal``: LDRLD written literally from SPEC §1 (one masked softmax per pair).
+- with ``--literal``: LDRLD written literally from its definition (docs/architecture.md, "The loss"; one
+  masked softmax per pair).
 
 Every loss is called with ``ce_weight=0`` so that only the distillation terms are timed, and
 back-propagates to the student's logits only (the teacher's come from a frozen network). Each figure is the median over
@@ -33,8 +36,7 @@ import time
 
 import torch
 
-from ldrld_core import DKDLoss, KDLoss, LDRLDLoss, fused
-from ldrld_core import functional as LF
+from ldrld_core import DKDLoss, KDLoss, LDRLDLoss
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -48,7 +50,7 @@ RATIOS = [
     ("LDRLDLoss", "KD one-liner"),
     ("KDLoss", "KD one-liner"),
     ("DKDLoss", "DKD authors"),
-    ("LDRLD torch ops", "KD one-liner"),
+    ("LDRLD autograd", "LDRLDLoss"),
     ("LDRLDLoss compiled", "KD one-liner"),
 ]  # those present
 
@@ -119,13 +121,7 @@ def methods(device, depth, T, target, forms, use_compile, literal):
         "DKDLoss": lambda s, t: _total(dkd(s, t, target)),
         "LDRLDLoss": lambda s, t: _total(ldrld(s, t)),
     }
-    if device.type == "cpu" and fused.available():
-
-        def torch_ops(s, t):
-            local, rntk = LF.torch_ldrld_rows(s, t, depth, T)
-            return local.mean() + rntk.mean()
-
-        fns["LDRLD torch ops"] = torch_ops
+    fns["LDRLD autograd"] = lambda s, t: sum(forms.autograd_ldrld(s, t, depth, T))
     if use_compile:
         ldrld_compiled = LDRLDLoss(depth=depth, temperature=T, ce_weight=0.0, compile=True)
         kd_compiled = torch.compile(forms.standard_kd)
@@ -162,7 +158,7 @@ def device_name(device):
 def print_table(results, device):
     print(
         f"forward + backward, median ms on {device_name(device)} (torch {torch.__version__}, "
-        f"{torch.get_num_threads()} CPU threads, fused CPU kernel {'on' if fused.available() else 'off'})"
+        f"{torch.get_num_threads()} CPU threads)"
     )
     for key, unit in (("ms", "ms"), ("peak_mib", "MiB")):
         if key not in results[0]:

@@ -6,8 +6,9 @@ Rows, all at the same batch and input size (default 32 x 3 x 256 x 128,
 751 identities as in Market-1501's training set):
 
 - student alone: ResNet-18 forward, torchreid's label-smoothed CE, backward, AMSGrad step;
-- LDRLD: the same plus the frozen ResNet-50 teacher's eval-mode forward and the LDRLD loss;
-- KD: the same with Hinton's KD instead of LDRLD.
+- KD one-liner: the same plus the frozen ResNet-50 teacher's eval-mode forward and the KD every
+  repository writes, ``F.kl_div(F.log_softmax(s/T), F.softmax(t/T), 'batchmean') * T * T``;
+- KD, DKD, LDRLD: the same with this toolkit's ``KDLoss``, ``DKDLoss`` and ``LDRLDLoss``.
 
 The step is the one ``ldrld_reid.engine.DistillSoftmaxEngine`` runs, on a fixed
 random batch (no data set needed; random init, nothing is downloaded).
@@ -29,7 +30,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-ROWS = ("student alone", "LDRLD", "KD")
+ROWS = ("student alone", "KD one-liner", "KD", "DKD", "LDRLD")
 NUM_CLASSES = 751
 
 
@@ -38,7 +39,17 @@ def _loss(row):
         return dict(type="LDRLDLoss", alpha=1.0, beta=1.0, depth=7, temperature=4.0, ce_weight=0.0)
     if row == "KD":
         return dict(type="KDLoss", loss_weight=1.0, temperature=4.0, ce_weight=0.0)
+    if row == "DKD":
+        return dict(type="DKDLoss", alpha=1.0, beta=8.0, temperature=4.0, warmup=0, ce_weight=0.0)
+    if row == "KD one-liner":
+        return one_line_kd
     return None
+
+
+def one_line_kd(s, t, pids, T=4.0):
+    import torch.nn.functional as F
+
+    return {"loss_kd": F.kl_div(F.log_softmax(s / T, dim=1), F.softmax(t / T, dim=1), reduction="batchmean") * T * T}
 
 
 class Row:
@@ -62,7 +73,7 @@ class Row:
         )
         loss_cfg = _loss(row)
         self.teacher = teacher if loss_cfg is not None else None
-        self.distill = build_loss(loss_cfg).to(device) if loss_cfg is not None else None
+        self.distill = (loss_cfg if callable(loss_cfg) else build_loss(loss_cfg).to(device)) if loss_cfg else None
         self._model_logits, self._torch = model_logits, torch
 
     def step(self):

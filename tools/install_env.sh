@@ -61,6 +61,3 @@ import mmcv.ops, mmdet, mmengine, torch, torchreid, pycocotools  # noqa: F401
 print(f"[install] ok: torch {torch.__version__}, mmcv {mmcv.__version__}, "
       f"mmengine {mmengine.__version__}, mmdet {mmdet.__version__}")
 PY
-# the fused CPU kernel of LDRLD, built once now (optional: without a C compiler the torch-op path runs)
-"$py" -c "from ldrld_core import fused; print('[install] fused CPU kernel:', \
-'built (' + fused.build() + ')' if fused.available() else 'unavailable, the torch-op path runs')"
