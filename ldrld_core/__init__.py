@@ -1,5 +1,11 @@
 """LDRLD (Local Dense Logit Relations) and the KD/DKD baselines; torch only."""
 
+from ._torch_version import require_torch
+
+require_torch()  # before anything touches torch.serialization: an older torch gets one sentence
+
+# ruff: noqa: E402
+
 from .checkpoint import (
     allow_in_weights_only,
     allow_methods_in_weights_only,

@@ -42,3 +42,12 @@ def atomic_torch_save(obj, path) -> str:
     import torch  # here, so that the writers of plain files start without torch
 
     return atomic_write(path, lambda handle: torch.save(obj, handle))
+
+
+def atomic_write_json(obj, path, indent=2, sort_keys=False) -> str:
+    """``obj`` as JSON (one trailing newline) at ``path``, atomically: the one way this toolkit
+    writes its JSON results."""
+    import json
+
+    text = json.dumps(obj, indent=indent, sort_keys=sort_keys) + "\n"
+    return atomic_write_bytes(text.encode("utf-8"), path)

@@ -14,11 +14,10 @@ whole process, e.g. for torchreid's own ``load_checkpoint``.
 """
 
 import collections
-import json
 import os
 
 from ldrld_core import CheckpointError, allow_in_weights_only, extract_state_dict, load_checkpoint_into, read_checkpoint
-from ldrld_core.atomic_io import atomic_torch_save, atomic_write_bytes
+from ldrld_core.atomic_io import atomic_torch_save, atomic_write_json
 
 CLASSIFIER_KEY = "classifier.weight"  # torchreid's ResNets: the identity classifier
 
@@ -29,8 +28,7 @@ def allow_torchreid_checkpoints() -> None:
 
 
 def write_json_atomic(obj, path) -> str:
-    text = json.dumps(obj, indent=2, sort_keys=True) + "\n"
-    return atomic_write_bytes(text.encode("utf-8"), path)
+    return atomic_write_json(obj, path, sort_keys=True)
 
 
 def save_weights(model, meta, path) -> str:

@@ -140,3 +140,27 @@ def test_methods_pickled_through_getattr_load_only_for_allowed_classes(tmp_path)
         _owned_method(Tracker, "__class__")
     with pytest.raises(pickle.UnpicklingError, match="only for public methods"):
         _owned_method(Net, "load_state_dict")
+
+
+def test_an_older_torch_gets_one_sentence_at_import():
+    """setup.cfg says torch>=2.5: the weights-only loading needs torch.serialization.safe_globals and
+    get_unsafe_globals_in_checkpoint. The real torch, reporting an older version, gets one sentence."""
+    import os
+    import subprocess
+    import sys
+
+    from ldrld_core._torch_version import require_torch
+
+    for ok in ("2.5.0", "2.14.1+cu130", "3.0.0a0+git"):
+        require_torch(ok)
+    with pytest.raises(ImportError, match=r"needs torch >= 2\.5 .* but torch 2\.4\.1\+cpu is installed"):
+        require_torch("2.4.1+cpu")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = "import torch; torch.__version__ = '2.1.2'; import ldrld_core"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: ldrld needs torch >= 2.5") and "torch 2.1.2 is installed" in last
+    assert proc.stderr.count("ldrld needs torch") == 1
+    with open(os.path.join(root, "setup.cfg"), encoding="utf-8") as handle:
+        assert "torch>=2.5\n" in handle.read()

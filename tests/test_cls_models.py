@@ -1,5 +1,5 @@
 """The classification model zoo: names, state-dict keys and shapes (pinned in
-tests/cls_model_shapes.json), parameter counts of SPEC section 4, forward
+tests/cls_model_shapes.json), the sizes docs/classification.md lists ("Model zoo"), forward
 passes at each model's input size, strict loading of teacher checkpoints.
 
 Regenerate the pinned shapes after a reviewed change with
@@ -21,8 +21,8 @@ from ldrld_core import CheckpointError, load_checkpoint_into
 SHAPES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cls_model_shapes.json")
 NUM_CLASSES = {"cifar": 100, "imagenet": 1000}
 
-# SPEC section 4: size of the state dict (weights and BN statistics) in millions, 100 classes
-SPEC_COUNTS_M = {
+# docs/classification.md's model sizes: the state dict (weights and BN statistics) in millions, 100 classes
+DOC_COUNTS_M = {
     "resnet8x4": 1.24,
     "resnet32x4": 7.44,
     "wrn_40_2": 2.26,
@@ -102,10 +102,10 @@ def test_state_dict_keys_and_shapes_are_pinned(family, name):
     assert now == pinned
 
 
-@pytest.mark.parametrize("name", sorted(SPEC_COUNTS_M))
-def test_spec_parameter_counts(name):
-    # SPEC's counts are the state dict's size (weights and BN running statistics), 100 classes
-    assert round(_pinned()[f"cifar/{name}"]["state_numel"] / 1e6, 2) == SPEC_COUNTS_M[name]
+@pytest.mark.parametrize("name", sorted(DOC_COUNTS_M))
+def test_documented_parameter_counts(name):
+    # the documented counts are the state dict's size (weights and BN running statistics), 100 classes
+    assert round(_pinned()[f"cifar/{name}"]["state_numel"] / 1e6, 2) == DOC_COUNTS_M[name]
 
 
 def test_pinned_layouts_match_the_published_cifar_teachers():
@@ -196,6 +196,22 @@ def test_unknown_model_names_fail_with_the_choices():
         build_classifier("resnet20", 1)
 
 
+@pytest.mark.parametrize(
+    "network, depth, expected",
+    [("ResNetCifar", 2, "6n+2 (8, 14, 20, 32"), ("ResNetCifar", 9, "6n+2"), ("WideResNet", 15, "6n+4 (10, 16, 22, 34")],
+)
+def test_a_depth_without_blocks_is_refused_with_the_depths_that_exist(network, depth, expected):
+    from ldrld_cls.models.resnet_cifar import ResNetCifar
+    from ldrld_cls.models.wrn import WideResNet
+
+    build = {
+        "ResNetCifar": lambda: ResNetCifar(depth, (16, 16, 32, 64), 10),
+        "WideResNet": lambda: WideResNet(depth, 1, 10),
+    }
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        build[network]()
+
+
 def regenerate():
     table = {f"{f}/{n}": _describe(f, n) for f in sorted(EXPECTED_NAMES) for n in sorted(EXPECTED_NAMES[f])}
     os.makedirs(os.path.dirname(SHAPES), exist_ok=True)
@@ -216,19 +232,3 @@ if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     if "--regenerate" in sys.argv:
         regenerate()
-
-
-@pytest.mark.parametrize(
-    "network, depth, expected",
-    [("ResNetCifar", 2, "6n+2 (8, 14, 20, 32"), ("ResNetCifar", 9, "6n+2"), ("WideResNet", 15, "6n+4 (10, 16, 22, 34")],
-)
-def test_a_depth_without_blocks_is_refused_with_the_depths_that_exist(network, depth, expected):
-    from ldrld_cls.models.resnet_cifar import ResNetCifar
-    from ldrld_cls.models.wrn import WideResNet
-
-    build = {
-        "ResNetCifar": lambda: ResNetCifar(depth, (16, 16, 32, 64), 10),
-        "WideResNet": lambda: WideResNet(depth, 1, 10),
-    }
-    with pytest.raises(ValueError, match=re.escape(expected)):
-        build[network]()

@@ -30,6 +30,8 @@ import time
 
 import torch
 
+from ldrld_core.atomic_io import atomic_write_json
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SECTIONS = ("loss", "cls default", "cls fast", "loss compiled", "det", "reid")
 TARGETS = "targets on one H100/H200: LDRLD step <= 1.05x KD step; fast epoch <= 7 s; LDRLD peak memory <= KD + 1 %"
@@ -150,7 +152,7 @@ def reid_section(table, device, quick):
         table.skip("reid step", f"bench_reid.py failed: {out.stderr.strip().splitlines()[-1:]}")
         return
     rows = json.loads(out.stdout[out.stdout.index("{") :])["rows"]
-    kd = next((r["s_per_iter"] for r in rows if "KD" in r["row"] and "LDRLD" not in r["row"]), None)
+    kd = next((r["s_per_iter"] for r in rows if r["row"] == "KD"), None)
     for r in rows:
         note = f"{r['s_per_iter'] / kd:.3f}x KD" if kd else ""
         table.add("reid step", r["row"], r["s_per_iter"] * 1e3, "ms", note)
@@ -201,8 +203,7 @@ def main(argv=None):
     print(f"{TARGETS}\n")
     print(table.markdown())
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"device": where, "torch": torch.__version__, "rows": table.rows}, f, indent=2)
+        atomic_write_json({"device": where, "torch": torch.__version__, "rows": table.rows}, args.json)
     return table
 
 

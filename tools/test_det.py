@@ -9,10 +9,10 @@ evaluates its student; the teacher is neither built nor loaded. The checkpoint
 must fit the model exactly (strict loading).
 """
 
-import json
 import os
 import sys
 
+from ldrld_core.atomic_io import atomic_write_json
 from ldrld_core.errors import cli_boundary
 
 REPORTED = (("AP", "coco/bbox_mAP"), ("AP50", "coco/bbox_mAP_50"), ("AP75", "coco/bbox_mAP_75"))
@@ -54,9 +54,7 @@ def main(argv=None):
         )
     metrics, note, work_dir = evaluate(args)
     record = dict(metrics, note=note) if note else metrics
-    os.makedirs(work_dir, exist_ok=True)
-    with open(os.path.join(work_dir, "metrics.json"), "w") as f:
-        json.dump(record, f, indent=2)
+    atomic_write_json(record, os.path.join(work_dir, "metrics.json"))
     for name, key in REPORTED:
         print(f"{name:>6}: {100 * metrics[key]:.2f}")
     if note:

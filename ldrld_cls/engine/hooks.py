@@ -1,7 +1,6 @@
 """Hooks: the class-count check, the accuracy report (best and last top-1)
 and Table 16's efficiency report (seconds per epoch, peak memory)."""
 
-import json
 import os
 import resource
 import statistics
@@ -13,6 +12,8 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
+from ldrld_core.atomic_io import atomic_write_json
+
 from ..errors import ClassCountError
 
 
@@ -22,8 +23,7 @@ def _unwrap(model):
 
 def _write_json(runner, name, payload):
     if is_main_process():
-        with open(os.path.join(runner.work_dir, name), "w") as f:
-            json.dump(payload, f, indent=2)
+        atomic_write_json(payload, os.path.join(runner.work_dir, name))
 
 
 @HOOKS.register_module()
