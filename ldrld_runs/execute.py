@@ -428,7 +428,7 @@ def wait_slurm(jobs, collect, ended, failed_names) -> None:
                 pending.remove((run, job))
                 ended(run, job, state)
         if pending:
-            time.sleep(POLL_S * 4)
+            time.sleep(POLL_S * 2)
 
 
 def failure_reason(err, log) -> str:

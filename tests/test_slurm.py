@@ -1,8 +1,8 @@
 """tools/sweep.py --executor slurm against a real Slurm cluster (tools/slurm_local.sh's single node):
-a run cancelled with scancel resumes from its checkpoint when the sweep is re-invoked; a run Slurm
-pre-empts or times out (its USR2) is requeued by submitit and continues from its checkpoint; both
-end equal to an uninterrupted run. A refused submission writes nothing; prerequisites become
-afterok dependencies; a re-invoked sweep recognises its runs' jobs by their Slurm job ids."""
+a re-invoked sweep recognises its run's queued job by its Slurm job id; a run Slurm pre-empts or
+times out (its USR2) is requeued by submitit and continues from its checkpoint; a run cancelled
+with scancel resumes from its checkpoint when the sweep is re-invoked; it ends equal to an
+uninterrupted run. A refused submission writes nothing; prerequisites become afterok dependencies."""
 
 import os
 import signal
@@ -82,53 +82,78 @@ def uninterrupted(digits, tmp_path_factory):
     return final(out / "student" / "default" / "seed0")
 
 
-def test_a_run_cancelled_with_scancel_resumes_from_its_checkpoint_when_the_sweep_is_re_invoked(
+def read_until(proc, text, seen):
+    for line in proc.stdout:
+        seen.append(line)
+        if text in line:
+            return line
+    raise AssertionError(f"the sweep ended before printing {text!r}:\n" + "".join(seen))
+
+
+def checkpoint_epoch(work):
+    """The epoch of the checkpoint ``last_checkpoint`` names (0: none yet)."""
+    try:
+        name = (work / "last_checkpoint").read_text().strip()
+    except OSError:
+        return 0
+    return int(os.path.basename(name).split("_")[-1].split(".")[0]) if name else 0
+
+
+def test_a_run_is_found_by_its_job_id_requeued_when_preempted_and_resumed_after_a_scancel(
     uninterrupted, digits, tmp_path
 ):
+    """One run's life on a cluster, each step what a real one does to a sweep:
+    1. its job waits in the queue behind a job that holds the node, and the sweep that submitted it is killed (a
+       login node's session ending); invoked again, the sweep finds the job by the Slurm job id it recorded and
+       waits for it instead of submitting it again;
+    2. after its first checkpoint Slurm pre-empts it (TERM, then USR2 as before a time limit, --signal USR2@90):
+       submitit requeues the same job, which resumes from the checkpoint while the sweep waits;
+    3. it is cancelled with scancel after a later checkpoint: the sweep reports it failed; invoked again, it
+       submits it anew, resuming from the checkpoint;
+    and the run ends equal to an uninterrupted one (top-1 and every weight)."""
     out = tmp_path / "sweep"
     work = out / "student" / "default" / "seed0"
     args = [*sweep_args(digits, out), *LONG]
-    proc = start_sweep(args)
+    blocker = slurm("sbatch", "--parsable", "--ntasks=1", "--cpus-per-task=2", "--wrap", "sleep 300").strip()
+    sweeps, seen = [], []
     try:
-        wait_for(lambda: (work / "last_checkpoint").exists(), 180, "the run's first checkpoint")
+        sweeps.append(start_sweep(args))
+        wait_for(lambda: (work / "job.json").exists(), 60, "the run's job to be submitted")
         job = recorded_job_id(work)
-        slurm("scancel", job)
-        text, _ = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 1, text
-    assert f"FAILED student/default/seed0 (Slurm ended job {job} as CANCELLED" in text, text
-    assert not (work / "done.json").exists()
-    again = run_tool("sweep.py", *args, env=job_env())
-    assert "[1/1] done   student/default/seed0" in again.stdout
-    first, second = attempts(work / "sweep.log")
-    assert "--resume" not in first.split() and "--resume" in second.split()
-    assert_same_run(work, uninterrupted)
-
-
-def test_a_preempted_or_timed_out_run_is_requeued_and_continues_from_its_checkpoint(uninterrupted, digits, tmp_path):
-    """Slurm signals USR2 before a time limit or a pre-emption (submitit's --signal USR2@90; TERM first on a
-    pre-emption): submitit requeues the job, which resumes; the sweep that submitted it just waits."""
-    out = tmp_path / "sweep"
-    work = out / "student" / "default" / "seed0"
-    proc = start_sweep([*sweep_args(digits, out), *LONG])
-    try:
-        wait_for(lambda: (work / "last_checkpoint").exists(), 180, "the run's first checkpoint")
-        job = recorded_job_id(work)
+        assert job_state(job) == "PENDING"
+        os.killpg(sweeps[0].pid, signal.SIGKILL)
+        sweeps[0].wait()
+        sweeps.append(start_sweep(args))
+        assert read_until(sweeps[1], "still on the cluster", seen) == (
+            f"wait student/default/seed0: still on the cluster as job {job}\n"
+        )
+        slurm("scancel", blocker)
+        # 2. pre-empted after its first checkpoint
+        wait_for(lambda: checkpoint_epoch(work) >= 1, 120, "the run's first checkpoint")
         slurm("scancel", "--signal=TERM", job)  # what submitit's own job._interrupt() sends for a pre-emption
         slurm("scancel", "--signal=USR2", job)
         wait_for(lambda: job_state(job) == "PENDING", 60, "the job back in the queue")
         slurm("scontrol", "update", f"JobId={job}", "StartTime=now")  # Slurm holds a requeued job 2 minutes
-        text, _ = proc.communicate(timeout=180)
+        # 3. cancelled after a later checkpoint of the requeued job
+        resumed_at = checkpoint_epoch(work)
+        wait_for(lambda: checkpoint_epoch(work) > resumed_at and job_state(job) == "RUNNING", 120, "a later one")
+        slurm("scancel", job)
+        rest, _ = sweeps[1].communicate(timeout=120)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 0, text
-    assert "[1/1] done   student/default/seed0" in text
-    assert recorded_job_id(work) == job  # the same Slurm job, requeued
-    first, second = attempts(work / "sweep.log")
-    assert "--resume" not in first.split() and "--resume" in second.split()
+        slurm("scancel", blocker, check=False)
+        for proc in sweeps:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+    text = "".join(seen) + rest
+    assert sweeps[1].returncode == 1, text
+    assert f"FAILED student/default/seed0 (Slurm ended job {job} as CANCELLED" in text, text
+    assert not (work / "done.json").exists() and recorded_job_id(work) == job  # one job until then, requeued once
+    assert len(list((out / ".submitit").glob("*_submission.sh"))) == 1
+    again = run_tool("sweep.py", *args, env=job_env())
+    assert "[1/1] done   student/default/seed0" in again.stdout
+    first, requeued, resubmitted = attempts(work / "sweep.log")
+    assert "--resume" not in first.split() and "--resume" in requeued.split() and "--resume" in resubmitted.split()
+    assert recorded_job_id(work) != job
     assert_same_run(work, uninterrupted)
 
 
@@ -179,35 +204,3 @@ def test_a_prerequisite_is_an_afterok_dependency(tmp_path, monkeypatch):
     assert "#SBATCH --kill-on-invalid-dep=yes" in script.read_text()
     assert not os.path.exists(orphan.log)  # never started
     assert any("orphan (not started: it needs broken_teacher, which failed" in line for line in lines), lines
-
-
-def test_a_re_invoked_sweep_waits_for_its_queued_job_instead_of_submitting_it_again(digits, tmp_path):
-    """The sweep's job is queued behind a job that holds the node; the sweep is killed (a login node's
-    session ending) and invoked again: it finds the job by the id it recorded, waits for it, submits nothing."""
-    out = tmp_path / "sweep"
-    work = out / "student" / "default" / "seed0"
-    one_epoch = ["--extra", "--cfg-options", "train_cfg.max_epochs=1", "train_cfg.val_interval=1"]
-    args = [*sweep_args(digits, out), *one_epoch]
-    blocker = slurm("sbatch", "--parsable", "--ntasks=1", "--cpus-per-task=2", "--wrap", "sleep 300").strip()
-    try:
-        first = start_sweep(args)
-        wait_for(lambda: (work / "job.json").exists(), 60, "the run's job to be submitted")
-        job = recorded_job_id(work)
-        assert job_state(job) == "PENDING"
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait()
-        again = start_sweep(args)
-        seen = []
-        for line in again.stdout:
-            seen.append(line)
-            if "still on the cluster" in line:
-                break
-        assert f"wait student/default/seed0: still on the cluster as job {job}\n" in seen, seen
-        slurm("scancel", blocker)
-        rest, _ = again.communicate(timeout=120)
-    finally:
-        slurm("scancel", blocker, check=False)
-    assert again.returncode == 0, "".join(seen) + rest
-    assert "[1/1] done   student/default/seed0" in rest
-    assert len(attempts(work / "sweep.log")) == 1 and recorded_job_id(work) == job
-    assert len(list((out / ".submitit").glob("*_submission.sh"))) == 1  # one sbatch in all

@@ -16,7 +16,7 @@ import pytest
 from ldrld_core.run_logs import read_scalars
 from toy.digits import make_digits
 
-from tool_helpers import ROOT, TOY, run_tool, tool_command
+from tool_helpers import ROOT, TOY, call_tool, run_tool, tool_command
 
 CONFIG = os.path.join(TOY, "cls", "student.py")
 ONE_EPOCH = [
@@ -180,9 +180,9 @@ def test_a_failed_run_is_reported_with_the_tools_own_error(tmp_path):
 )
 def test_a_key_the_config_lacks_is_refused_before_anything_runs(tmp_path, args, message):
     out = tmp_path / "sweep"
-    proc = run_tool("sweep.py", CONFIG, "--seeds", "0", "1", "--out", out, "--executor", "slurm", *args, check=False)
-    assert proc.returncode == 2
-    (line,) = proc.stderr.strip().splitlines()
+    code, _, err = call_tool("sweep.py", CONFIG, "--seeds", "0", "1", "--out", out, "--executor", "slurm", *args)
+    assert code == 2
+    (line,) = err.strip().splitlines()
     assert line.startswith("sweep.py: error: " + message.format(config=CONFIG)), line
     assert not out.exists()  # nothing written, nothing submitted
 
