@@ -3,11 +3,13 @@
 # make lint      ruff check (lint rules, import order) and ruff format --check (line length 120, pyproject.toml)
 # make bench     the loss benchmark on this machine's CPU
 # make demo      teachers and students of all three tasks, three seeds each, on built-in data (10-11 min on 2 cores)
+# make cluster   a single-node Slurm cluster on this machine (root; installs Debian's slurm packages when missing);
+#                make cluster-status, make cluster-down (tools/slurm_local.sh)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.ldrld-installed
 
-.PHONY: install test lint bench demo
+.PHONY: install test lint bench demo cluster cluster-status cluster-down
 install: $(STAMP)
 
 $(STAMP): requirements/pins.txt setup.cfg tools/install_env.sh
@@ -26,3 +28,12 @@ bench: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) tools/demo.py
+
+cluster:
+	bash tools/slurm_local.sh up
+
+cluster-status:
+	bash tools/slurm_local.sh status
+
+cluster-down:
+	bash tools/slurm_local.sh down

@@ -119,6 +119,8 @@ up() {
         say "already up ($(node_state)); $CONF"
         return 0
     fi
+    stop "$DIR/slurmd.pid" slurmd # half of an earlier cluster: start afresh
+    stop "$DIR/slurmctld.pid" slurmctld
     install_packages
     mkdir -p "$DIR"
     rm -rf "$DIR/state" "$DIR/spool" # a fresh cluster: no jobs of an earlier one
@@ -177,7 +179,7 @@ status() {
     local code=0 name
     for name in munge/munged slurmctld slurmd; do
         if alive "$DIR/$name.pid" "${name#*/}"; then say "${name#*/} running (pid $(cat "$DIR/$name.pid"))"; else
-            say "$name not started by this script"
+            say "${name#*/} not started by this script"
             [ "$name" = munge/munged ] || code=1
         fi
     done
