@@ -55,7 +55,7 @@ if ! "$py" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$mmcv_v'" >/de
 fi
 
 echo "[install] this project and its extras"
-pip_install --find-links "$cache" -e "$root[det,reid,cls,sweep,demo,dev]"
+pip_install --find-links "$cache" -e "$root[det,reid,cls,sweep,demo,glyphs,dev]"
 "$py" - <<'PY'
 import mmcv.ops, mmdet, mmengine, torch, torchreid, pycocotools  # noqa: F401
 print(f"[install] ok: torch {torch.__version__}, mmcv {mmcv.__version__}, "

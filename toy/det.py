@@ -8,8 +8,8 @@ classes resemble each other, as real ones do: a shape (a tall box, a wide box or
 a disc) in a colour family (warm or cool), each jittered ('person' is a tall
 warm box, 'bottle' a tall cool one, 'bus' and 'car' wide warm and cool boxes,
 'sports ball' and 'frisbee' warm and cool discs). ``configs/toy/det/`` trains
-on them at toy scale; ``make_toy_coco_pair`` writes a teacher's larger training
-set and a students' smaller one that share their validation images.
+on them at toy scale (the tests); ``write_split`` writes any drawn images in the
+layout (``toy.glyph_scenes``: the demo's scenes of real glyphs).
 """
 
 import json
@@ -82,14 +82,18 @@ def _draw_image(rng, size):
     return img, objects
 
 
-def _write_split(root, split, count, rng, size, categories):
+def write_split(root, split, count, rng, size, categories, draw=None, info=None):
+    """``count`` images of ``size`` drawn by ``draw(rng, size) -> (PIL image, [(name, [x, y, w, h]), ...])``
+    (default: the coloured shapes) as ``root/<split>2017/*.jpg`` and ``root/annotations/instances_<split>2017.json``;
+    ``info`` joins the JSON's ``info`` block."""
+    draw = draw or _draw_image
     folder = os.path.join(root, f"{split}2017")
     os.makedirs(folder, exist_ok=True)
     cat_id = {c["name"]: c["id"] for c in categories}
     images, annotations = [], []
     offset = 0 if split == "train" else 100000
     for k in range(count):
-        img, objects = _draw_image(rng, size)
+        img, objects = draw(rng, size)
         image_id = offset + k + 1
         name = f"{image_id:012d}.jpg"
         img.save(os.path.join(folder, name), quality=95)
@@ -111,7 +115,7 @@ def _write_split(root, split, count, rng, size, categories):
     with open(os.path.join(ann_dir, f"instances_{split}2017.json"), "w") as f:
         json.dump(
             {
-                "info": {"description": "LDRLD toy COCO"},
+                "info": {"description": "LDRLD toy COCO", **(info or {})},
                 "licenses": [],
                 "images": images,
                 "annotations": annotations,
@@ -126,19 +130,34 @@ def make_toy_coco(out_dir, num_train=24, num_val=8, image_size=(160, 128), seed=
     ``out_dir/annotations/instances_{train,val}2017.json``; returns ``out_dir``."""
     rng = random.Random(seed)
     categories = coco_categories()
-    _write_split(out_dir, "train", num_train, rng, tuple(image_size), categories)
-    _write_split(out_dir, "val", num_val, rng, tuple(image_size), categories)
+    write_split(out_dir, "train", num_train, rng, tuple(image_size), categories)
+    write_split(out_dir, "val", num_val, rng, tuple(image_size), categories)
     return out_dir
 
 
-def make_toy_coco_pair(out_dir, teacher_train=160, student_train=16, num_val=24, image_size=(128, 96), seed=0):
-    """``out_dir/teacher`` and ``out_dir/students``: two COCO roots with the same validation
-    images and training sets of ``teacher_train`` and ``student_train`` other images."""
-    roots = []
-    for k, (role, count) in enumerate((("teacher", teacher_train), ("students", student_train))):
-        root = os.path.join(out_dir, role)
-        categories = coco_categories()
-        _write_split(root, "val", num_val, random.Random(seed), tuple(image_size), categories)
-        _write_split(root, "train", count, random.Random(seed + 1 + k), tuple(image_size), categories)
-        roots.append(root)
-    return tuple(roots)
+def preview(root, out_png, split="train", count=8, columns=4, scale=2):
+    """A PNG grid of the first ``count`` images of ``root``'s ``split`` with their boxes and
+    category labels (the ``glyph`` field where the categories carry one), to look at the data."""
+    from PIL import ImageDraw
+
+    with open(os.path.join(root, "annotations", f"instances_{split}2017.json")) as f:
+        ann = json.load(f)
+    label = {c["id"]: c.get("glyph", c["name"]) for c in ann["categories"]}
+    tiles = []
+    for image in ann["images"][:count]:
+        img = Image.open(os.path.join(root, f"{split}2017", image["file_name"])).convert("RGB")
+        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+        draw = ImageDraw.Draw(img)
+        for a in ann["annotations"]:
+            if a["image_id"] == image["id"]:
+                x, y, w, h = (v * scale for v in a["bbox"])
+                draw.rectangle([x, y, x + w - 1, y + h - 1], outline=(0, 255, 0), width=2)
+                draw.text((x + 3, y + 2), label[a["category_id"]], fill=(255, 255, 0))
+        tiles.append(img)
+    w, h = tiles[0].size
+    rows = -(-len(tiles) // columns)
+    grid = Image.new("RGB", (w * min(columns, len(tiles)), h * rows), (255, 255, 255))
+    for k, tile in enumerate(tiles):
+        grid.paste(tile, ((k % columns) * w, (k // columns) * h))
+    grid.save(out_png)
+    return out_png
