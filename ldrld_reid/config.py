@@ -1,13 +1,14 @@
-"""The Re-ID run configuration: a YAML recipe over one set of defaults, then the command line.
+"""The Re-ID run configuration: an MMEngine config file over one set of defaults, then the command line.
 
-The keys are torchreid's own (``scripts/default_config.py`` of deep-person-reid:
-``model.name``, ``data.root``, ``train.batch_size``, ``test.eval_freq`` ...) with
-their default values, so a torchreid recipe reads the same here; this toolkit
-adds ``teacher`` (the frozen teacher's architecture and weights), ``distill``
-(the loss added to the cross-entropy) and ``device``. ``DEFAULTS`` is also the
-schema: a YAML file may set these keys and no others (a misspelt key is an
-error, not silently ignored). A YAML file may start from another one with
-``_base_: other.yaml`` (a path relative to the file), as MMEngine configs do.
+Re-ID configs are MMEngine's ``Config`` files (Python, ``configs/reid/``), as the detection and
+classification configs are: ``_base_`` inheritance, ``--cfg-options KEY=VALUE`` and dumping come
+from MMEngine. The keys inside are torchreid's own (``scripts/default_config.py`` of
+deep-person-reid: ``model.name``, ``data.root``, ``train.batch_size``, ``test.eval_freq`` ...) with
+their default values, so a torchreid recipe reads the same here; this toolkit adds ``teacher``
+(the frozen teacher's architecture and weights), ``distill`` (the loss added to the
+cross-entropy), ``device``, and MMEngine's ``work_dir`` and ``randomness.seed``. ``DEFAULTS`` is
+also the schema: a config file or ``--cfg-options`` may set these keys and no others (a misspelt
+key is an error, not silently ignored).
 """
 
 import copy
@@ -15,7 +16,9 @@ import os
 
 from ldrld_core.errors import ConfigError
 
+TASK = "reid"  # what a Re-ID config says it is (``task = 'reid'``), so a sweep knows its tool
 DEFAULTS = {
+    "task": TASK,
     "model": {"name": "resnet50", "pretrained": True},  # the network trained (the student)
     "teacher": {"name": "resnet50", "pretrained": True},  # the frozen teacher (trained with --mode teacher)
     "data": {
@@ -28,7 +31,6 @@ DEFAULTS = {
         "transforms": ["random_flip"],
         "norm_mean": [0.485, 0.456, 0.406],
         "norm_std": [0.229, 0.224, 0.225],
-        "save_dir": "log",
     },
     "sampler": {"train_sampler": "RandomSampler"},
     "train": {
@@ -43,7 +45,6 @@ DEFAULTS = {
         "stepsize": [20],
         "gamma": 0.1,
         "print_freq": 20,
-        "seed": 1,
     },
     "loss": {"name": "softmax", "softmax": {"label_smooth": True}},
     "test": {
@@ -61,8 +62,11 @@ DEFAULTS = {
         "kd": {"loss_weight": 1.0, "temperature": 4.0},
         "dkd": {"alpha": 1.0, "beta": 8.0, "temperature": 4.0, "warmup": 5},  # warm-up in epochs
     },
+    "randomness": {"seed": 1},  # torchreid's train.seed, under MMEngine's name
     "device": "auto",  # auto | cpu | cuda
+    "work_dir": None,  # checkpoints, logs and results; None: work_dirs/<config path under configs/>
 }
+EXAMPLE = "configs/reid/market1501_r50_r18_ldrld.py"
 
 LOSS_CHOICES = ("ldrld", "kd", "dkd", "none")
 LOSS_TYPES = {"ldrld": "LDRLDLoss", "kd": "KDLoss", "dkd": "DKDLoss"}
@@ -82,39 +86,35 @@ def _merge(base, override, where):
             base[key] = value
 
 
-def _read_yaml(path, seen):
-    import yaml
+def read_config_file(path) -> dict:
+    """MMEngine's ``Config.fromfile(path)`` (its ``_base_`` chain merged) as plain dicts."""
+    from mmengine.config import Config
 
     if not os.path.isfile(path):
-        raise ConfigError(
-            f"--config {path}: no such file (expected a YAML recipe such as configs/reid/market1501_r50_r18_ldrld.yaml)"
-        )
-    if path in seen:
-        raise ConfigError(f"--config {path}: _base_ files include each other")
-    with open(path, encoding="utf-8") as handle:
-        try:
-            loaded = yaml.safe_load(handle) or {}
-        except yaml.YAMLError as err:
-            raise ConfigError(f"--config {path} is not valid YAML: {err}") from None
-    if not isinstance(loaded, dict):
-        raise ConfigError(f"--config {path} must hold a mapping of sections ({', '.join(DEFAULTS)})")
-    base = loaded.pop("_base_", None)
-    layers = []
-    if base is not None:
-        layers = _read_yaml(os.path.normpath(os.path.join(os.path.dirname(path), str(base))), seen | {path})
-    return layers + [(path, loaded)]
+        raise ConfigError(f"config {path}: no such file; expected an MMEngine config such as {EXAMPLE}")
+    try:
+        return Config.fromfile(path).to_dict()
+    except Exception as err:  # noqa: BLE001  (syntax errors, bad _base_ paths ...)
+        raise ConfigError(f"config {path} could not be read: {type(err).__name__}: {err}") from None
 
 
 def load_config(path=None) -> dict:
-    """``DEFAULTS`` updated by the YAML file at ``path`` (and its ``_base_`` chain)."""
+    """``DEFAULTS`` updated by the config file at ``path`` (and its ``_base_`` chain); its
+    ``work_dir`` defaults to ``work_dirs/<config path under configs/>``, as the other tools'."""
     cfg = copy.deepcopy(DEFAULTS)
     if path is None:
         return cfg
-    for source, layer in _read_yaml(os.path.abspath(path), frozenset()):
-        try:
-            _merge(cfg, layer, "")
-        except ConfigError as err:
-            raise ConfigError(f"--config {source}: {err}") from None
+    path = os.path.abspath(path)
+    try:
+        _merge(cfg, read_config_file(path), "")
+    except ConfigError as err:
+        raise ConfigError(f"config {path}: {err}" if not str(err).startswith("config ") else str(err)) from None
+    if cfg["task"] != TASK:
+        raise ConfigError(f"config {path}: task {cfg['task']!r}; tools/train_reid.py reads task='{TASK}' configs")
+    if cfg["work_dir"] is None:
+        from ldrld_mm.cli import default_work_dir
+
+        cfg["work_dir"] = default_work_dir(path)
     return cfg
 
 
@@ -129,41 +129,32 @@ def distill_loss_config(cfg):
     return dict(type=LOSS_TYPES[name], ce_weight=0.0, **cfg["distill"][name])
 
 
-OPTIONS = {  # command-line option -> (section, key)
-    "root": ("data", "root"),
+OPTIONS = {  # command-line option -> (section, key); None: a top-level key
+    "data_root": ("data", "root"),
     "batch_size": ("train", "batch_size"),
     "workers": ("data", "workers"),
     "max_epoch": ("train", "max_epoch"),
     "lr": ("train", "lr"),
-    "seed": ("train", "seed"),
+    "seed": ("randomness", "seed"),
     "loss": ("distill", "loss"),
-    "save_dir": ("data", "save_dir"),
+    "work_dir": (None, "work_dir"),
     "pretrained": ("model", "pretrained"),
     "eval_freq": ("test", "eval_freq"),
 }
 
 
 def apply_cfg_options(cfg, options) -> dict:
-    """``--cfg-options KEY=VALUE ...`` (dotted keys of the YAML, values read as YAML), as in the
-    MMEngine tools."""
-    import yaml
-
+    """``--cfg-options KEY=VALUE ...`` as MMEngine's ``DictAction`` parses them (``{dotted key: value}``),
+    each key checked against the schema."""
     cfg = copy.deepcopy(cfg)
-    for option in options or ():
-        key, sep, text = option.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--cfg-options {option!r}: expected KEY=VALUE, e.g. distill.ldrld.alpha=2.0")
-        try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError as err:
-            raise ConfigError(f"--cfg-options {option!r}: the value is not YAML ({err})") from None
+    for key, value in dict(options or {}).items():
         override = value
-        for part in reversed(key.split(".")):
+        for part in reversed(str(key).split(".")):
             override = {part: override}
         try:
             _merge(cfg, override, "")
         except ConfigError as err:
-            raise ConfigError(f"--cfg-options {option!r}: {err}") from None
+            raise ConfigError(f"--cfg-options {key}={value!r}: {err}") from None
     return cfg
 
 
@@ -173,7 +164,7 @@ def apply_overrides(cfg, args) -> dict:
     for option, (section, key) in OPTIONS.items():
         value = getattr(args, option, None)
         if value is not None:
-            cfg[section][key] = value
+            (cfg if section is None else cfg[section])[key] = value
     if getattr(args, "pretrained", None) is not None:
         cfg["teacher"]["pretrained"] = args.pretrained
     if getattr(args, "device", None) is not None:

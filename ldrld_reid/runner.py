@@ -1,7 +1,7 @@
 """The Re-ID pipeline: teacher training, student distillation, evaluation, each one
 ``Engine.run`` of torchreid.
 
-Layout of a run (``data.save_dir``)::
+Layout of a run (``work_dir``)::
 
     teacher/model/model.pth.tar-<epoch>          torchreid's checkpoints (resumable; every eval_freq epochs
                                                  and at the end)
@@ -53,7 +53,7 @@ def resolve_device(name) -> torch.device:
 
 
 def stage_dir(cfg, stage) -> str:
-    return os.path.join(cfg["data"]["save_dir"], stage)
+    return os.path.join(cfg["work_dir"], stage)
 
 
 def student_stage(cfg) -> str:
@@ -201,7 +201,7 @@ def make_engine(cfg, stage, datamanager, device, teacher=None, teacher_checkpoin
     from .engine import DistillSoftmaxEngine, ResultsWriter, SoftmaxEngine
 
     train = cfg["train"]
-    compat.set_random_seed(train["seed"])
+    compat.set_random_seed(cfg["randomness"]["seed"])
     arch = cfg["teacher"]["name"] if stage == "teacher" else cfg["model"]["name"]
     pretrained = cfg["teacher" if stage == "teacher" else "model"]["pretrained"]
     num_classes = datamanager.num_train_pids
@@ -282,7 +282,7 @@ def report(cfg, name, writer, extra):
     if not {"rank1", "mAP"} <= set(results):
         raise RuntimeError(f"torchreid's test logged no rank-1/mAP for {name} (got {sorted(results)})")
     record = dict(rank1=results["rank1"], mAP=results["mAP"], tests=writer.tests(), **extra)
-    path = write_json_atomic(record, os.path.join(cfg["data"]["save_dir"], f"results_{name}.json"))
+    path = write_json_atomic(record, os.path.join(cfg["work_dir"], f"results_{name}.json"))
     print(f"=> {name}: rank-1 {record['rank1']:.1%}, mAP {record['mAP']:.1%} (written to {path})")
     return record
 
@@ -293,7 +293,7 @@ def run_eval(cfg, model, datamanager, device, name, extra):
 
     optimizer, scheduler = build_optimizer(cfg, model)
     engine = SoftmaxEngine(datamanager, model, optimizer, scheduler=scheduler, use_gpu=device.type == "cuda")
-    folder = os.path.join(cfg["data"]["save_dir"], name)
+    folder = os.path.join(cfg["work_dir"], name)
     engine.writer = ResultsWriter(log_dir=folder)
     with _Tee(_log_path(folder, "test")):
         engine.run(
@@ -325,7 +325,7 @@ def run(cfg, mode=None, teacher_checkpoint=None, student_checkpoint=None, resume
     teacher_checkpoint, student_checkpoint = (
         os.path.abspath(p) if p is not None else None for p in (teacher_checkpoint, student_checkpoint)
     )
-    cfg["data"]["save_dir"] = os.path.abspath(os.path.expanduser(cfg["data"]["save_dir"]))
+    cfg["work_dir"] = os.path.abspath(os.path.expanduser(cfg["work_dir"]))
     loss = cfg["distill"]["loss"]
     distill_loss_config(cfg)  # a bad loss name fails before any data is read
     default_teacher = os.path.join(stage_dir(cfg, "teacher"), "model.pth")

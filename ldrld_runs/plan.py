@@ -2,16 +2,17 @@
 invocation of its task's own tool in a work dir named by its settings.
 
     OUT/sweep.json                               the plan (what tools/report.py reads)
-    OUT/<config>/<point>/seed<k>/                the run's work dir (--work-dir / --save-dir)
+    OUT/<config>/<point>/seed<k>/                the run's work dir (--work-dir)
     OUT/<config>/<point>/seed<k>/command.sh      the command, to re-run the row by hand
     OUT/<config>/<point>/seed<k>/sweep.log       what the tool printed
     OUT/<config>/<point>/seed<k>/done.json       written when the tool exited 0
 
 ``<point>`` is ``default`` without a grid, else ``alpha=6.0,beta=1.0`` (the last
 part of each grid key). ``--teacher-checkpoint`` goes to the configs that distil
-(a config that trains a network alone gets none). The task comes from the config: a ``.yaml`` is a Re-ID
-recipe (``tools/train_reid.py``), an MMEngine config with a ``ClsDistiller``
-model is classification (``tools/train_cls.py``), any other detection
+(a config that trains a network alone gets none). Every tool takes the same flags (the config,
+``--work-dir``, ``--data-root``, ``--teacher-checkpoint``, ``--cfg-options randomness.seed=K ...``).
+The task comes from the MMEngine config: ``task = 'reid'`` is Re-ID (``tools/train_reid.py``), a
+``ClsDistiller`` model classification (``tools/train_cls.py``), any other detection
 (``tools/train_det.py``).
 """
 
@@ -58,15 +59,16 @@ def task_of(config):
     """``(task, has_teacher)`` of a config file: ``cls``, ``det`` or ``reid``, and whether it
     distils (a teacher checkpoint goes to configs that do)."""
     if not os.path.isfile(config):
-        raise ConfigError(f"config {config}: no such file; expected an MMEngine config (.py) or a Re-ID recipe (.yaml)")
-    if config.endswith((".yaml", ".yml")):
-        return "reid", True
+        raise ConfigError(f"config {config}: no such file; expected an MMEngine config (.py)")
     from mmengine.config import Config
 
     try:
-        model = Config.fromfile(config).get("model", {})
+        cfg = Config.fromfile(config)
     except Exception as err:  # noqa: BLE001
         raise ConfigError(f"config {config} could not be read: {type(err).__name__}: {err}") from None
+    if cfg.get("task") == "reid":
+        return "reid", cfg.get("distill", {}).get("loss", "ldrld") != "none"
+    model = cfg.get("model", {})
     if model.get("type") == "ClsDistiller":
         return "cls", isinstance(model.get("teacher"), dict)
     return "det", model.get("type") == "RoIDistiller"
@@ -102,15 +104,6 @@ def command(run: Run, data_root=None, teacher_checkpoint=None, extra=()) -> list
     """The tool's command line for ``run`` (absolute paths, so it runs from anywhere)."""
     tool = [sys.executable, os.path.join(ROOT, "tools", TOOLS[run.task])]
     options = [f"{k}={v}" for k, v in run.point.items()]
-    if run.task == "reid":
-        cmd = tool + ["--config", os.path.abspath(run.config), "--save-dir", run.work_dir, "--seed", str(run.seed)]
-        if data_root:
-            cmd += ["--root", os.path.abspath(data_root)]
-        if teacher_checkpoint and run.has_teacher:
-            cmd += ["--mode", "student", "--teacher-checkpoint", os.path.abspath(teacher_checkpoint)]
-        if options:
-            cmd += ["--cfg-options", *options]
-        return cmd + list(extra)
     cmd = tool + [os.path.abspath(run.config), "--work-dir", run.work_dir]
     if data_root:
         cmd += ["--data-root", os.path.abspath(data_root)]

@@ -3,21 +3,21 @@ tools/train_reid.py run in this process."""
 
 import os
 
-import yaml
-
 from tool_helpers import TOY, call_tool
 
-TOY_CONFIG = os.path.join(TOY, "reid", "market1501_toy.yaml")
+TOY_CONFIG = os.path.join(TOY, "reid", "market1501_toy.py")
 
 
 def write_tiny_config(folder, **sections):
-    """A YAML recipe in ``folder``: the toy recipe, one epoch, updated section by section with ``sections``."""
-    cfg = {"_base_": TOY_CONFIG, "train": {"max_epoch": 1, "seed": 0}}
+    """An MMEngine config in ``folder``: the toy recipe, one epoch, seed 0, updated section by section
+    with ``sections`` (MMEngine merges each dict into the base's)."""
+    cfg = {"train": {"max_epoch": 1}, "randomness": {"seed": 0}}
     for name, values in sections.items():
         cfg.setdefault(name, {}).update(values)
-    path = os.path.join(folder, "tiny_reid.yaml")
+    lines = [f"_base_ = [{TOY_CONFIG!r}]"] + [f"{name} = {values!r}" for name, values in cfg.items()]
+    path = os.path.join(folder, "tiny_reid.py")
     with open(path, "w", encoding="utf-8") as handle:
-        yaml.safe_dump(cfg, handle)
+        handle.write("\n".join(lines) + "\n")
     return path
 
 
@@ -26,6 +26,6 @@ def run_tool(*argv):
     return call_tool("train_reid.py", *argv)
 
 
-def run_on(config, root, save_dir, *argv):
-    """``run_tool`` with ``--config config --root root --save-dir save_dir`` and ``argv``."""
-    return run_tool("--config", config, "--root", root, "--save-dir", save_dir, *argv)
+def run_on(config, root, work_dir, *argv):
+    """``run_tool`` with ``config --data-root root --work-dir work_dir`` and ``argv``."""
+    return run_tool(config, "--data-root", root, "--work-dir", work_dir, *argv)

@@ -25,7 +25,7 @@ from tool_helpers import TOY, call_tool, run_tool
 
 OFFLINE = {"https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9", "no_proxy": ""}
 CONFIGS = {
-    "reid_config": os.path.join(TOY, "reid", "market1501_toy.yaml"),
+    "reid_config": os.path.join(TOY, "reid", "market1501_toy.py"),
     "cls_ldrld": os.path.join(TOY, "cls", "ldrld.py"),
     "cls_student": os.path.join(TOY, "cls", "student.py"),
     **{f"det_{name}": toy_config(name) for name in ("student", "ldrld")},
@@ -77,10 +77,10 @@ def assets(tmp_path_factory):
     (no_images / "annotations" / "instances_train2017.json").write_text(json.dumps({"annotations": []}))
     syntax = base / "syntax_error.py"
     syntax.write_text("_base_ = ['x.py'\nmodel = dict(\n")
-    bad_yaml = base / "bad.yaml"
-    bad_yaml.write_text("train: [1, 2\n")
-    typo_yaml = base / "typo.yaml"
-    typo_yaml.write_text(f"_base_: {CONFIGS['reid_config']}\ntrain:\n  max_epochs: 3\n")
+    bad_reid = base / "bad_reid.py"
+    bad_reid.write_text("task = 'reid'\ntrain = dict(lr=\n")
+    typo_reid = base / "typo_reid.py"
+    typo_reid.write_text(f"_base_ = [{CONFIGS['reid_config']!r}]\ntrain = dict(max_epochs=3)\n")
     three_classes = base / "teacher_3_classes.py"
     three_classes.write_text(
         f"_base_ = [{toy_config('teacher')!r}]\nmodel = dict(roi_head=dict(bbox_head=dict(num_classes=3)))\n"
@@ -114,8 +114,8 @@ def assets(tmp_path_factory):
         empty_json=empty_json,
         no_images=no_images,
         syntax=syntax,
-        bad_yaml=bad_yaml,
-        typo_yaml=typo_yaml,
+        bad_reid=bad_reid,
+        typo_reid=typo_reid,
         three_classes=three_classes,
         a_file=a_file,
         no_meta=no_meta,
@@ -346,50 +346,55 @@ CASES = [
     (
         "reid-missing-data-folder",
         "train_reid.py",
-        "--config {reid_config} --root {base}/no_market --save-dir {work}",
+        "{reid_config} --data-root {base}/no_market --work-dir {work}",
         ["Market-1501 not found", "no_market does not exist", "bounding_box_train"],
     ),
     (
         "reid-bad-file-name",
         "train_reid.py",
-        "--config {reid_config} --root {bad_name} --save-dir {work}",
+        "{reid_config} --data-root {bad_name} --work-dir {work}",
         ["bad-name.jpg", "do not match Market-1501's pattern", "PPPP_cCsS_FFFFFF_BB.jpg"],
     ),
-    ("reid-invalid-yaml", "train_reid.py", "--config {bad_yaml} --save-dir {work}", ["bad.yaml is not valid YAML"]),
+    (
+        "reid-config-syntax-error",
+        "train_reid.py",
+        "{bad_reid} --work-dir {work}",
+        ["bad_reid.py could not be read", "SyntaxError"],
+    ),
     (
         "reid-unknown-key",
         "train_reid.py",
-        "--config {typo_yaml} --save-dir {work}",
+        "{typo_reid} --work-dir {work}",
         ["unknown key train.'max_epochs'", "known keys at this level"],
     ),
     (
         "reid-unknown-cfg-option",
         "train_reid.py",
-        "--config {reid_config} --root {market} --save-dir {work} --cfg-options distill.ldrld.gamma=1",
-        ["--cfg-options 'distill.ldrld.gamma=1'", "unknown key distill.ldrld.'gamma'"],
+        "{reid_config} --data-root {market} --work-dir {work} --cfg-options distill.ldrld.gamma=1",
+        ["--cfg-options distill.ldrld.gamma=1", "unknown key distill.ldrld.'gamma'"],
     ),
     (
         "reid-teacher-of-other-identities",
         "train_reid.py",
-        "--config {reid_config} --root {market} --save-dir {work} --mode student --teacher-checkpoint {reid_teacher}",
+        "{reid_config} --data-root {market} --work-dir {work} --mode student --teacher-checkpoint {reid_teacher}",
         ["classifies 3 identities but the training data has 4"],
     ),
     (
         "reid-batch-larger-than-the-data",
         "train_reid.py",
-        "--config {reid_config} --root {market} --save-dir {work} --batch-size 64",
+        "{reid_config} --data-root {market} --work-dir {work} --batch-size 64",
         ["train.batch_size 64", "larger than the 8 training images"],
     ),
     (
         "reid-missing-resume",
         "train_reid.py",
-        "--config {reid_config} --root {market} --save-dir {work} --mode teacher --resume {base}/gone.tar",
+        "{reid_config} --data-root {market} --work-dir {work} --mode teacher --resume {base}/gone.tar",
         ["--resume", "gone.tar: no such file"],
     ),
     (
         "reid-imagenet-download-offline",
         "train_reid.py",
-        "--config {reid_config} --root {market} --save-dir {work} --mode teacher --cfg-options teacher.pretrained=true",
+        "{reid_config} --data-root {market} --work-dir {work} --mode teacher --cfg-options teacher.pretrained=true",
         [
             "ImageNet initialisation of teacher.name resnet18",
             "could not download",
@@ -400,7 +405,7 @@ CASES = [
     (
         "reid-unknown-option",
         "train_reid.py",
-        "--config {reid_config} --epochs 3",
+        "{reid_config} --epochs 3",
         ["unrecognized arguments: --epochs 3"],
     ),
     (

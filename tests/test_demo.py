@@ -161,7 +161,7 @@ def test_plot_corr_prints_the_mean_difference(demo, tmp_path):
         "--labels",
         "LDRLD",
         "--config",
-        f"{ROOT}/configs/toy/reid/market1501_toy.yaml",
+        f"{ROOT}/configs/toy/reid/market1501_toy.py",
         "--data-root",
         out / "reid" / "data" / "students",
         "--out",

@@ -92,7 +92,7 @@ def test_missing_dataset_folder_names_the_layout_and_downloads_nothing(tmp_path)
         check_market1501(root)
     assert "no market1501/ folder" in str(err.value)
     assert "market1501/Market-1501-v15.09.15/bounding_box_train" in str(err.value)
-    code, out, stderr = run_tool("--root", root, "--device", "cpu", "--save-dir", tmp_path / "run")
+    code, out, stderr = run_tool("--data-root", root, "--device", "cpu", "--work-dir", tmp_path / "run")
     assert code == 2 and "Market-1501 not found" in stderr and "Nothing is downloaded" in stderr
     assert os.listdir(root) == []  # torchreid would have created market1501/ and downloaded into it
 
@@ -114,7 +114,9 @@ def test_file_names_outside_the_pattern(tmp_path, bad_name):
     assert bad_name in text and "bounding_box_train" in text and "PPPP_cCsS_FFFFFF_BB.jpg" in text
 
 
-def test_tool_prints_one_error_without_traceback(tmp_path):
+def test_tool_prints_one_error_without_traceback_and_old_flag_names_still_work(tmp_path):
+    """The flags other tools use are --data-root and --work-dir; Re-ID's old --root and --save-dir
+    still work, each with one deprecation line."""
     data_dir = make_toy_market1501(tmp_path, num_train_ids=2, num_test_ids=1)
     Image.new("RGB", (64, 128)).save(os.path.join(data_dir, "query", "bad-name.jpg"))
     done = subprocess.run(
@@ -127,3 +129,6 @@ def test_tool_prints_one_error_without_traceback(tmp_path):
     errors = [line for line in done.stderr.splitlines() if line.startswith("train_reid.py: error:")]
     assert len(errors) == 1 and "bad-name.jpg" in errors[0], done.stderr
     assert "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert lines.count("train_reid.py: --root is deprecated; use --data-root") == 1
+    assert lines.count("train_reid.py: --save-dir is deprecated; use --work-dir") == 1

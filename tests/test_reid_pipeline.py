@@ -42,7 +42,7 @@ def config(workdir):
 
 @pytest.fixture(scope="module")
 def full_run(workdir, config):
-    """`python tools/train_reid.py --config tiny.yaml` from a folder whose data/ holds Market-1501:
+    """`python tools/train_reid.py --config tiny_reid.py` from a folder whose data/ holds Market-1501:
     the default root and the default save dir."""
     make_toy_market1501(
         workdir / "data",
@@ -72,7 +72,7 @@ def full_run(workdir, config):
 
 @pytest.fixture(scope="module")
 def cfg_and_data(full_run, config):
-    cfg = apply_overrides(load_config(config), argparse.Namespace(root=str(full_run["root"])))
+    cfg = apply_overrides(load_config(config), argparse.Namespace(data_root=str(full_run["root"])))
     with contextlib.redirect_stdout(io.StringIO()):
         datamanager = build_datamanager(cfg, CPU)
     return cfg, datamanager

@@ -76,7 +76,7 @@ def test_ranks_within_keeps_the_ranks_the_gallery_has(small_gallery):
     from ldrld_reid.runner import build_datamanager, cmc_length
 
     cfg = apply_overrides(
-        load_config(write_tiny_config(small_gallery)), argparse.Namespace(root=str(small_gallery / "data"))
+        load_config(write_tiny_config(small_gallery)), argparse.Namespace(data_root=str(small_gallery / "data"))
     )
     with contextlib.redirect_stdout(io.StringIO()):
         datamanager = build_datamanager(cfg, torch.device("cpu"))

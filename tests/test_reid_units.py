@@ -1,4 +1,4 @@
-"""Re-ID pieces on their own: atomic checkpoints, torchreid's checkpoints, the config."""
+"""Re-ID pieces on their own: atomic checkpoints, torchreid's checkpoints, the config (MMEngine's Config)."""
 
 import argparse
 import os
@@ -66,7 +66,7 @@ def test_missing_teacher_file_names_it(tmp_path):
 
 
 def test_shipped_config_is_the_documented_recipe():
-    cfg = load_config(os.path.join(REPO, "configs", "reid", "market1501_r50_r18_ldrld.yaml"))
+    cfg = load_config(os.path.join(REPO, "configs", "reid", "market1501_r50_r18_ldrld.py"))
     assert (cfg["data"]["height"], cfg["data"]["width"], cfg["train"]["batch_size"]) == (256, 128, 32)
     assert (cfg["teacher"]["name"], cfg["model"]["name"]) == ("resnet50", "resnet18")
     assert cfg["train"]["optim"] == "amsgrad" and cfg["train"]["max_epoch"] == 60
@@ -76,26 +76,36 @@ def test_shipped_config_is_the_documented_recipe():
     )  # Table 11's optimum, the paper's T and d
 
 
-def test_yaml_keys_are_torchreids_own_and_files_inherit_with_base(tmp_path):
-    """The defaults are torchreid's (scripts/default_config.py); a recipe states only what differs."""
+def test_config_keys_are_torchreids_own_and_files_inherit_with_mmengine_base(tmp_path):
+    """The defaults are torchreid's (scripts/default_config.py); a recipe is an MMEngine config that
+    states only what differs, and a child inherits it with ``_base_``."""
     from ldrld_reid.config import DEFAULTS, run_kwargs
 
     assert DEFAULTS["train"]["batch_size"] == 32 and DEFAULTS["test"]["eval_freq"] == -1
     assert DEFAULTS["model"]["name"] == "resnet50" and DEFAULTS["train"]["optim"] == "adam"
-    shipped = open(os.path.join(REPO, "configs", "reid", "market1501_r50_r18_ldrld.yaml")).read()
-    assert "lr:" not in shipped and "max_epoch:" not in shipped  # torchreid's defaults, not repeated
-    base = os.path.join(REPO, "configs", "reid", "market1501_r50_r18_ldrld.yaml")
-    (tmp_path / "child.yaml").write_text(f"_base_: {base}\ntrain: {{max_epoch: 3}}\n")
-    cfg = load_config(str(tmp_path / "child.yaml"))
+    base = os.path.join(REPO, "configs", "reid", "market1501_r50_r18_ldrld.py")
+    shipped = open(base).read()
+    assert "lr=" not in shipped and "max_epoch=" not in shipped  # torchreid's defaults, not repeated
+    (tmp_path / "child.py").write_text(f"_base_ = [{base!r}]\ntrain = dict(max_epoch=3)\n")
+    cfg = load_config(str(tmp_path / "child.py"))
     assert cfg["train"]["max_epoch"] == 3 and cfg["train"]["optim"] == "amsgrad"
     assert run_kwargs(cfg, "x")["max_epoch"] == 3 and run_kwargs(cfg, "x")["eval_freq"] == 5
+    assert cfg["work_dir"] == "work_dirs/reid_market1501_r50_r18"  # the base's; without one, work_dirs/<name>
+    (tmp_path / "alone.py").write_text("task = 'reid'\n")
+    assert load_config(str(tmp_path / "alone.py"))["work_dir"] == os.path.join("work_dirs", "alone")
 
 
-def test_config_rejects_unknown_keys(tmp_path):
-    path = tmp_path / "typo.yaml"
-    path.write_text("train:\n  max_epochs: 3\n")
+def test_config_rejects_unknown_keys_and_other_tasks(tmp_path):
+    path = tmp_path / "typo.py"
+    path.write_text("train = dict(max_epochs=3)\n")
     with pytest.raises(ConfigError, match="unknown key train.'max_epochs'"):
         load_config(str(path))
+    (tmp_path / "det.py").write_text("task = 'det'\n")
+    with pytest.raises(ConfigError, match="task 'det'"):
+        load_config(str(tmp_path / "det.py"))
+    unknown = r"--cfg-options distill\.ldrld\.gamma=1: unknown key distill\.ldrld\.'gamma'"
+    with pytest.raises(ConfigError, match=unknown):
+        apply_overrides(load_config(), argparse.Namespace(cfg_options={"distill.ldrld.gamma": 1}))
 
 
 def test_options_land_on_the_selected_loss():

@@ -58,13 +58,13 @@ def test_reid_resumes_bit_identically(tmp_path):
     make_toy_market1501(
         tmp_path / "data", seed=0, num_train_ids=6, num_test_ids=6, train_images_per_id=4, gallery_images_per_id=4
     )  # 24 training images: 3 batches of 8 an epoch
-    config = os.path.join(TOY, "reid", "market1501_toy.yaml")
-    args = ["--config", config, "--root", tmp_path / "data", "--mode", "teacher"]
+    config = os.path.join(TOY, "reid", "market1501_toy.py")
+    args = [config, "--data-root", tmp_path / "data", "--mode", "teacher"]
     args += ["--max-epoch", "3", "--eval-freq", "1"]
     args += ["--seed", "0", "--cfg-options", "train.print_freq=1"]
     stage = lambda out: os.listdir(out / "teacher" / "model")  # noqa: E731 - what the killed run had saved
     whole, parts, killed, out = _whole_killed_resumed(
-        "train_reid.py", args, "--save-dir", tmp_path, "epoch: [3/3][1/3]", stage
+        "train_reid.py", args, "--work-dir", tmp_path, "epoch: [3/3][1/3]", stage
     )
     assert sorted(killed) == ["model.pth.tar-1", "model.pth.tar-2"]
     assert "2 epoch(s) done" in out

@@ -58,7 +58,7 @@ TASKS = {
         work_order=2,
     ),
 }
-REID_CONFIG = os.path.join(TOY, "reid", "market1501_toy.yaml")
+REID_CONFIG = os.path.join(TOY, "reid", "market1501_toy.py")
 
 
 class Clock:

@@ -41,7 +41,7 @@ def parse_args(argv=None):
     p.add_argument(
         "--config",
         help="cls/det: the students' config (also gives the data); "
-        "reid: the YAML recipe (default configs/reid/market1501_r50_r18_ldrld.yaml)",
+        "reid: the Re-ID config (default configs/reid/market1501_r50_r18_ldrld.py)",
     )
     p.add_argument("--data-root", help="data set folder (overrides the config's)")
     p.add_argument(
@@ -100,7 +100,7 @@ def collect_logits(args):
     from ldrld_reid.config import load_config
     from ldrld_reid.logits import reid_logits
 
-    cfg = load_config(args.config or os.path.join(ROOT, "configs", "reid", "market1501_r50_r18_ldrld.yaml"))
+    cfg = load_config(args.config or os.path.join(ROOT, "configs", "reid", "market1501_r50_r18_ldrld.py"))
     if args.data_root:
         cfg["data"]["root"] = args.data_root
     cfg["data"]["workers"] = 0

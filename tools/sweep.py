@@ -26,7 +26,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(
         prog="sweep.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("configs", nargs="+", metavar="CONFIG", help="config files (.py for cls/det, .yaml for Re-ID)")
+    p.add_argument("configs", nargs="+", metavar="CONFIG", help="MMEngine config files of any task")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="seeds (default: 0 1 2)")
     p.add_argument(
         "--grid",
@@ -34,7 +34,7 @@ def parse_args(argv=None):
         metavar="KEY=V1,V2,...",
         help="a config key and its values; several --grid make a product",
     )
-    p.add_argument("--data-root", help="passed to every run (--data-root / Re-ID --root)")
+    p.add_argument("--data-root", help="passed to every run (--data-root)")
     p.add_argument("--teacher-checkpoint", help="passed to every run (Re-ID: runs the student stage)")
     p.add_argument("--executor", choices=("local", "slurm"), default="local")
     p.add_argument(
