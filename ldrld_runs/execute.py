@@ -62,9 +62,10 @@ def launch_command(run) -> list:
 
 def slurm_states():
     """``{job id: state}`` of every job the Slurm controller knows (array tasks one by one, as
-    submitit names them: ``123_4``), or None when it cannot be asked (no squeue, no answer)."""
+    submitit names them: ``123_4``); empty on a machine without Slurm (no job of this machine can be on a
+    cluster), None when the controller cannot be asked (no answer: a job may still be there)."""
     if not shutil.which("squeue"):
-        return None
+        return {}
     try:
         out = subprocess.run(
             ["squeue", "--noheader", "--array", "--states=all", "--format=%i|%T"],

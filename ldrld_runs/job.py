@@ -100,7 +100,7 @@ def run_job(command, work_dir, log, env=None, rank=0):
             out.write(f"$ {' '.join(command)}\n".encode())
             out.flush()
             status = subprocess.call(command, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ, **(env or {})))
-        if status in (-signal.SIGTERM, -signal.SIGUSR2) and slurm_job_id():
+        if status in (-signal.SIGTERM, -signal.SIGUSR2) and os.environ.get("SUBMITIT_EXECUTOR") == "slurm":
             # Slurm signals every process of the job: the tool died of the TERM or USR2 that precedes a
             # pre-emption or a time limit. submitit's handler in this process requeues the job on USR2
             # (it exits from within this sleep); a plain scancel ends the job before the sleep does.
