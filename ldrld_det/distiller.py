@@ -17,10 +17,10 @@ from mmdet.registry import MODELS
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from ldrld_core import build_loss, load_checkpoint_into
+from ldrld_core import build_loss
 from ldrld_core.errors import ConfigError
-from ldrld_mm.pretrained import fetch_teacher
 from ldrld_mm.progress import training_progress
+from ldrld_mm.teacher import HoldsTeacher, check_class_count, load_teacher_weights
 
 from .diagnostics import distill_diagnostics
 from .renormalize import Renormalizer
@@ -75,7 +75,7 @@ def without_ce(cfg, where="distill_loss"):
 
 
 @MODELS.register_module()
-class RoIDistiller(TwoStageDetector):
+class RoIDistiller(HoldsTeacher, TwoStageDetector):
     """Distil a frozen teacher's RoI class scores into a two-stage student.
 
     Args (besides the student's own ``backbone``, ``neck``, ``rpn_head``,
@@ -114,18 +114,12 @@ class RoIDistiller(TwoStageDetector):
         super().__init__(roi_head=roi_head, **student)
 
         teacher = MODELS.build(_teacher_model_cfg(teacher_config))
-        if _num_classes(teacher) != _num_classes(self):
-            raise ConfigError(
-                f"teacher_config {teacher_config}: the teacher's box head has {_num_classes(teacher)} classes "
-                f"but the student's has {_num_classes(self)}; teacher and student must share one class list"
-            )
+        check_class_count(_num_classes(teacher), _num_classes(self), f"teacher_config {teacher_config}", "box head")
         self.teacher_checkpoint = teacher_checkpoint
         self._load_teacher(teacher, teacher_checkpoint, trust_teacher_checkpoint)
-        teacher.requires_grad_(False)
-        teacher.eval()
-        # Assigned past nn.Module so the teacher stays out of parameters(),
-        # state_dict() and the optimizer; _apply() and train() handle it by hand.
-        object.__setattr__(self, "teacher", teacher)
+        # outside parameters(), state_dict() and the optimizer, moved with the student, always in eval
+        # mode (ldrld_mm.teacher.HoldsTeacher)
+        self.hold_teacher(teacher)
         self.teacher_config = teacher_config
         self.renormalize = Renormalizer(self.data_preprocessor, teacher.data_preprocessor)
 
@@ -151,20 +145,8 @@ class RoIDistiller(TwoStageDetector):
             warnings.warn(message, UserWarning, stacklevel=3)
             print_log(message, logger="current", level=logging.WARNING)
             return
-        path = fetch_teacher(os.fspath(checkpoint))
-        load_checkpoint_into(teacher, path, strict=True, trust=trust)
+        path = load_teacher_weights(teacher, checkpoint, trust=trust)
         print_log(f"RoIDistiller: loaded teacher weights from {path}", logger="current")
-
-    # -- the teacher lives outside the module tree --------------------------
-    def _apply(self, fn, *args, **kwargs):
-        super()._apply(fn, *args, **kwargs)
-        self.teacher._apply(fn, *args, **kwargs)
-        return self
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self.teacher.train(False)
-        return self
 
     # -- training -------------------------------------------------------------
     def loss(self, batch_inputs, batch_data_samples) -> dict:

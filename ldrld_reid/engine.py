@@ -14,9 +14,10 @@ two subclasses here override what they must and nothing else:
 - :class:`DistillSoftmaxEngine` overrides ``forward_backward`` as well: the
   label-smoothed cross-entropy of torchreid's ``ImageSoftmaxEngine`` plus an
   ``ldrld_core`` loss built with ``ce_weight=0`` (LDRLD, KD or DKD) on the
-  student's and the frozen teacher's identity logits. The teacher is a plain
-  attribute, not a registered model: torchreid never switches it to train mode,
-  gives it an optimizer or saves it; its logits are its ``classifier`` applied to
+  student's and the frozen teacher's identity logits. The teacher is frozen by
+  ``ldrld_mm.teacher.freeze`` (the policy of every task) and is a plain attribute,
+  not a registered model: torchreid never switches it to train mode, gives it an
+  optimizer or saves it; its logits are its ``classifier`` applied to
   its eval-mode features (torchreid models return features in eval mode).
 
 Each term is logged under its own name (``loss_ce``, ``loss_local``,
@@ -35,6 +36,7 @@ from torch.utils.tensorboard import SummaryWriter
 from ldrld_core import build_loss
 from ldrld_core.atomic_io import atomic_torch_save
 from ldrld_core.errors import ConfigError
+from ldrld_mm.teacher import freeze  # the one teacher policy of the three tasks (re-exported for the runner)
 
 from . import compat
 
@@ -52,14 +54,6 @@ def model_logits(model, imgs):
                 f"feature tensor (a torchreid model built with loss='softmax')"
             )
         return model.classifier(features)
-
-
-def freeze(model):
-    """Eval mode and no gradients, for good."""
-    model.eval()
-    for param in model.parameters():
-        param.requires_grad_(False)
-    return model
 
 
 def random_states() -> dict:

@@ -17,8 +17,10 @@ checkpoint=...), distill_loss=dict(type='LDRLDLoss', ...))``
 
 Without a teacher (``teacher=None``, ``distill_loss=None``) the same model
 trains a network with cross-entropy alone: the teacher-training configs.
-Only the student's parameters require gradients; the optimizer is built over
-the student alone (``StudentOptimWrapperConstructor``).
+The teacher is held as every task holds it (``ldrld_mm.teacher.HoldsTeacher``):
+outside ``parameters()``, ``state_dict()`` and the optimizer (checkpoints hold
+``student.*`` alone), moved with the model, always in eval mode. The optimizer is
+built over the student (``StudentOptimWrapperConstructor``).
 """
 
 import os
@@ -31,6 +33,7 @@ from mmengine.registry import MODELS
 from ldrld_core import CheckpointError, build_loss, extract_state_dict, load_checkpoint_into, read_checkpoint
 from ldrld_mm.pretrained import fetch_teacher
 from ldrld_mm.progress import training_progress
+from ldrld_mm.teacher import HoldsTeacher, freeze
 
 from ..errors import ClassCountError, InputError
 from ..models import build_classifier, classifier_layer
@@ -45,7 +48,7 @@ def _arch_cfg(cfg, role, default_family):
 
 
 @MODELS.register_module()
-class ClsDistiller(BaseModel):
+class ClsDistiller(HoldsTeacher, BaseModel):
     def __init__(
         self,
         student,
@@ -69,11 +72,8 @@ class ClsDistiller(BaseModel):
                 "model.teacher and model.distill_loss go together: set both to distil, or neither to train "
                 f"with cross-entropy alone (got teacher={teacher!r}, distill_loss={distill_loss!r})"
             )
-        self.teacher = None
-        self.distill_loss = None
-        if teacher is not None:
-            self.teacher = self._build_teacher(teacher, num_classes, family)
-            self.distill_loss = build_loss(distill_loss)
+        self.hold_teacher(None if teacher is None else self._build_teacher(teacher, num_classes, family))
+        self.distill_loss = None if distill_loss is None else build_loss(distill_loss)
         if kd_warmup_epochs < 0:
             raise InputError(f"model.kd_warmup_epochs must be >= 0, got {kd_warmup_epochs!r}")
         self.kd_warmup_epochs = kd_warmup_epochs
@@ -94,9 +94,7 @@ class ClsDistiller(BaseModel):
                 f"written by tools/train_cls.py)"
             )
         self._load_teacher(model, os.path.expanduser(fetch_teacher(str(path))), cfg, arch, fam, num_classes)
-        for p in model.parameters():
-            p.requires_grad_(False)
-        return model.eval()
+        return freeze(model)
 
     def _load_teacher(self, model, path, cfg, arch, family, num_classes):
         trust, key, prefix = bool(cfg.get("trust", False)), cfg.get("key"), cfg.get("prefix")
@@ -143,12 +141,6 @@ class ClsDistiller(BaseModel):
                 f"({name}.weight {tuple(weight.shape)}), but the model is built for {layer.out_features} "
                 f"(model.num_classes, the data set's class count)"
             )
-
-    def train(self, mode=True):
-        super().train(mode)
-        if self.teacher is not None:
-            self.teacher.eval()  # BN statistics and dropout of the teacher stay frozen
-        return self
 
     # ---- forward --------------------------------------------------------------------------------------------
     def forward(self, inputs, data_samples=None, mode="tensor"):
