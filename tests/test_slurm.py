@@ -114,7 +114,7 @@ def test_a_run_is_found_by_its_job_id_requeued_when_preempted_and_resumed_after_
     out = tmp_path / "sweep"
     work = out / "student" / "default" / "seed0"
     args = [*sweep_args(digits, out), *LONG]
-    blocker = slurm("sbatch", "--parsable", "--ntasks=1", "--cpus-per-task=2", "--wrap", "sleep 300").strip()
+    blocker = slurm("sbatch", "--parsable", "--output=/dev/null", "--cpus-per-task=2", "--wrap", "sleep 300").strip()
     sweeps, seen = [], []
     try:
         sweeps.append(start_sweep(args))

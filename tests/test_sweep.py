@@ -187,6 +187,30 @@ def test_a_key_the_config_lacks_is_refused_before_anything_runs(tmp_path, args, 
     assert not out.exists()  # nothing written, nothing submitted
 
 
+def test_a_reid_key_the_recipe_lacks_is_refused_with_the_nearest_keys(tmp_path):
+    config = os.path.join(TOY, "reid", "market1501_toy.py")
+    code, _, err = call_tool("sweep.py", config, "--seeds", "0", "--grid", "distill.ldrld.gamma=1", "--out", tmp_path)
+    assert code == 2
+    assert err.strip() == (
+        f"sweep.py: error: --grid distill.ldrld.gamma: config {config} has no such key (distill.ldrld has no "
+        "'gamma'); nearest keys: distill.ldrld.alpha, distill.ldrld.beta, distill.ldrld.depth"
+    )
+
+
+def test_ranks_per_run_are_for_slurm_and_not_for_reid(tmp_path):
+    reid = os.path.join(TOY, "reid", "market1501_toy.py")
+    code, _, err = call_tool("sweep.py", CONFIG, "--seeds", "0", "--tasks-per-run", "2", "--out", tmp_path / "a")
+    assert (
+        code == 2
+        and "--tasks-per-run 2: only with --executor slurm (on one machine, run the tool under torchrun" in err
+    )
+    code, _, err = call_tool(
+        "sweep.py", reid, "--seeds", "0", "--executor", "slurm", "--tasks-per-run", "2", "--out", tmp_path / "b"
+    )
+    assert code == 2 and "is a Re-ID recipe, and Re-ID trains single-process (torchreid has no distributed" in err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
 def test_the_same_sweep_through_slurm_gives_the_local_executors_numbers(sweep, digits, tmp_path):
     """The module's sweep again with --executor slurm on a real cluster (tools/slurm_local.sh): every
     run's final top-1 equals the local executor's, and tools/report.py reads it."""
