@@ -57,16 +57,15 @@ def ddp_sweep(config, data, teacher, out, *options):
     return work
 
 
-def assert_ranks_agree(work, teacher_state, teacher_outside_ddp):
+def assert_ranks_agree(work, teacher_state):
     log = open(os.path.join(work, "sweep.log")).read()
     assert "Distributed training: True" in log and "--launcher slurm" in attempts(os.path.join(work, "sweep.log"))[0]
     assert os.path.isfile(os.path.join(work, "sweep.rank1.log"))  # rank 1's own output
     ranks = [torch.load(os.path.join(work, f"rank{r}.pth"), map_location="cpu", weights_only=False) for r in (0, 1)]
     for rank in ranks:
         assert rank["wrapped"] == "MMDistributedDataParallel"
-        # detection keeps each rank's teacher outside DDP; the classification distiller holds it as a submodule
-        # without gradients. Either way it stays in eval mode with the weights it was loaded with.
-        assert rank["teacher_in_ddp"] is not teacher_outside_ddp and rank["teacher_training"] is False
+        # each rank holds its teacher outside DDP (ldrld_mm.teacher), in eval mode, with the weights it loaded
+        assert rank["teacher_in_ddp"] is False and rank["teacher_training"] is False
         assert rank["teacher"].keys() == teacher_state.keys()
         assert all(torch.equal(rank["teacher"][k], teacher_state[k]) for k in rank["teacher"])
     first, second = (r["student"] for r in ranks)
@@ -89,7 +88,7 @@ def test_a_two_task_slurm_job_trains_the_classification_distiller_with_ddp(tmp_p
     loaders = ("train_dataloader.batch_size=2", "val_dataloader.batch_size=2")
     loaders += ("train_dataloader.num_workers=0", "val_dataloader.num_workers=0", "default_hooks.logger.interval=1")
     work = ddp_sweep(config, data, teacher, tmp_path / "sweep", "train_cfg.max_epochs=1", *loaders)
-    log = assert_ranks_agree(work, torch.load(teacher, map_location="cpu", weights_only=True)["model"], False)
+    log = assert_ranks_agree(work, torch.load(teacher, map_location="cpu", weights_only=True)["model"])
     assert re.search(r"Epoch\(train\) \[1\]\[3/3\]", log), log[-3000:]  # 6 images a rank, batch 2
     # the checkpoint rank 0 wrote holds the whole student, without DDP's prefix: it loads, strictly, into a
     # classifier in this one process and gives it rank 0's weights
@@ -114,7 +113,7 @@ def test_a_two_task_slurm_job_trains_the_detection_distiller_with_ddp(tmp_path):
     )
     one_epoch = ("train_cfg.max_epochs=1", "train_cfg.val_interval=2", "default_hooks.logger.interval=1")
     work = ddp_sweep(config, data, teacher / "epoch_1.pth", tmp_path / "sweep", *one_epoch)
-    log = assert_ranks_agree(work, load_run_checkpoint(teacher / "epoch_1.pth")["state_dict"], True)
+    log = assert_ranks_agree(work, load_run_checkpoint(teacher / "epoch_1.pth")["state_dict"])
     assert re.search(r"Epoch\(train\) \[1\]\[2/2\]", log), log[-3000:]  # 8 images: 4 a rank, batch 2
     # the checkpoint rank 0 wrote goes on in a single-process run (MMEngine's resume: weights, optimizer, epoch)
     single = tmp_path / "single"
