@@ -117,6 +117,7 @@ def test_a_run_is_found_by_its_job_id_requeued_when_preempted_and_resumed_after_
     blocker = slurm("sbatch", "--parsable", "--output=/dev/null", "--cpus-per-task=2", "--wrap", "sleep 300").strip()
     sweeps, seen = [], []
     try:
+        wait_for(lambda: job_state(blocker) == "RUNNING", 60, "the blocking job to hold the node")
         sweeps.append(start_sweep(args))
         wait_for(lambda: (work / "job.json").exists(), 60, "the run's job to be submitted")
         job = recorded_job_id(work)
