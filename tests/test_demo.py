@@ -58,8 +58,15 @@ def test_table_files_agree_with_the_summary(demo):
         with open(folder / "table.csv", newline="") as f:
             rows = list(csv.reader(f))
         assert rows[0] == ["row", "metric", "mean", "std", "n"]
+        paired = {row: float(mean) for row, metric, mean, std, n in rows[1:] if metric.startswith("paired ")}
+        assert sorted(paired) == ["DKD - Student", "KD - Student", "LDRLD - KD", "LDRLD - Student"]
+        first = METRICS[task][0]
+        for name, diff in paired.items():  # a paired mean difference is the difference of the means
+            a, b = name.split(" - ")
+            rows_ = summary[task]["rows"]
+            assert diff == pytest.approx(rows_[a][first]["mean"] - rows_[b][first]["mean"], abs=1e-9)
         for row, metric, mean, std, n in rows[1:]:
-            if metric == "corr_gap":
+            if metric == "corr_gap" or metric.startswith("paired "):
                 continue
             stats = summary[task]["rows"][row][metric]
             assert (float(mean), float(std), int(n)) == (

