@@ -2,6 +2,7 @@
 tools/slurm_local.sh (which .ci/run starts), or any cluster this machine is a client of. Without
 one they are skipped, except under CI=true, where a missing cluster fails them."""
 
+import functools
 import json
 import os
 import shutil
@@ -13,10 +14,14 @@ import pytest
 from tool_helpers import ROOT
 
 
+@functools.cache
 def cluster_problem():
-    """None when a Slurm controller answers and a node can take jobs, else why not."""
+    """None when a Slurm controller answers and a node can take jobs, else why not (asked once a session)."""
     if not shutil.which("sbatch"):
         return "no Slurm client (sbatch) on this machine"
+    conf = os.environ.get("SLURM_CONF", "/etc/slurm/slurm.conf")
+    if not os.path.isfile(conf):  # without one, Slurm's commands spend a minute looking for a controller in DNS
+        return f"no Slurm configuration ({conf})"
     ping = subprocess.run(["scontrol", "ping"], capture_output=True, text=True, timeout=60)
     if ping.returncode != 0 or "UP" not in ping.stdout:
         return f"no Slurm controller answers ({(ping.stdout + ping.stderr).strip()})"
