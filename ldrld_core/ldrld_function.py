@@ -96,7 +96,7 @@ class LDRLDRows(torch.autograd.Function):
             rntk = torch.mul(p_r[0], dz).sum(-1).sub_(lse_t - lse_s)
             if T != 1.0:
                 rntk.mul_(T * T)
-        ctx.T, ctx.scale_local, ctx.c = T, scale_local, c
+        ctx.T, ctx.scale_local, ctx.c, ctx.dtype = T, scale_local, c, student.dtype
         teacher_only = (dx, log_d, all_kl, dz, lse, rntk) if need_t else (None,) * 6
         ctx.save_for_backward(top, Dw, p_d, sig, p_r, *teacher_only)
         return local, rntk
@@ -104,6 +104,13 @@ class LDRLDRows(torch.autograd.Function):
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_local, grad_rntk):
+        # in the forward's precision: a backward() called inside an autocast region (bf16 training on a
+        # CPU, fp16 on a GPU) would otherwise run the matrix products below in half precision
+        with torch.autocast(grad_local.device.type, enabled=False):
+            return LDRLDRows._backward(ctx, grad_local.to(ctx.dtype), grad_rntk.to(ctx.dtype))
+
+    @staticmethod
+    def _backward(ctx, grad_local, grad_rntk):
         top, Dw, p_d, sig, p_r, dx, log_d, all_kl, dz, lse, rntk = ctx.saved_tensors
         T, scale_local = ctx.T, ctx.scale_local
         local_scale = grad_local * (scale_local / T)

@@ -39,9 +39,9 @@ def bench_main(tool, args):
         torch.set_num_threads(threads)
 
 
-def test_bench_reports_ce_kd_dkd_and_ldrld(capsys):
+def test_bench_reports_ce_the_one_line_kd_kd_dkd_and_ldrld(capsys):
     report = bench_main("bench_cls.py", SMALL)
-    assert [r["method"] for r in report["results"]] == ["ce", "kd", "dkd", "ldrld"]
+    assert [r["method"] for r in report["results"]] == ["ce", "kd-oneliner", "kd", "dkd", "ldrld"]
     assert report["steps_per_epoch"] == 4
     assert all(r["ms_per_step"] > 0 and r["s_per_epoch"] > 0 for r in report["results"])
     out = capsys.readouterr().out

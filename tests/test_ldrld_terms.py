@@ -240,6 +240,26 @@ def test_bf16_autocast_is_finite_and_float32():
     assert local.item() == pytest.approx(reference[0].item(), rel=1e-5)
 
 
+@pytest.mark.learning
+def test_backward_inside_an_autocast_region_runs_in_full_precision():
+    """bf16 training that calls backward() inside the autocast region (the classification fast path on a
+    CPU) back-propagates through the loss in float32, as the forward ran; the gradients are those outside."""
+    lin = torch.nn.Linear(16, 50)
+    x, t = torch.randn(64, 16), torch.randn(64, 50) * 5
+    grads = []
+    for inside in (True, False):
+        lin.zero_grad()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            local, rntk = ldrld_terms(lin(x), t.bfloat16(), 7, 4.0)
+            if inside:
+                (local + rntk).backward()
+        if not inside:
+            (local + rntk).backward()
+        grads.append(lin.weight.grad.clone())
+    assert torch.isfinite(grads[0]).all()
+    torch.testing.assert_close(grads[0], grads[1])
+
+
 BAD_CALLS = [
     (dict(s=(4, 10), t=(4, 11)), "same shape"),
     (dict(s=(4, 10, 2), t=(4, 10, 2)), "2-D"),
