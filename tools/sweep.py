@@ -11,7 +11,10 @@ Every run gets its own work dir, OUT/<config>/<point>/seed<k>/, with the command
 that runs it (command.sh) and its output (sweep.log). Runs go through submitit:
 its local executor (one run per free GPU with --gpus-per-run, or --max-parallel
 CPU runs) or Slurm. A failed run is reported with its log and the others go on;
-invoking the same sweep again skips finished runs and resumes killed ones. See
+invoking the same sweep again skips finished runs and resumes killed ones. On Slurm
+(try it on this machine: make cluster) a re-invoked sweep waits for the jobs it
+submitted before, submitit requeues pre-empted or timed-out runs, prerequisites are
+afterok dependencies, and --tasks-per-run N makes each run an N-rank DDP job. See
 docs/sweeps.md.
 """
 
