@@ -33,7 +33,7 @@ from mmengine.registry import MODELS
 from ldrld_core import CheckpointError, build_loss, extract_state_dict, load_checkpoint_into, read_checkpoint
 from ldrld_mm.pretrained import fetch_teacher
 from ldrld_mm.progress import training_progress
-from ldrld_mm.teacher import HoldsTeacher, freeze
+from ldrld_mm.teacher import HoldsTeacher, freeze, load_teacher_weights
 
 from ..errors import ClassCountError, InputError
 from ..models import build_classifier, classifier_layer
@@ -99,8 +99,8 @@ class ClsDistiller(HoldsTeacher, BaseModel):
     def _load_teacher(self, model, path, cfg, arch, family, num_classes):
         trust, key, prefix = bool(cfg.get("trust", False)), cfg.get("key"), cfg.get("prefix")
         what = f"model.teacher (arch={arch!r}, family={family!r}, num_classes={num_classes})"
-        try:
-            load_checkpoint_into(model, path, trust=trust, key=key, prefix=prefix)
+        try:  # strict, weights-only unless trusted: the teacher policy's loader (ldrld_mm.teacher)
+            load_teacher_weights(model, path, trust=trust, key=key, prefix=prefix)
             return
         except CheckpointError as err:
             first = err
