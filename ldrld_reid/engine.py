@@ -10,7 +10,8 @@ two subclasses here override what they must and nothing else:
   (a crash while saving leaves the previous file intact), loads with
   ``weights_only=True``, and adds ``meta`` (stage, architecture, class count,
   loss) and the random-number states, so that ``--resume`` continues exactly
-  where the uninterrupted run would have been.
+  where the uninterrupted run would have been; and ``_evaluate``, only to give
+  torchreid's ``evaluate_rank`` the CMC length the gallery has (``max_rank``).
 - :class:`DistillSoftmaxEngine` overrides ``forward_backward`` as well: the
   label-smoothed cross-entropy of torchreid's ``ImageSoftmaxEngine`` plus an
   ``ldrld_core`` loss built with ``ce_weight=0`` (LDRLD, KD or DKD) on the
@@ -26,6 +27,7 @@ Each term is logged under its own name (``loss_ce``, ``loss_local``,
 rank-1 and mAP through :class:`ResultsWriter`.
 """
 
+import functools
 import os
 import random
 
@@ -78,9 +80,26 @@ def checkpoint_path(save_dir, epoch) -> str:
 
 class SoftmaxEngine(ImageSoftmaxEngine):
     """``ImageSoftmaxEngine`` whose checkpoints are atomic, weights-only loadable and resumable.
-    ``meta`` describes the run and goes into every checkpoint."""
+    ``meta`` describes the run and goes into every checkpoint. ``max_rank``: how long the CMC
+    curves of its tests are (the runner sets the length the gallery gives, ``runner.cmc_length``)."""
 
     meta = {}
+    max_rank = 50  # torchreid's evaluate_rank default
+
+    def _evaluate(self, *args, **kwargs):
+        """torchreid's own evaluation, its ``evaluate_rank`` called with ``max_rank=self.max_rank``.
+        Each query's CMC curve is the gallery less that query's same-camera matches, cut at
+        ``max_rank``: on a gallery shorter than 50 + those matches, queries with different numbers
+        of same-camera matches give curves of different lengths, and torchreid's ``np.asarray`` of
+        them fails. Cut at the shortest curve's length, every curve has the same length.
+        ``Engine._evaluate`` takes no ``max_rank``, so ``evaluate_rank`` gets it for this call only."""
+        metrics = compat.metrics()
+        evaluate_rank = metrics.evaluate_rank
+        metrics.evaluate_rank = functools.partial(evaluate_rank, max_rank=self.max_rank)
+        try:
+            return super()._evaluate(*args, **kwargs)
+        finally:
+            metrics.evaluate_rank = evaluate_rank
 
     def save_model(self, epoch, rank1, save_dir, is_best=False):
         state = {

@@ -225,6 +225,7 @@ def make_engine(cfg, stage, datamanager, device, teacher=None, teacher_checkpoin
             datamanager, model, optimizer, teacher, loss_cfg, scheduler=scheduler, use_gpu=use_gpu, label_smooth=smooth
         )
     engine.meta = _meta(cfg, stage, arch, num_classes, teacher_checkpoint)
+    engine.max_rank = cmc_length(datamanager)
     engine.writer = ResultsWriter(log_dir=stage_dir(cfg, stage))
     return engine
 
@@ -293,6 +294,7 @@ def run_eval(cfg, model, datamanager, device, name, extra):
 
     optimizer, scheduler = build_optimizer(cfg, model)
     engine = SoftmaxEngine(datamanager, model, optimizer, scheduler=scheduler, use_gpu=device.type == "cuda")
+    engine.max_rank = cmc_length(datamanager)
     folder = os.path.join(cfg["work_dir"], name)
     engine.writer = ResultsWriter(log_dir=folder)
     with _Tee(_log_path(folder, "test")):

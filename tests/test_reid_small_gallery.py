@@ -87,3 +87,30 @@ def test_ranks_within_keeps_the_ranks_the_gallery_has(small_gallery):
         assert ranks_within([1, 5, 10, 20], 20) == [1, 5, 10, 20]
         assert ranks_within([1, 5], 3) == [1]
     assert len(_rank_warnings(caught)) == 2
+
+
+def test_queries_with_different_same_camera_matches_evaluate(small_gallery, tmp_path):
+    """One query person with two gallery images from the query's own camera, the others with one: torchreid's
+    per-query CMC curves then differ in length on a short gallery, and its evaluate_rank fails on them
+    (``np.asarray`` of an inhomogeneous list) unless they are cut at the shortest curve's length."""
+    import os
+    import shutil
+
+    root = tmp_path / "data"
+    shutil.copytree(small_gallery / "data", root)
+    data_dir = root / "market1501" / "Market-1501-v15.09.15"
+    pid, cam = sorted(os.listdir(data_dir / "query"))[0].split("_")[:2]
+    same = sorted(n for n in os.listdir(data_dir / "bounding_box_test") if n.startswith(f"{pid}_{cam[:2]}"))[0]
+    shutil.copy(
+        data_dir / "bounding_box_test" / same, data_dir / "bounding_box_test" / (same[:-13] + "999999" + same[-7:])
+    )
+    config = write_tiny_config(tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        code, out, err = run_on(config, root, tmp_path / "run", "--loss", "none")
+    assert code == 0, err[-3000:]
+    assert "Rank-10 :" in out and "Rank-20" not in out
+    (dropped,) = _rank_warnings(caught)
+    assert "CMC curve of 18 rank(s)" in str(dropped.message)  # 20 gallery images less the query's 2
+    result = json.loads((tmp_path / "run" / "results_student_none.json").read_text())
+    assert 0 <= result["rank1"] <= 1 and 0 < result["mAP"] <= 1
