@@ -120,12 +120,14 @@ def build_optimizer(cfg, model):
 def cmc_length(datamanager) -> int:
     """How many ranks torchreid's CMC curve has on this query and gallery: ``evaluate_rank`` drops,
     for each query, the gallery images of the same person from the same camera, so a curve is the
-    gallery less those (and at most 50 long, its ``max_rank``)."""
+    gallery less those (and at most 50 long, its ``max_rank``); queries without a match from another camera
+    are skipped, as torchreid skips them."""
     length = 50
     for split in datamanager.test_dataset.values():
         gallery = [(pid, camid) for _, pid, camid, *_ in split["gallery"]]
         for _, pid, camid, *_ in split["query"]:
-            length = min(length, len(gallery) - gallery.count((pid, camid)))
+            if any(g_pid == pid and g_cam != camid for g_pid, g_cam in gallery):  # torchreid skips the others
+                length = min(length, len(gallery) - gallery.count((pid, camid)))
     return length
 
 
