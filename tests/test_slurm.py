@@ -106,7 +106,7 @@ def test_a_run_is_found_by_its_job_id_requeued_when_preempted_and_resumed_after_
     1. its job waits in the queue behind a job that holds the node, and the sweep that submitted it is killed (a
        login node's session ending); invoked again, the sweep finds the job by the Slurm job id it recorded and
        waits for it instead of submitting it again;
-    2. after its first checkpoint Slurm pre-empts it (TERM, then USR2 as before a time limit, --signal USR2@90):
+    2. after its first checkpoint it gets Slurm's warning of a time limit (USR2, --signal USR2@90):
        submitit requeues the same job, which resumes from the checkpoint while the sweep waits;
     3. it is cancelled with scancel after a later checkpoint: the sweep reports it failed; invoked again, it
        submits it anew, resuming from the checkpoint;
@@ -129,12 +129,16 @@ def test_a_run_is_found_by_its_job_id_requeued_when_preempted_and_resumed_after_
             f"wait student/default/seed0: still on the cluster as job {job}\n"
         )
         slurm("scancel", blocker)
-        # 2. pre-empted after its first checkpoint
+        # 2. warned of its time limit after its first checkpoint: requeued by submitit
         wait_for(lambda: checkpoint_epoch(work) >= 1, 120, "the run's first checkpoint")
-        slurm("scancel", "--signal=TERM", job)  # what submitit's own job._interrupt() sends for a pre-emption
+        # what Slurm sends before a time limit (--signal USR2@90); a TERM sent with it reaches the training
+        # process too and could end it (exit 1) before submitit's USR2 handler requeues the job: a race of the
+        # test, not of a real time limit, where the USR2 comes 90 s ahead
         slurm("scancel", "--signal=USR2", job)
         wait_for(lambda: job_state(job) == "PENDING", 60, "the job back in the queue")
-        slurm("scontrol", "update", f"JobId={job}", "StartTime=now")  # Slurm holds a requeued job 2 minutes
+        # Slurm holds a requeued job 2 minutes; a start within the second of the requeue is refused by slurmd
+        # ("Job credential revoked": the revocation is stamped in whole seconds), so it starts 3 s on
+        slurm("scontrol", "update", f"JobId={job}", "StartTime=now+3")
         # 3. cancelled after a later checkpoint of the requeued job
         resumed_at = checkpoint_epoch(work)
         wait_for(lambda: checkpoint_epoch(work) > resumed_at and job_state(job) == "RUNNING", 120, "a later one")
