@@ -16,6 +16,7 @@ glyph sources: different handwriting samples, or different typefaces.
 
 import os
 import random
+import shutil
 
 import numpy as np
 from PIL import Image, ImageFilter
@@ -106,9 +107,10 @@ def background(rng, size):
     return canvas
 
 
-def draw_scene(source, max_objects=3, height_range=(20, 56)):
+def draw_scene(source, names, max_objects=3, height_range=(20, 56)):
     """The drawing function for ``toy.det.write_split``: 1..``max_objects`` glyphs of
-    ``source`` with log-uniform heights in ``height_range``, not overlapping, on a texture."""
+    ``source`` with log-uniform heights in ``height_range``, not overlapping, on a texture,
+    each labelled ``names[class]``."""
 
     def draw(rng, size):
         w, h = size
@@ -139,7 +141,7 @@ def draw_scene(source, max_objects=3, height_range=(20, 56)):
             x, y = x0 + cols[0], y0 + rows[0]
             bw, bh = cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1
             placed.append(box)
-            objects.append((label, [float(x), float(y), float(bw), float(bh)]))
+            objects.append((names[label], [float(x), float(y), float(bw), float(bh)]))
         grain = np.random.default_rng(rng.getrandbits(32)).normal(0.0, rng.uniform(2, 9), (h, w, 1))
         canvas += grain.astype(np.float32)
         img = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))
@@ -185,22 +187,18 @@ def make_glyph_scenes_pair(
     categories = glyph_categories(source["val"].classes)
     names = [c["name"] for c in categories]
 
-    def named(src):
-        draw = draw_scene(src, max_objects)
+    def write(root, split, count, rng, src):
+        draw = draw_scene(src, names, max_objects)
+        write_split(root, split, count, rng, tuple(image_size), categories, draw, src.describe())
 
-        def scene(rng, size):
-            img, objects = draw(rng, size)
-            return img, [(names[label], box) for label, box in objects]
-
-        return scene
-
-    roots = []
-    for k, (role, count) in enumerate((("teacher", teacher_train), ("students", student_train))):
-        root = os.path.join(out_dir, role)
-        for split, n, rng, src in (
-            ("val", num_val, random.Random(seed), source["val"]),
-            ("train", count, random.Random(seed + 1 + k), source[role]),
-        ):
-            write_split(root, split, n, rng, tuple(image_size), categories, named(src), src.describe())
-        roots.append(root)
+    roots = [os.path.join(out_dir, role) for role in ("teacher", "students")]
+    write(roots[0], "val", num_val, random.Random(seed), source["val"])
+    for k, (root, role, count) in enumerate(zip(roots, ("teacher", "students"), (teacher_train, student_train))):
+        if k:  # the same validation images in both roots
+            shutil.copytree(os.path.join(roots[0], "val2017"), os.path.join(root, "val2017"), dirs_exist_ok=True)
+            os.makedirs(os.path.join(root, "annotations"), exist_ok=True)
+            shutil.copy(
+                os.path.join(roots[0], "annotations", "instances_val2017.json"), os.path.join(root, "annotations")
+            )
+        write(root, "train", count, random.Random(seed + 1 + k), source[role])
     return tuple(roots)
