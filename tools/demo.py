@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 
+from ldrld_core.atomic_io import atomic_write_json
 from ldrld_core.errors import InputError, cli_boundary
 from ldrld_runs.execute import execute
 from ldrld_runs.plan import Run, build_plan, write_commands, write_plan
@@ -64,6 +65,7 @@ STUDIES = {
         TASKS["det"],
         kind="det",
         data="det-glyphs",
+        configs="det_glyphs",
         title="det: scenes of 36 typeface characters (0-9, A-Z; unseen typefaces in val), Faster R-CNN R-18 FPN (slim)",
     ),
 }
@@ -72,6 +74,11 @@ REID_CONFIG = os.path.join(TOY, "reid", "market1501_toy.py")
 
 def spec(task):
     return TASKS.get(task) or STUDIES[task]
+
+
+def config_dir(task):
+    """The folder of configs/toy/ that holds a task's teacher.py, student.py, kd.py, dkd.py and ldrld.py."""
+    return os.path.join(TOY, spec(task).get("configs", task))
 
 
 def kind(task):
@@ -126,7 +133,7 @@ def teacher_run(task, out, roots, quick, device):
         plan = build_plan([REID_CONFIG], [0], (), os.path.join(out, task, "runs", "teacher"), roots[0], extra=extra)
     else:
         plan = build_plan(
-            [os.path.join(TOY, task.replace("-", "_"), "teacher.py")],
+            [os.path.join(config_dir(task), "teacher.py")],
             [0],
             (),
             os.path.join(out, task, "runs"),
@@ -174,7 +181,7 @@ def student_runs(task, out, roots, teacher_run_, seeds, quick, device):
     runs = _named(
         task,
         build_plan(
-            [os.path.join(TOY, task.replace("-", "_"), f"{row}.py") for row in ROWS[1:]],
+            [os.path.join(config_dir(task), f"{row}.py") for row in ROWS[1:]],
             seeds,
             (),
             folder,
@@ -333,20 +340,18 @@ def write_tables(task, folder, table, corr, note, history=None, diffs=None):
             writer.writerow([name, "corr_gap", s["mean"], s["std"], s["n"]])
         for name, s in diffs.items():
             writer.writerow([name, f"paired {spec_['metrics'][0][0]}", s["mean"], s["std"], s["n"]])
-    with open(os.path.join(folder, "table.json"), "w") as f:
-        json.dump(
-            {
-                "task": task,
-                "title": spec_["title"],
-                "note": note,
-                "rows": {COLUMN[r]: table[r] for r in ROWS},
-                "corr_gap": corr,
-                "earlier": {label: {COLUMN[r]: s for r, s in by_row.items()} for label, by_row in history.items()},
-                "paired": diffs,
-            },
-            f,
-            indent=2,
-        )
+    atomic_write_json(
+        {
+            "task": task,
+            "title": spec_["title"],
+            "note": note,
+            "rows": {COLUMN[r]: table[r] for r in ROWS},
+            "corr_gap": corr,
+            "earlier": {label: {COLUMN[r]: s for r, s in by_row.items()} for label, by_row in history.items()},
+            "paired": diffs,
+        },
+        os.path.join(folder, "table.json"),
+    )
     return "\n".join(md)
 
 
