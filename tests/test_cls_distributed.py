@@ -5,19 +5,13 @@ import json
 import os
 import re
 
-from ldrld_cls.engine.smoke import write_random_teacher
-from toy.cls import make_toy_dataset
-
-from tool_helpers import CONFIGS, load_run_checkpoint, torchrun_tool
+from tool_helpers import CONFIGS, load_run_checkpoint, torchrun_tool, two_rank_cls_inputs
 
 CONFIG = os.path.join(CONFIGS, "cls", "cifar100", "resnet56_resnet20_ldrld.py")
 
 
 def test_two_process_gloo_run_through_torchrun(tmp_path):
-    data = make_toy_dataset(
-        "cifar100", str(tmp_path / "data"), seed=0, active_classes=4, train_per_class=3, val_per_class=2
-    )  # 12 training images: 3 iterations of 2 per process
-    teacher = write_random_teacher("resnet56", 100, "cifar", str(tmp_path / "resnet56.pth"))
+    data, teacher = two_rank_cls_inputs(tmp_path)
     work_dir = tmp_path / "work"
     log = torchrun_tool(
         "train_cls.py",

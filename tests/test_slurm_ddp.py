@@ -10,13 +10,11 @@ import re
 import pytest
 import torch
 
-from ldrld_cls.engine.smoke import write_random_teacher
-from toy.cls import make_toy_dataset
 from toy.det import make_toy_coco
 
 from det_helpers import toy_config, train_det
 from slurm_helpers import attempts, job_env, require_cluster
-from tool_helpers import CONFIGS, load_run_checkpoint, run_tool
+from tool_helpers import CONFIGS, load_run_checkpoint, run_tool, two_rank_cls_inputs
 
 CLS_CONFIG = os.path.join(CONFIGS, "cls", "cifar100", "resnet56_resnet20_ldrld.py")
 PROBE = "custom_hooks = [dict(type='RankWeightsHook')]\n"  # tests/dist_probe.py: each rank saves what it holds
@@ -76,10 +74,7 @@ def assert_ranks_agree(work, teacher_state):
 
 
 def test_a_two_task_slurm_job_trains_the_classification_distiller_with_ddp(tmp_path):
-    data = make_toy_dataset(
-        "cifar100", str(tmp_path / "data"), seed=0, active_classes=4, train_per_class=3, val_per_class=2
-    )  # 12 training images: 3 iterations of 2 per rank
-    teacher = write_random_teacher("resnet56", 100, "cifar", str(tmp_path / "resnet56.pth"))
+    data, teacher = two_rank_cls_inputs(tmp_path)
     config = tmp_path / "cls_probed.py"
     config.write_text(
         f"_base_ = [{CLS_CONFIG!r}]\n"

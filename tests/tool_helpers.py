@@ -107,3 +107,15 @@ def kill_when(tool, *args, line, timeout=600, env=None):
         f"{tool} ended ({proc.returncode}) before printing {line!r}:\n" + "".join(seen[-40:])
     )
     return "".join(seen)
+
+
+def two_rank_cls_inputs(tmp_path):
+    """``(data root, teacher checkpoint)`` that the two-rank classification tests train on: a toy CIFAR-100
+    set of 12 training images (3 iterations of 2 per rank) and a randomly initialised ResNet-56 teacher."""
+    from ldrld_cls.engine.smoke import write_random_teacher
+    from toy.cls import make_toy_dataset
+
+    data = make_toy_dataset(
+        "cifar100", str(tmp_path / "data"), seed=0, active_classes=4, train_per_class=3, val_per_class=2
+    )
+    return data, write_random_teacher("resnet56", 100, "cifar", str(tmp_path / "resnet56.pth"))
