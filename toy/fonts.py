@@ -67,10 +67,16 @@ def split_families(sizes, seed=0):
     return groups
 
 
+@functools.lru_cache(maxsize=1024)
+def _font(family, weight):
+    """``family`` at RENDER_SIZE and the available weight nearest to ``weight``."""
+    return _fontpkg().pil.truetype(family, RENDER_SIZE, weight=int(weight), nearest=True)
+
+
 @functools.lru_cache(maxsize=4096)
 def _rendered(family, char, weight):
     """``char`` in ``family`` at ``weight``, drawn at RENDER_SIZE, cropped to its ink (uint8)."""
-    font = _fontpkg().pil.truetype(family, RENDER_SIZE, weight=weight, nearest=True)
+    font = _font(family, weight)
     left, top, right, bottom = font.getbbox(char)
     canvas = Image.new("L", (right - left + 8, bottom - top + 8), 0)
     ImageDraw.Draw(canvas).text((4 - left, 4 - top), char, fill=255, font=font)
@@ -107,3 +113,22 @@ def shape_mask(ink, height, slant=0.0, rotate=0.0):
     width = max(2, round(ink.shape[1] * scale))
     out = np.asarray(Image.fromarray(ink).resize((width, int(height)), Image.LANCZOS), np.float32) / 255.0
     return np.clip(out, 0.0, 1.0)
+
+
+@functools.lru_cache(maxsize=8192)
+def baseline_text(family, text, weight=400):
+    """``text`` in ``family`` at ``weight``, drawn at RENDER_SIZE on its own baseline:
+    ``(ink uint8 (h, w), baseline row, cap height)``. Unlike ``glyph_mask`` the ink is not
+    cropped vertically to itself, so a character keeps its place and size relative to the
+    line (``o`` stays smaller than ``O``, ``g`` hangs below the baseline, ``'`` sits high);
+    ``cap height`` is the height of ``H`` in pixels, the unit a renderer scales by."""
+    font = _font(family, weight)
+    left, top, right, bottom = font.getbbox(text, anchor="ls")
+    cap = -font.getbbox("H", anchor="ls")[1]
+    top, bottom = min(top, -cap) - 4, max(bottom, 0) + 4  # the canvas holds the caps' line too
+    canvas = Image.new("L", (right - left + 8, bottom - top), 0)
+    ImageDraw.Draw(canvas).text((4 - left, -top), text, fill=255, font=font, anchor="ls")
+    ink = np.asarray(canvas)
+    if ink.max() <= 32:
+        raise ConfigError(f"typeface {family} draws no ink for {text!r}")
+    return ink, -top, cap
