@@ -159,6 +159,22 @@ def markdown(rows, which_epoch):
     return "\n".join(lines) + "\n"
 
 
+def _one_numeric_parameter(members):
+    """The grid parameter a config's rows vary, when they vary exactly one and every row sets it to a
+    number (a sensitivity curve); None otherwise (a row at the config's default, such as a Re-ID
+    config's teacher beside its ``distill.loss`` rows, or a grid over names)."""
+    params = {k for r in members for k in r["point"]}
+    if len(params) != 1 or len(members) < 2:
+        return None
+    (param,) = params
+    for row in members:
+        try:
+            float(row["point"][param])
+        except (KeyError, TypeError, ValueError):
+            return None
+    return param
+
+
 def sensitivity_plots(rows, out):
     """One PNG per config whose rows vary exactly one grid parameter."""
     import matplotlib
@@ -172,10 +188,9 @@ def sensitivity_plots(rows, out):
         by_config.setdefault(row["config"], []).append(row)
     paper = paper_numbers()
     for config, members in by_config.items():
-        params = {k for r in members for k in r["point"]}
-        if len(params) != 1 or len(members) < 2:
+        param = _one_numeric_parameter(members)
+        if param is None:
             continue
-        (param,) = params
         points = sorted((float(r["point"][param]), r) for r in members if r["last"] is not None)
         if len(points) < 2:
             continue

@@ -109,6 +109,23 @@ def test_paper_numbers_stand_beside_the_packaged_recipes():
         assert os.path.isfile(os.path.join(ROOT, "configs", name)), name
 
 
+def test_a_sensitivity_plot_is_drawn_for_one_numeric_parameter_only(tmp_path):
+    """A Re-ID demo's runs share one config: the teacher at the default beside students over
+    ``distill.loss`` names. That is no sensitivity curve (it once raised KeyError: 'distill.loss');
+    a grid over one number is."""
+    from ldrld_runs.report import sensitivity_plots
+
+    def row(config, point, mean):
+        last = {"mean": mean, "std": 0.5, "n": 2, "min": mean, "max": mean}
+        return {"config": config, "point": point, "metric": "top-1 (%)", "last": last, "best": last}
+
+    reid = "toy/reid/market1501_toy.py"
+    rows = [row(reid, {}, 50.0)] + [row(reid, {"distill.loss": n}, 40.0) for n in ("none", "kd", "ldrld")]
+    rows += [row("x.py", {"model.distill_loss.alpha": a}, 70.0 + float(a)) for a in ("6.0", "7.0")]
+    written = sensitivity_plots(rows, str(tmp_path))
+    assert [os.path.basename(p) for p in written] == ["sensitivity_x_alpha.png"]
+
+
 def test_a_killed_sweep_finishes_only_what_is_missing(digits, tmp_path):
     out = tmp_path / "sweep"
     args = [CONFIG, "--seeds", "0", "1", "2", "--data-root", digits, "--out", out, "--threads", "1", *ONE_EPOCH]
