@@ -1,6 +1,6 @@
-"""The classification typeface study end to end at its quick sizes (tools/demo.py --task
-cls-typefaces --quick: real training of every row, one epoch, two seeds): the table with its paired
-differences and Tables 15 and 17's ablation rows, its pictures, tools/report.py's table of every run."""
+"""The typeface studies end to end at their quick sizes (tools/demo.py --task cls-typefaces|reid-typefaces
+--quick: real training of every row, one epoch, two seeds): the tables with their paired differences,
+classification's Tables 15 and 17 ablation rows, the pictures, tools/report.py's table of every run."""
 
 import csv
 import json
@@ -82,3 +82,25 @@ def test_cls_study_pictures_and_report(cls_study):
             assert image.format == "PNG" and np.asarray(image.convert("L"), np.float32).std() > 10, name
     report = (folder / "runs" / "report.md").read_text()
     assert "depth=3" in report and "cls_typefaces" in report and " ± " in report
+
+
+@pytest.fixture(scope="module")
+def reid_study(tmp_path_factory):
+    return _study(tmp_path_factory, "reid-typefaces")
+
+
+def test_reid_study_table_report_and_picture(reid_study):
+    """The Re-ID study's four rows over both seeds (torchreid's mAP and rank-1 of each run), its
+    paired differences, the picture, and tools/report.py's table of the runs."""
+    folder, summary = reid_study
+    assert sorted(summary["rows"]) == ["DKD", "KD", "LDRLD", "Student", "Teacher"]
+    for name, row in summary["rows"].items():
+        for metric in ("mAP", "rank1"):
+            assert row[metric]["n"] == (1 if name == "Teacher" else 2), (name, metric)
+            assert 0.0 <= row[metric]["mean"] <= 100.0
+    md = (folder / "table.md").read_text()
+    assert "typefaces as identities" in md and "LDRLD - KD" in md and " ± " in md
+    with Image.open(folder / "summary.png") as image:
+        assert image.format == "PNG" and np.asarray(image.convert("L"), np.float32).std() > 10
+    report = (folder / "runs" / "report.md").read_text()
+    assert "market1501_typefaces" in report and "ldrld" in report and " ± " in report

@@ -15,7 +15,7 @@ from PIL import Image
 from ldrld_core.errors import ConfigError
 from ldrld_reid import compat
 from ldrld_reid.layout import DATASET_DIR, SPLITS, check_market1501, parse_name
-from toy.typeface_reid import make_typeface_market1501_pair
+from toy.typeface_reid import WEIGHTS, make_typeface_market1501_pair
 
 from tool_helpers import run_tool
 
@@ -96,6 +96,8 @@ def test_identities_are_typefaces_and_the_roles_are_disjoint(pair):
     assert len(set(everything)) == len(everything)  # each typeface is one identity, in one role
     assert {int(k) for k, p in record.items() if p["role"] == "training"} == set(train)
     assert {int(k) for k, p in record.items() if p["role"] == "test"} == query
+    weights = [p["weight"] for p in record.values() if p["role"] in ("training", "test")]
+    assert set(weights) <= set(WEIGHTS) and len(set(weights)) > 1  # each typeface its own weight
 
 
 def test_every_query_has_a_match_from_another_camera(pair):

@@ -163,7 +163,7 @@ def _named(task, runs):
 
 
 def teacher_run(task, out, roots, quick, device):
-    if kind(task) == "reid":  # the teacher sees 4x the images of each identity, for as many epochs as the students
+    if kind(task) == "reid":  # the teacher sees 2x the images of each identity, for as many epochs as the students
         extra = ["--mode", "teacher"] + quick_extra(task, quick) + (["--device", device] if device else [])
         plan = build_plan(
             [reid_config(task)], [0], (), os.path.join(out, task, "runs", "teacher"), roots[0], extra=extra

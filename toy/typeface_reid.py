@@ -20,9 +20,11 @@ frames unique) and sparse person ids in 1..1501, so torchreid's ``Market1501`` r
 unchanged and relabels. The three groups of typefaces are disjoint (``split_families``):
 test identities are typefaces no model trained on.
 
-Every image holds two lines of two characters (digits, capitals, small letters, drawn at
-random per image) on their baselines (``toy.fonts.baseline_text``), at a weight of 300..800,
-with slant, rotation, scale and position jitter. The six cameras are six rendering
+Every image holds two lines of two characters on their baselines (``toy.fonts.baseline_text``),
+each line drawn per image from ``WORDS``, a small vocabulary that every identity shares (as
+every person has a head and legs: what differs is how they look), at the identity's own
+weight (300..700, drawn once per typeface, like a person's clothes) give or take 100, with
+slant, rotation, scale and position jitter. The six cameras are six rendering
 conditions, changing how a typeface looks as cameras change how a person looks:
 
     c1  dark ink on light paper
@@ -47,19 +49,23 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from ldrld_core.errors import ConfigError
 from ldrld_reid.layout import DATASET_DIR, SPLITS
 
-from .fonts import DIGITS, LOWER, UPPER, baseline_text, split_families
+from .fonts import baseline_text, split_families
 from .glyph_scenes import background
 from .reid import IMAGE_HEIGHT, IMAGE_WIDTH, NUM_CAMERAS, market1501_name
 
-CHARS = DIGITS + UPPER + LOWER
+# lines that show a typeface's traits: bowls and tails (g, Q, a), terminals and serifs (f, k, R),
+# diagonals (W, y), figures and capital against small proportions
+WORDS = ("Ag", "Rk", "ey", "Qa", "fb", "38", "Ws", "Mt")
+WEIGHTS = (300, 400, 500, 600, 700)
 TRAIN, GALLERY, QUERY = "bounding_box_train", "bounding_box_test", "query"
 RECORD = "typefaces.json"
+CAP_HEIGHT = (26, 34)  # px of the 128x64 crop: 13-17 px at the study's 64x32 input, where strokes still show
 
 
-def _text_ink(rng, family):
-    """Two lines of two random characters in ``family`` on their baselines (uint8, RENDER_SIZE) and the cap height."""
-    weight = rng.randint(3, 8) * 100
-    lines = [baseline_text(family, "".join(rng.choice(CHARS) for _ in range(2)), weight) for _ in range(2)]
+def _text_ink(rng, family, weight):
+    """Two lines of ``WORDS`` in ``family`` on their baselines (uint8, RENDER_SIZE) and the cap height."""
+    weight += rng.choice((-100, 0, 100))
+    lines = [baseline_text(family, rng.choice(WORDS), weight) for _ in range(2)]
     cap = max(line[2] for line in lines)
     gap = round(cap * rng.uniform(1.45, 1.8))  # baseline to baseline
     tops = [k * gap - base for k, (_, base, _) in enumerate(lines)]
@@ -73,9 +79,9 @@ def _text_ink(rng, family):
     return Image.fromarray(block), cap
 
 
-def _mask(rng, family, cam):
+def _mask(rng, family, weight, cam):
     """The text's ink on the 128x64 canvas, sheared, turned, scaled and shifted (float32 in [0, 1])."""
-    img, cap = _text_ink(rng, family)
+    img, cap = _text_ink(rng, family, weight)
     if cam == 6:
         slant, turn = rng.choice((-1, 1)) * rng.uniform(0.25, 0.5), rng.choice((-1, 1)) * rng.uniform(8, 18)
     else:
@@ -85,7 +91,7 @@ def _mask(rng, family, cam):
     img = img.transform((w + pad, h), Image.AFFINE, (1, slant, -pad if slant > 0 else 0, 0, 1, 0), Image.BILINEAR)
     img = img.rotate(turn, Image.BILINEAR, expand=True)
     img = img.crop(img.point(lambda v: 255 if v > 32 else 0).getbbox())
-    scale = min(rng.uniform(15, 24) / cap, (IMAGE_WIDTH - 6) / img.width, (IMAGE_HEIGHT - 8) / img.height)
+    scale = min(rng.uniform(*CAP_HEIGHT) / cap, (IMAGE_WIDTH - 6) / img.width, (IMAGE_HEIGHT - 8) / img.height)
     img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.LANCZOS)
     room_x, room_y = IMAGE_WIDTH - img.width, IMAGE_HEIGHT - img.height
     x0 = min(max(0, room_x // 2 + rng.randint(-6, 6)), room_x)
@@ -109,10 +115,10 @@ def _scribble(rng, canvas, strokes):
     canvas[:] = np.asarray(img, np.float32)
 
 
-def _render(rng, family, cam):
-    """One 128x64 RGB crop of ``family`` seen by camera ``cam`` (see the module docstring)."""
+def _render(rng, family, weight, cam):
+    """One 128x64 RGB crop of ``family`` near ``weight`` seen by camera ``cam`` (see the module docstring)."""
     size = (IMAGE_WIDTH, IMAGE_HEIGHT)
-    mask = _mask(rng, family, cam)[..., None] * rng.uniform(0.85, 1.0)
+    mask = _mask(rng, family, weight, cam)[..., None] * rng.uniform(0.85, 1.0)
     noise = rng.uniform(2, 6)
     light = cam in (1, 3) or (cam == 6 and rng.random() < 0.5)
     if light:
@@ -190,7 +196,7 @@ def _check(teacher_images_per_id, student_images_per_id, gallery_images_per_id, 
 def make_typeface_market1501_pair(
     out_dir,
     seed=0,
-    teacher_images_per_id=100,
+    teacher_images_per_id=50,
     student_images_per_id=25,
     gallery_images_per_id=8,
     queries_per_id=2,
@@ -199,7 +205,7 @@ def make_typeface_market1501_pair(
     fonts=(29, 16, 12),
 ):
     """Write ``out_dir/teacher`` and ``out_dir/students`` (see the module docstring); returns the
-    two ``--root`` folders. The defaults are the study's: 29 training typefaces with 100 images
+    two ``--root`` folders. The defaults are the study's: 29 training typefaces with 50 images
     each (the students 25), 16 test typefaces with 2 queries and 8 gallery images each, 72
     distractor and 8 junk gallery images. Query ``j`` of an identity is on its camera ``j``,
     its gallery images on the cameras after the queries', so each query has a match from
@@ -218,23 +224,24 @@ def make_typeface_market1501_pair(
             shutil.rmtree(os.path.join(folder, split), ignore_errors=True)
             os.makedirs(os.path.join(folder, split))
     writer = _Writer(data_dir, rng)
+    weight = {family: rng.choice(WEIGHTS) for family in (*train_fonts, *test_fonts, *distractor_fonts)}
     record, train_names = {}, []
     for pid, family in zip(train_ids, train_fonts):
-        record[f"{pid:04d}"] = {"family": family, "role": "training"}
+        record[f"{pid:04d}"] = {"family": family, "weight": weight[family], "role": "training"}
         cams = [1 + (k + pid) % NUM_CAMERAS for k in range(teacher_images_per_id)]
-        names = [writer.write(TRAIN, pid, cam, _render(rng, family, cam)) for cam in cams]
+        names = [writer.write(TRAIN, pid, cam, _render(rng, family, weight[family], cam)) for cam in cams]
         train_names += names[:student_images_per_id]
     for pid, family in zip(test_ids, test_fonts):
-        record[f"{pid:04d}"] = {"family": family, "role": "test"}
+        record[f"{pid:04d}"] = {"family": family, "weight": weight[family], "role": "test"}
         for j in range(queries_per_id):
             cam = 1 + (pid + j) % NUM_CAMERAS
-            writer.write(QUERY, pid, cam, _render(rng, family, cam))
+            writer.write(QUERY, pid, cam, _render(rng, family, weight[family], cam))
         for k in range(gallery_images_per_id):
             cam = 1 + (pid + queries_per_id + k) % NUM_CAMERAS
-            writer.write(GALLERY, pid, cam, _render(rng, family, cam))
+            writer.write(GALLERY, pid, cam, _render(rng, family, weight[family], cam))
     for i, family in enumerate(f for f in distractor_fonts for _ in range(distractors_per_font)):
         cam = 1 + i % NUM_CAMERAS
-        writer.write(GALLERY, 0, cam, _render(rng, family, cam))
+        writer.write(GALLERY, 0, cam, _render(rng, family, weight[family], cam))
     record["0000"] = {"families": list(distractor_fonts), "role": "distractor"}
     for _ in range(num_junk):
         writer.write(GALLERY, -1, rng.randint(1, NUM_CAMERAS), _junk(rng))

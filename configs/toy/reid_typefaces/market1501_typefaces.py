@@ -10,6 +10,6 @@ teacher = dict(name='resnet50', pretrained=False)
 model = dict(pretrained=False)
 data = dict(height=64, width=32, workers=0, transforms=['random_crop'])
 work_dir = 'work_dirs/reid_typefaces'
-train = dict(batch_size=32, lr=0.001, max_epoch=20, fixbase_epoch=0, stepsize=[15], print_freq=10)
+train = dict(batch_size=32, lr=0.001, max_epoch=12, fixbase_epoch=0, stepsize=[9], print_freq=10)
 test = dict(batch_size=100, eval_freq=-1)
 device = 'cpu'
