@@ -114,8 +114,9 @@ def make_typeface_cifar(out_dir, teacher_per_font=5, student_per_font=6, test_pe
     """Write the two data roots; returns ``(teacher root, students root)``. Each set holds
     every character of each of its typefaces ``*_per_font`` times (defaults: 7,750 teacher,
     5,952 student and 1,984 test images: at 48 images a class, 3 of each of the students' 16
-    typefaces, ResNet8 stayed at chance for 10-20 epochs in 5 of 15 runs; at 96 it left chance
-    within 3 epochs in every seed tried)."""
+    typefaces, 6 of 24 ResNet8 runs of a 20-epoch study ended near chance; at 96, seeds 1 and 2
+    of the student alone left chance within 3 epochs at a constant learning rate; see
+    docs/typefaces.md)."""
     for name, value in (("teacher_per_font", teacher_per_font), ("student_per_font", student_per_font)):
         if int(value) < 1:
             raise ConfigError(f"{name} must be at least 1 (images of each character per typeface), got {value}")
