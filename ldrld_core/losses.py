@@ -10,7 +10,13 @@ output, elsewhere on the first and every ``check_every``-th call
 (``ldrld_core.validation.ValueChecks``). ``progress`` is how far training has come,
 in epochs as a float (every integration passes the epochs done so far,
 counting the current iteration: the last iteration of epoch ``e`` passes
-``e``); it drives DKD's warm-up and is ignored by the others.
+``e``); it drives the loss warm-up.
+
+Every loss, and the sum of losses, takes ``warmup`` (epochs, a float): the
+distillation terms are multiplied by ``min(progress / warmup, 1)``, the
+cross-entropy is not (as DKD's authors ramp their loss in). ``warmup=0`` (the
+default of KD and LDRLD) and ``progress=None`` mean no ramp; DKD's default is
+its paper's 20 epochs.
 """
 
 import copy
@@ -68,20 +74,40 @@ def _check_weight_value(name, value) -> float:
     return value
 
 
-class _DistillLoss(nn.Module):
-    """``forward`` checks the call, computes ``_terms`` and checks the values (``ValueChecks``)."""
+class _WarmsUp:
+    """``warmup`` in epochs and its factor ``min(progress / warmup, 1)`` (1 without progress or warm-up)."""
+
+    def _set_warmup(self, warmup) -> None:
+        self.warmup = _check_weight_value("warmup", warmup)
+
+    def warmup_factor(self, progress) -> float:
+        if progress is None or self.warmup == 0:
+            return 1.0
+        progress = float(progress)
+        if not progress >= 0:
+            raise ConfigError(f"progress must be the epochs done so far, a number >= 0, got {progress!r}")
+        return min(progress / self.warmup, 1.0)
+
+
+class _DistillLoss(_WarmsUp, nn.Module):
+    """``forward`` checks the call, computes ``_terms`` and checks the values (``ValueChecks``).
+
+    ``_terms`` gets the warm-up factor and multiplies its distillation terms by it.
+    """
 
     needs_target = False
 
-    def __init__(self, ce_weight: float = 1.0, check_every: int = 100):
+    def __init__(self, ce_weight: float = 1.0, check_every: int = 100, warmup: float = 0.0):
         super().__init__()
         self.ce_weight = _check_weight_value("ce_weight", ce_weight)
+        self._set_warmup(warmup)
         self.checks = ValueChecks(check_every)
 
     def forward(self, student_logits, teacher_logits, target=None, weight=None, progress=None) -> dict:
         _check_call(student_logits, teacher_logits, target, weight, self.needs_target, type(self).__name__)
+        factor = self.warmup_factor(progress)
         try:
-            out = self._terms(student_logits, teacher_logits, target, weight, progress)
+            out = self._terms(student_logits, teacher_logits, target, weight, factor)
         except (IndexError, RuntimeError):  # torch's own words for a label out of range: ours first
             self.checks.explain(target, student_logits.shape[1])
             raise
@@ -118,8 +144,9 @@ class LDRLDLoss(_DistillLoss):
         non_target: str = "rntk",
         compile: bool = False,
         check_every: int = 100,
+        warmup: float = 0.0,
     ):
-        super().__init__(ce_weight, check_every)
+        super().__init__(ce_weight, check_every, warmup)
         # compile=True compiles the per-row terms with torch.compile (eager fallback when unavailable)
         self._compiled = compiled(LF.ldrld_rows_kernel) if compile else None
         self.alpha = _check_weight_value("alpha", alpha)
@@ -149,10 +176,10 @@ class LDRLDLoss(_DistillLoss):
         return (
             f"alpha={self.alpha}, beta={self.beta}, depth={self.depth}, temperature={self.temperature}, "
             f"ce_weight={self.ce_weight}, rank_by={self.rank_by!r}, use_local={self.use_local}, "
-            f"use_rntk={self.use_rntk}, adw={self.adw}, non_target={self.non_target!r}"
+            f"use_rntk={self.use_rntk}, adw={self.adw}, non_target={self.non_target!r}, warmup={self.warmup}"
         )
 
-    def _terms(self, student_logits, teacher_logits, target, weight, progress) -> dict:
+    def _terms(self, student_logits, teacher_logits, target, weight, factor) -> dict:
         check_depth(self.depth, student_logits.shape[1])
         out = {}
         self._ce(student_logits, target, weight, out)
@@ -160,34 +187,37 @@ class LDRLDLoss(_DistillLoss):
         if self.use_local or want_rntk:
             local, rntk = self._rows(student_logits, teacher_logits)
             if self.use_local:
-                out["loss_local"] = _scaled(self.alpha, _weighted_mean(local, weight))
+                out["loss_local"] = _scaled(factor * self.alpha, _weighted_mean(local, weight))
             if want_rntk:
-                out["loss_rntk"] = _scaled(self.beta, _weighted_mean(rntk, weight))
+                out["loss_rntk"] = _scaled(factor * self.beta, _weighted_mean(rntk, weight))
         if self.use_rntk and self.non_target == "nckd":
             nckd = LF.nckd_rows(student_logits, teacher_logits, target, self.temperature)
-            out["loss_nckd"] = self.beta * _weighted_mean(nckd, weight)
+            out["loss_nckd"] = factor * self.beta * _weighted_mean(nckd, weight)
         return out
 
 
 class KDLoss(_DistillLoss):
     """Hinton's KD: ``ce_weight * CE + loss_weight * T^2 KL(p_t || p_s)``."""
 
-    def __init__(self, loss_weight=1.0, temperature=4.0, ce_weight=1.0, check_every=100):
-        super().__init__(ce_weight, check_every)
+    def __init__(self, loss_weight=1.0, temperature=4.0, ce_weight=1.0, check_every=100, warmup=0.0):
+        super().__init__(ce_weight, check_every, warmup)
         self.loss_weight = _check_weight_value("loss_weight", loss_weight)
         self.temperature = check_temperature(temperature)
 
     def extra_repr(self) -> str:
-        return f"loss_weight={self.loss_weight}, temperature={self.temperature}, ce_weight={self.ce_weight}"
+        return (
+            f"loss_weight={self.loss_weight}, temperature={self.temperature}, ce_weight={self.ce_weight}, "
+            f"warmup={self.warmup}"
+        )
 
-    def _terms(self, student_logits, teacher_logits, target, weight, progress) -> dict:
+    def _terms(self, student_logits, teacher_logits, target, weight, factor) -> dict:
         out = {}
         self._ce(student_logits, target, weight, out)
         if weight is None:
             kd = LF.kd_rows(student_logits, teacher_logits, self.temperature, mean=True)
         else:
             kd = _weighted_mean(LF.kd_rows(student_logits, teacher_logits, self.temperature), weight)
-        out["loss_kd"] = _scaled(self.loss_weight, kd)
+        out["loss_kd"] = _scaled(factor * self.loss_weight, kd)
         return out
 
 
@@ -200,11 +230,10 @@ class DKDLoss(_DistillLoss):
     needs_target = True
 
     def __init__(self, alpha=1.0, beta=8.0, temperature=4.0, warmup=20.0, ce_weight=1.0, check_every=100):
-        super().__init__(ce_weight, check_every)
+        super().__init__(ce_weight, check_every, warmup)
         self.alpha = _check_weight_value("alpha", alpha)
         self.beta = _check_weight_value("beta", beta)
         self.temperature = check_temperature(temperature)
-        self.warmup = _check_weight_value("warmup", warmup)
 
     def extra_repr(self) -> str:
         return (
@@ -212,15 +241,9 @@ class DKDLoss(_DistillLoss):
             f"warmup={self.warmup}, ce_weight={self.ce_weight}"
         )
 
-    def warmup_factor(self, progress) -> float:
-        if progress is None or self.warmup == 0:
-            return 1.0
-        return min(float(progress) / self.warmup, 1.0)
-
-    def _terms(self, student_logits, teacher_logits, target, weight, progress) -> dict:
+    def _terms(self, student_logits, teacher_logits, target, weight, factor) -> dict:
         out = {}
         self._ce(student_logits, target, weight, out)
-        factor = self.warmup_factor(progress)
         a, b = factor * self.alpha, factor * self.beta
         if weight is None:
             out["loss_tckd"], out["loss_nckd"] = LF.dkd_rows(
@@ -233,15 +256,18 @@ class DKDLoss(_DistillLoss):
         return out
 
 
-class DistillLossSum(nn.Module):
+class DistillLossSum(_WarmsUp, nn.Module):
     """The sum of several distillation losses (Table 20: LDRLD + DKD, LDRLD + KD).
 
-    ``DistillLossSum([dict(type='LDRLDLoss', ...), dict(type='DKDLoss', ce_weight=0, ...)])``.
+    ``DistillLossSum([dict(type='LDRLDLoss', ...), dict(type='DKDLoss', ce_weight=0, ...)], warmup=0)``.
     The cross-entropy must come from one member only; term names must not clash.
+    ``warmup`` ramps every distillation term of the sum (``loss_ce`` excepted), on top
+    of any warm-up a member has of its own (DKD's default 20 epochs included).
     """
 
-    def __init__(self, losses):
+    def __init__(self, losses, warmup=0.0):
         super().__init__()
+        self._set_warmup(warmup)
         members = [build_loss(m) if isinstance(m, dict) else m for m in losses]
         if len(members) < 2:
             raise ConfigError(f"DistillLossSum needs at least two losses, got {len(members)}")
@@ -260,7 +286,13 @@ class DistillLossSum(nn.Module):
                 if name in out:
                     raise ConfigError(f"DistillLossSum: two members both return {name!r}")
                 out[name] = value
+        factor = self.warmup_factor(progress)
+        if factor != 1.0:
+            out = {name: value if name == "loss_ce" else factor * value for name, value in out.items()}
         return out
+
+    def extra_repr(self) -> str:
+        return f"warmup={self.warmup}"
 
 
 LOSSES = {cls.__name__: cls for cls in (LDRLDLoss, KDLoss, DKDLoss, DistillLossSum)}

@@ -58,9 +58,10 @@ DEFAULTS = {
     },
     "distill": {
         "loss": "ldrld",  # ldrld | kd | dkd | none (student alone)
-        "ldrld": {"alpha": 1.0, "beta": 1.0, "depth": 7, "temperature": 4.0},
-        "kd": {"loss_weight": 1.0, "temperature": 4.0},
-        "dkd": {"alpha": 1.0, "beta": 8.0, "temperature": 4.0, "warmup": 5},  # warm-up in epochs
+        # warmup: epochs over which the distillation terms ramp in (every ldrld_core loss)
+        "ldrld": {"alpha": 1.0, "beta": 1.0, "depth": 7, "temperature": 4.0, "warmup": 0.0},
+        "kd": {"loss_weight": 1.0, "temperature": 4.0, "warmup": 0.0},
+        "dkd": {"alpha": 1.0, "beta": 8.0, "temperature": 4.0, "warmup": 5},
     },
     "randomness": {"seed": 1},  # torchreid's train.seed, under MMEngine's name
     "device": "auto",  # auto | cpu | cuda

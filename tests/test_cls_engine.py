@@ -107,21 +107,37 @@ def test_ldrld_terms_equal_the_core_loss_on_student_and_teacher_logits(teacher_c
         assert torch.allclose(ours[k], expected[k]), k
 
 
-def test_dkd_warmup_follows_the_runs_progress_in_epochs(teacher_ckpt):
+@pytest.mark.parametrize(
+    "loss, term",
+    [
+        (dict(type="DKDLoss", alpha=1.0, beta=8.0, temperature=4.0, warmup=20), "loss_nckd"),
+        (dict(type="LDRLDLoss", alpha=10.5, beta=7.0, warmup=20), "loss_local"),
+        (dict(type="KDLoss", loss_weight=0.9, ce_weight=0.1, warmup=20), "loss_kd"),
+    ],
+    ids=lambda v: v["type"] if isinstance(v, dict) else v,
+)
+def test_the_loss_warmup_follows_the_runs_progress_in_epochs(teacher_ckpt, loss, term):
     from mmengine.logging import MessageHub
 
-    model = build(teacher_ckpt, dict(type="DKDLoss", alpha=1.0, beta=8.0, temperature=4.0, warmup=20)).eval()
+    model = build(teacher_ckpt, loss).eval()
     data = model.data_preprocessor(batch(), False)
-    hub = MessageHub.get_instance("cls_engine_test_dkd")
+    hub = MessageHub.get_instance(f"cls_engine_test_warmup_{loss['type']}")
     hub.update_info("max_epochs", 240)
     hub.update_info("max_iters", 240 * 10)  # 10 iterations an epoch
     hub.update_info("iter", 9)  # the last iteration of the first epoch: progress 1, weight 1/20
-    first = model(**data, mode="loss")["loss_nckd"]
+    first = model(**data, mode="loss")
     hub.update_info("iter", 4)  # half-way through the first epoch: weight 1/40
-    half = model(**data, mode="loss")["loss_nckd"]
+    half = model(**data, mode="loss")
     hub.update_info("iter", 399)  # epoch 40: warm-up over
-    late = model(**data, mode="loss")["loss_nckd"]
-    assert torch.allclose(first * 20, late) and torch.allclose(half * 40, late)
+    late = model(**data, mode="loss")
+    assert late[term] > 0
+    assert torch.allclose(first[term] * 20, late[term]) and torch.allclose(half[term] * 40, late[term])
+    assert torch.equal(first["loss_ce"], late["loss_ce"])  # the cross-entropy is never ramped
+
+
+def test_the_retired_kd_warmup_epochs_names_the_loss_option(teacher_ckpt):
+    with pytest.raises(InputError, match=r"model\.kd_warmup_epochs=3 is gone.*model\.distill_loss\.warmup=3"):
+        build(teacher_ckpt, dict(type="KDLoss"), kd_warmup_epochs=3)
 
 
 # Measured under ATEN_CPU_CAPABILITY=default, avx2 and avx512 with 1 and 2 threads (docs/testing.md):

@@ -130,3 +130,28 @@ def test_the_diagnostics_are_logged_beside_the_losses(tmp_path):
         assert 0.0 <= r["teacher_acc"] <= 100.0 and 0.0 <= r["teacher_acc_fg"] <= 100.0
         share = (r["loss_ldrld_local"] + r["loss_ldrld_rntk"]) / r["loss"]
         assert 0.0 < r["distill_share"] < 1.0 and math.isclose(r["distill_share"], share, rel_tol=1e-3, abs_tol=1e-4)
+
+
+def test_the_loss_warmup_follows_the_runs_progress(setting):
+    """The distiller passes MMEngine's progress (epochs done) to its loss: with warmup=4 the
+    distillation terms at progress 1 are a quarter of those at 4; the detector's own losses are not ramped."""
+    from mmengine.logging import MessageHub
+
+    cfg, batch = setting
+    cfg = copy.deepcopy(cfg)
+    cfg.model.distill_loss.warmup = 4.0
+    model = distiller(cfg)
+    model.train()
+    hub = MessageHub.get_instance("det_alignment_warmup")
+    hub.update_info("max_epochs", 12)
+    hub.update_info("max_iters", 12 * 5)  # 5 iterations an epoch
+    seen = {}
+    for it in (4, 19):  # the last iteration of epochs 1 and 4
+        hub.update_info("iter", it)
+        torch.manual_seed(0)  # the same proposals sampled
+        data = model.data_preprocessor(copy.deepcopy(batch), True)
+        seen[it] = model.loss(data["inputs"], data["data_samples"])
+    for name in ("loss_ldrld_local", "loss_ldrld_rntk"):
+        assert seen[19][name] > 0
+        torch.testing.assert_close(seen[4][name] * 4, seen[19][name], rtol=1e-5, atol=0)
+    torch.testing.assert_close(seen[4]["loss_cls"], seen[19]["loss_cls"])

@@ -200,6 +200,44 @@ def test_kd_and_dkd_are_selectable(cfg_and_data, loss, terms):
     assert summary["loss"] == pytest.approx(summary["loss_ce"] + sum(summary[t] for t in terms), rel=1e-5)
 
 
+@pytest.mark.parametrize(
+    "loss, term",
+    [
+        (dict(type="LDRLDLoss", alpha=1.0, beta=1.0, depth=3, ce_weight=0.0, warmup=2.0), "loss_local"),
+        (dict(type="KDLoss", ce_weight=0.0, warmup=2.0), "loss_kd"),
+        (dict(type="DKDLoss", warmup=2.0, ce_weight=0.0), "loss_nckd"),
+    ],
+    ids=lambda v: v["type"] if isinstance(v, dict) else v,
+)
+def test_the_loss_warmup_follows_the_engines_epochs(cfg_and_data, loss, term):
+    """progress = epochs done, counting the current batch: batch 1 of 4 in epoch 1 is 0.25."""
+    from ldrld_reid.engine import DistillSoftmaxEngine
+
+    _, datamanager = cfg_and_data
+    student = _fresh("resnet18")
+    optimizer = torch.optim.SGD(student.parameters(), lr=0.0)  # the student stays as it is between calls
+    engine = DistillSoftmaxEngine(datamanager, student, optimizer, _fresh("resnet18", seed=1), loss, use_gpu=False)
+    data = next(iter(datamanager.train_loader))
+    seen = {}
+    for epoch, batch_idx in [(0, 0), (0, 3), (1, 1), (5, 0)]:  # progress 0.25, 1, 1.5, 5.25
+        engine.epoch, engine.batch_idx, engine.num_batches = epoch, batch_idx, 4
+        seen[(epoch, batch_idx)] = engine.forward_backward(data)
+    done = seen[(5, 0)]
+    assert done[term] > 0
+    for key, factor in [((0, 0), 0.125), ((0, 3), 0.5), ((1, 1), 0.75)]:
+        assert seen[key][term] == pytest.approx(factor * done[term], rel=1e-4), key
+        assert seen[key]["loss_ce"] == pytest.approx(done["loss_ce"], rel=1e-6), key
+
+
+def test_the_config_warmup_reaches_the_loss(cfg_and_data):
+    from ldrld_core import build_loss
+    from ldrld_reid.config import distill_loss_config
+
+    cfg, _ = cfg_and_data
+    cfg = apply_overrides(cfg, argparse.Namespace(cfg_options={"distill.ldrld.warmup": 3.0}))
+    assert build_loss(distill_loss_config(cfg)).warmup == 3.0
+
+
 def test_ce_counted_twice_is_refused(cfg_and_data):
     from ldrld_reid.engine import DistillSoftmaxEngine
 

@@ -6,8 +6,8 @@ checkpoint=...), distill_loss=dict(type='LDRLDLoss', ...))``
 - ``mode='loss'``: the student's logits and the teacher's (run under no-grad,
   the teacher always in eval mode) go into the ``ldrld_core`` loss; returns its
   dict of terms (``loss_ce``, ``loss_local``, ``loss_rntk``, ...), called with
-  ``progress`` = epochs done so far (``ldrld_mm.progress``), which drives DKD's
-  warm-up (and ``kd_warmup_epochs``).
+  ``progress`` = epochs done so far (``ldrld_mm.progress``), which drives the
+  loss's own warm-up (``distill_loss=dict(..., warmup=epochs)``).
 - ``mode='predict'``: per image, the student's top-5 classes and the label,
   for ``TopKAccuracy``.
 - ``mode='tensor'``: the student's logits.
@@ -56,7 +56,7 @@ class ClsDistiller(HoldsTeacher, BaseModel):
         teacher=None,
         distill_loss=None,
         family="cifar",
-        kd_warmup_epochs=0,
+        kd_warmup_epochs=None,
         data_preprocessor=None,
         init_cfg=None,
         channels_last=False,
@@ -74,9 +74,11 @@ class ClsDistiller(HoldsTeacher, BaseModel):
             )
         self.hold_teacher(None if teacher is None else self._build_teacher(teacher, num_classes, family))
         self.distill_loss = None if distill_loss is None else build_loss(distill_loss)
-        if kd_warmup_epochs < 0:
-            raise InputError(f"model.kd_warmup_epochs must be >= 0, got {kd_warmup_epochs!r}")
-        self.kd_warmup_epochs = kd_warmup_epochs
+        if kd_warmup_epochs is not None:
+            raise InputError(
+                f"model.kd_warmup_epochs={kd_warmup_epochs!r} is gone: the loss ramps itself in; write "
+                f"model.distill_loss.warmup={kd_warmup_epochs!r} (epochs, every ldrld_core loss takes it)"
+            )
         if channels_last:  # the fast path (ldrld_cls.engine.fast): convolutions in NHWC
             self.student.to(memory_format=torch.channels_last)
             if self.teacher is not None:
@@ -167,12 +169,7 @@ class ClsDistiller(HoldsTeacher, BaseModel):
             return {"loss_ce": F.cross_entropy(logits.float(), labels)}
         with torch.no_grad():
             teacher_logits = self.teacher(inputs)
-        progress = training_progress()
-        losses = self.distill_loss(logits, teacher_logits.detach(), labels, progress=progress)
-        if self.kd_warmup_epochs and progress is not None:
-            factor = min(progress / self.kd_warmup_epochs, 1.0)
-            losses = {k: v if k == "loss_ce" else v * factor for k, v in losses.items()}
-        return losses
+        return self.distill_loss(logits, teacher_logits.detach(), labels, progress=training_progress())
 
     def predict(self, inputs, labels=None):
         logits = self.student(inputs)
