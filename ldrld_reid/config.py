@@ -19,8 +19,10 @@ from ldrld_core.errors import ConfigError
 TASK = "reid"  # what a Re-ID config says it is (``task = 'reid'``), so a sweep knows its tool
 DEFAULTS = {
     "task": TASK,
-    "model": {"name": "resnet50", "pretrained": True},  # the network trained (the student)
-    "teacher": {"name": "resnet50", "pretrained": True},  # the frozen teacher (trained with --mode teacher)
+    # init_checkpoint: initial weights of your own (a backbone state dict, loaded non-strictly:
+    # ldrld_reid.init_weights) instead of, or after, torchreid's ImageNet ones (pretrained)
+    "model": {"name": "resnet50", "pretrained": True, "init_checkpoint": None},  # the network trained (the student)
+    "teacher": {"name": "resnet50", "pretrained": True, "init_checkpoint": None},  # the frozen teacher
     "data": {
         "root": "reid-data",
         "sources": ["market1501"],

@@ -37,6 +37,7 @@ from .checkpoint import (
     write_json_atomic,
 )
 from .config import datamanager_kwargs, distill_loss_config, optimizer_kwargs, run_kwargs, scheduler_kwargs
+from .init_weights import load_init_checkpoint
 from .layout import check_market1501
 
 NO_PRETRAINED = "pass --no-pretrained to start from random weights"
@@ -207,7 +208,10 @@ def make_engine(cfg, stage, datamanager, device, teacher=None, teacher_checkpoin
     arch = cfg["teacher"]["name"] if stage == "teacher" else cfg["model"]["name"]
     pretrained = cfg["teacher" if stage == "teacher" else "model"]["pretrained"]
     num_classes = datamanager.num_train_pids
-    model = build_model(arch, num_classes, pretrained, device, "teacher.name" if stage == "teacher" else "model.name")
+    section = "teacher" if stage == "teacher" else "model"
+    model = build_model(arch, num_classes, pretrained, device, f"{section}.name")
+    if cfg[section]["init_checkpoint"]:
+        load_init_checkpoint(model, cfg[section]["init_checkpoint"], f"{section}.init_checkpoint")
     optimizer, scheduler = build_optimizer(cfg, model)
     if train["fixbase_epoch"] > 0:
         unknown = [name for name in train["open_layers"] or [] if not hasattr(model, name)]
