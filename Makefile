@@ -5,7 +5,8 @@
 # make demo      teachers and students of all three tasks, three seeds each, on built-in data (10-11 min on 2 cores)
 # make study-det the detection study: 36 typeface characters, Student/KD/DKD/LDRLD over 3 seeds (docs/detection.md)
 # make study-cls  the classification study: 62 typeface characters, unseen typefaces in test; Student/KD/DKD/LDRLD
-#                over 3 seeds, Tables 15 and 17's ablations over 2 (docs/typefaces.md)
+#                over 3 seeds, as the recipe has them and with one common loss warm-up (docs/typefaces.md)
+# make study-cls-ablations  then Tables 15 and 17's ablations over 2 seeds, in the same outputs/study_cls
 # make study-reid the Re-ID study: typefaces as identities, unseen ones in query and gallery (docs/typefaces.md)
 # make cluster   a single-node Slurm cluster on this machine (root; installs Debian's slurm packages when missing);
 #                make cluster-status, make cluster-down (tools/slurm_local.sh)
@@ -13,7 +14,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.ldrld-installed
 
-.PHONY: install test lint bench demo study-det study-cls study-reid cluster cluster-status cluster-down
+.PHONY: install test lint bench demo study-det study-cls study-cls-ablations study-reid cluster cluster-status cluster-down
 install: $(STAMP)
 
 $(STAMP): requirements/pins.txt setup.cfg tools/install_env.sh
@@ -47,6 +48,9 @@ study-det: $(STAMP)
 
 study-cls: $(STAMP)
 	$(PY) tools/demo.py --task cls-typefaces --out outputs/study_cls
+
+study-cls-ablations: $(STAMP)
+	$(PY) tools/demo.py --task cls-typefaces --ablations --resume --out outputs/study_cls
 
 study-reid: $(STAMP)
 	$(PY) tools/demo.py --task reid-typefaces --out outputs/study_reid

@@ -58,13 +58,15 @@ def test_table_files_agree_with_the_summary(demo):
         with open(folder / "table.csv", newline="") as f:
             rows = list(csv.reader(f))
         assert rows[0] == ["row", "metric", "mean", "std", "n"]
-        paired = {row: float(mean) for row, metric, mean, std, n in rows[1:] if metric.startswith("paired ")}
-        assert sorted(paired) == ["DKD - Student", "KD - Student", "LDRLD - KD", "LDRLD - Student"]
+        paired = {row: float(std) for row, metric, mean, std, n in rows[1:] if metric.startswith("paired ")}
+        assert sorted(paired) == ["DKD - Student", "KD - Student", "LDRLD - DKD", "LDRLD - KD", "LDRLD - Student"]
         first = METRICS[task][0]
-        for name, diff in paired.items():  # a paired mean difference is the difference of the means
-            a, b = name.split(" - ")
-            rows_ = summary[task]["rows"]
-            assert diff == pytest.approx(rows_[a][first]["mean"] - rows_[b][first]["mean"], abs=1e-9)
+        rows_ = summary[task]["rows"]
+        for name, std in paired.items():  # the spread of the per-seed differences, seed by seed
+            a, b = (rows_[k][first] for k in name.split(" - "))
+            assert a["seeds"] == b["seeds"] == SEEDS
+            diffs = [x - y for x, y in zip(a["values"], b["values"])]
+            assert std == pytest.approx(float(np.std(diffs, ddof=1)), abs=1e-9)
         for row, metric, mean, std, n in rows[1:]:
             if metric == "corr_gap" or metric.startswith("paired "):
                 continue
@@ -189,3 +191,22 @@ def test_plot_curves_bad_input_gives_one_error_line(tmp_path):
         assert proc.returncode == 2 and "Traceback" not in proc.stderr + proc.stdout
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("plot_curves.py: error:") and message in lines[0]
+
+
+def test_differences_are_paired_by_seed_not_by_position():
+    """A row whose seeds come in another order is paired with the same seeds of the other row: the
+    paired spread follows the seeds, and reordering one row's seeds changes what is reported."""
+    demo_tool = load_tool("demo.py")
+    scores = {
+        "student": {0: {"top1": 10.0}, 1: {"top1": 20.0}, 2: {"top1": 30.0}},
+        "kd": {0: {"top1": 11.0}, 1: {"top1": 21.0}, 2: {"top1": 31.0}},  # +1 in every seed
+        "dkd": {2: {"top1": 32.0}, 0: {"top1": 12.0}, 1: {"top1": 22.0}},  # +2 in every seed, listed out of order
+        "ldrld": {0: {"top1": 13.0}, 1: {"top1": 23.0}},  # seed 2 failed: paired over seeds 0 and 1
+    }
+    out = demo_tool.paired("top1", scores)
+    assert out["KD - Student"]["std"] == 0.0 and out["KD - Student"]["mean"] == 1.0
+    assert out["DKD - Student"]["std"] == 0.0 and out["DKD - Student"]["mean"] == 2.0
+    assert out["LDRLD - KD"]["n"] == 2 and out["LDRLD - KD"]["std"] == 0.0
+    swapped = dict(scores, kd={0: {"top1": 21.0}, 1: {"top1": 11.0}, 2: {"top1": 31.0}})  # seeds 0 and 1 swapped
+    moved = demo_tool.paired("top1", swapped)["KD - Student"]
+    assert moved["mean"] == 1.0 and moved["std"] > 5.0  # same means, other pairs: reported differently

@@ -24,16 +24,18 @@ ABLATIONS = [
 ]
 
 
-def _study(tmp_path_factory, task):
+def _study(tmp_path_factory, task, *extra):
     out = tmp_path_factory.mktemp(task)
-    proc = run_tool("demo.py", "--task", task, "--quick", "--seeds", *SEEDS, "--out", out, timeout=900, check=False)
+    proc = run_tool(
+        "demo.py", "--task", task, "--quick", "--seeds", *SEEDS, "--out", out, *extra, timeout=900, check=False
+    )
     assert proc.returncode == 0, f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}"
     return out / task, json.loads(proc.stdout.strip().splitlines()[-1])[task]
 
 
 @pytest.fixture(scope="module")
 def cls_study(tmp_path_factory):
-    return _study(tmp_path_factory, "cls-typefaces")
+    return _study(tmp_path_factory, "cls-typefaces", "--ablations")
 
 
 def test_cls_study_table_holds_the_rows_and_the_ablations(cls_study):
@@ -43,16 +45,41 @@ def test_cls_study_table_holds_the_rows_and_the_ablations(cls_study):
     assert all(r["top1"]["n"] == (1 if name == "Teacher" else 2) for name, r in summary["rows"].items())
     rows = table["ablations"]
     assert [r["row"] for r in rows] == ABLATIONS and all(r["stats"]["n"] == 2 for r in rows)
-    full = rows[1]["stats"]["mean"]
-    assert full == pytest.approx(summary["rows"]["LDRLD"]["top1"]["mean"])  # the same seeds, 0 and 1
-    for r in rows[2:]:  # a paired mean difference is the difference of the means
-        assert r["minus_ldrld"]["n"] == 2
-        assert r["minus_ldrld"]["mean"] == pytest.approx(r["stats"]["mean"] - full, abs=1e-9)
+    full = rows[1]["stats"]
+    assert full["mean"] == pytest.approx(summary["rows"]["LDRLD"]["top1"]["mean"])  # the same seeds, 0 and 1
+    for r in rows[2:]:  # each seed's ablation minus the same seed's full loss
+        diffs = [a - b for a, b in zip(r["stats"]["values"], full["values"])]
+        assert r["minus_ldrld"]["n"] == 2 and r["minus_ldrld"]["values"] == pytest.approx(diffs)
     md = (folder / "table.md").read_text()
     assert "Ablations of LDRLD (Tables 15 and 17" in md and "| RNTK only, d 3 |" in md
     with open(folder / "table.csv", newline="") as f:
         kinds = {row[1] for row in csv.reader(f)}
     assert {"ablation top1", "paired top1"} <= kinds
+
+
+def test_cls_study_gives_the_table_again_with_one_loss_warmup_for_every_loss(cls_study):
+    """The distilled rows run twice: as the recipe has them (no loss warm-up, DKD's included) and with
+    the study's one common warm-up, read back from each run's own dumped config; both tables carry
+    per-seed values."""
+    from mmengine.config import Config
+
+    folder, summary = cls_study
+    table = json.loads((folder / "table.json").read_text())
+    warm = table["with_warmup"]
+    assert warm["warmup"] > 0 and sorted(warm["rows"]) == ["DKD", "KD", "LDRLD"]
+    assert summary["with_warmup"] == warm["rows"]
+    for name, row in {**table["rows"], **warm["rows"]}.items():
+        if name != "Teacher":
+            assert row["top1"]["seeds"] == SEEDS and len(row["top1"]["values"]) == 2, name
+    assert sorted(warm["paired"]) == ["DKD - Student", "KD - Student", "LDRLD - DKD", "LDRLD - KD", "LDRLD - Student"]
+    for config in ("kd", "dkd", "ldrld"):
+        for seed in SEEDS:
+            plain = folder / "runs" / config / "default" / f"seed{seed}" / f"{config}.py"
+            warmed = folder / "runs" / config / f"warmup={warm['warmup']}" / f"seed{seed}" / f"{config}.py"
+            assert Config.fromfile(str(plain)).model.distill_loss.get("warmup", 0) == 0, plain
+            assert Config.fromfile(str(warmed)).model.distill_loss.warmup == warm["warmup"], warmed
+    md = (folder / "table.md").read_text()
+    assert "one loss warm-up for every loss" in md
 
 
 def test_cls_study_runs_the_ablations_with_their_settings(cls_study):

