@@ -210,3 +210,13 @@ def test_differences_are_paired_by_seed_not_by_position():
     swapped = dict(scores, kd={0: {"top1": 21.0}, 1: {"top1": 11.0}, 2: {"top1": 31.0}})  # seeds 0 and 1 swapped
     moved = demo_tool.paired("top1", swapped)["KD - Student"]
     assert moved["mean"] == 1.0 and moved["std"] > 5.0  # same means, other pairs: reported differently
+
+
+def test_a_row_with_failed_runs_says_so_in_the_table():
+    demo_tool = load_tool("demo.py")
+    full = dict(demo_tool.summarise([70.0, 72.0, 74.0]), seeds=[0, 1, 2], planned=3)
+    short = dict(demo_tool.summarise([70.0, 74.0]), seeds=[0, 2], planned=3)
+    none = dict(demo_tool.summarise([]), seeds=[], planned=3)
+    assert demo_tool.fmt(full) == "72.00 ± 2.00" and full["values"] == [70.0, 72.0, 74.0]
+    assert demo_tool.fmt(short) == "72.00 ± 2.83 (n=2 of 3)"
+    assert demo_tool.fmt(none) == "failed" and none["n"] == 0

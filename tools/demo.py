@@ -389,6 +389,8 @@ def picture_runs(task, out, teacher, rows, roots, quick):
 def correlation_gaps(run):
     """``{'KD': stats, 'LDRLD': stats}`` of the mean |corr| differences plot_corr.py printed."""
     gaps = {}
+    if not os.path.isfile(run.log):  # not run: a student it draws failed
+        return gaps
     with open(run.log) as f:
         for line in f:
             name, sep, rest = line.strip().partition(": mean absolute difference ")
@@ -508,12 +510,13 @@ def summary_png(task, folder, table):
     import matplotlib.pyplot as plt
 
     key, label = spec(task)["metrics"][0]
-    corr = mpimg.imread(os.path.join(folder, "corr.png"))
+    corr_png = os.path.join(folder, "corr.png")
+    corr = mpimg.imread(corr_png) if os.path.isfile(corr_png) else None  # absent when a student it draws failed
     fig, (bars, maps) = plt.subplots(1, 2, figsize=(15, 4.6), dpi=100, gridspec_kw=dict(width_ratios=[1, 2.2]))
-    means = [table[r][key]["mean"] for r in ROWS]
-    errors = [table[r][key]["std"] for r in ROWS]
+    means = [table[r][key]["mean"] if table[r][key]["n"] else 0.0 for r in ROWS]  # a row whose runs all failed: 0
+    errors = [table[r][key]["std"] if table[r][key]["n"] else 0.0 for r in ROWS]
     bars.bar(
-        [COLUMN[r] for r in ROWS],
+        [COLUMN[r] + ("" if table[r][key]["n"] else "\n(failed)") for r in ROWS],
         means,
         yerr=errors,
         capsize=5,
@@ -524,7 +527,10 @@ def summary_png(task, folder, table):
     bars.set_ylabel(label)
     n = table["ldrld"][key]["n"]
     bars.set_title(f"{task}: {label}, mean ± std over {n} seed(s) (teacher: one run)", fontsize=10)
-    maps.imshow(corr)
+    if corr is not None:
+        maps.imshow(corr)
+    else:
+        maps.text(0.5, 0.5, "no correlation maps: a student they draw failed", ha="center", va="center")
     maps.axis("off")
     fig.tight_layout()
     fig.savefig(os.path.join(folder, "summary.png"))
