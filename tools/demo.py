@@ -429,7 +429,7 @@ def write_tables(task, folder, table, corr, note, history=None, diffs=None, abla
         key, label = spec_["metrics"][0]
         md += [
             "",
-            f"The same runs with one loss warm-up for every loss: the distillation terms ramp in by "
+            f"The distilled rows again, with one loss warm-up for every loss: the distillation terms ramp in by "
             f"min(epochs done / {warmed['warmup']:g}, 1), the cross-entropy does not; the learning-rate "
             "schedule as above:",
             "",
