@@ -72,7 +72,7 @@ def test_shipped_config_is_the_documented_recipe():
     assert cfg["train"]["optim"] == "amsgrad" and cfg["train"]["max_epoch"] == 60
     assert cfg["train"]["fixbase_epoch"] == 5 and cfg["loss"]["softmax"]["label_smooth"]
     assert distill_loss_config(cfg) == dict(
-        type="LDRLDLoss", ce_weight=0.0, alpha=9.5, beta=1.0, depth=7, temperature=4.0
+        type="LDRLDLoss", ce_weight=0.0, alpha=9.5, beta=1.0, depth=7, temperature=4.0, warmup=0.0
     )  # Table 11's optimum, the paper's T and d
 
 
@@ -111,7 +111,7 @@ def test_config_rejects_unknown_keys_and_other_tasks(tmp_path):
 def test_options_land_on_the_selected_loss():
     base = load_config()
     kd = apply_overrides(base, argparse.Namespace(loss="kd", alpha=2.0, temperature=3.0))
-    assert distill_loss_config(kd) == dict(type="KDLoss", ce_weight=0.0, loss_weight=2.0, temperature=3.0)
+    assert distill_loss_config(kd) == dict(type="KDLoss", ce_weight=0.0, loss_weight=2.0, temperature=3.0, warmup=0.0)
     ldrld = apply_overrides(base, argparse.Namespace(alpha=5.0, beta=2.0, depth=5))
     assert distill_loss_config(ldrld)["alpha"] == 5.0 and distill_loss_config(ldrld)["depth"] == 5
     with pytest.raises(ConfigError, match="--depth does not apply to --loss dkd"):
