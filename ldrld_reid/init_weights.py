@@ -3,11 +3,12 @@ and ``teacher.init_checkpoint`` (the teacher, in its own training stage), where 
 start from ImageNet (``pretrained=True``).
 
 The file is a state dict (raw, ``{'state_dict': ...}``, ``{'model': ...}``; ``module.`` prefixes
-are dropped), read weights-only. It is loaded non-strictly, as a backbone: keys the network lacks
-are skipped, the network's keys the file lacks keep their fresh values, and so does the classifier
-when its class count differs (a backbone trained on other classes); all of them are named in one
-log line. A file of another architecture — a key present in both with another shape outside the
-classifier — is refused in one sentence that names the file and the first such key.
+are dropped by ``ldrld_core.extract_state_dict``), read weights-only. It is loaded non-strictly,
+as a backbone: keys the network lacks are skipped, the network's keys the file lacks keep their
+fresh values, and so does the classifier when its class count differs (a backbone trained on
+other classes); all of them are named in one log line. A file of another architecture (a key
+present in both with another shape outside the classifier) is refused in one sentence that names
+the file and the first such key.
 """
 
 from ldrld_core import CheckpointError, extract_state_dict, read_checkpoint
@@ -28,7 +29,6 @@ def load_init_checkpoint(model, path, role, trust=False, log=print):
         state = extract_state_dict(read_checkpoint(path, trust=trust), path)
     except CheckpointError as err:
         raise CheckpointError(f"{role} {path}: {err}") from None
-    state = {k[len("module.") :] if k.startswith("module.") else k: v for k, v in state.items()}
     own = model.state_dict()
     loaded, skipped = {}, []
     for key, value in state.items():
