@@ -83,7 +83,7 @@ STUDIES = {
         kind="cls",
         data="cls-typefaces",
         configs="cls_typefaces",
-        title="cls: 62 characters of real typefaces (unseen typefaces in test), CIFAR-100 format, ResNet32 -> ResNet14",
+        title="cls: 62 characters of real typefaces (unseen typefaces in test), CIFAR-100 format, ResNet20 -> ResNet14",
         # the table again with one loss warm-up (epochs) for KD, DKD and LDRLD alike
         common_warmup=2.0,
         ablations=(
