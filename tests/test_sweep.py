@@ -210,7 +210,7 @@ def test_a_reid_key_the_recipe_lacks_is_refused_with_the_nearest_keys(tmp_path):
     assert code == 2
     assert err.strip() == (
         f"sweep.py: error: --grid distill.ldrld.gamma: config {config} has no such key (distill.ldrld has no "
-        "'gamma'); nearest keys: distill.ldrld.alpha, distill.ldrld.beta, distill.ldrld.depth"
+        "'gamma'); nearest keys: distill.ldrld.alpha, distill.ldrld.warmup, distill.ldrld.beta"
     )
 
 
