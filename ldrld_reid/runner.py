@@ -205,10 +205,9 @@ def make_engine(cfg, stage, datamanager, device, teacher=None, teacher_checkpoin
 
     train = cfg["train"]
     compat.set_random_seed(cfg["randomness"]["seed"])
-    arch = cfg["teacher"]["name"] if stage == "teacher" else cfg["model"]["name"]
-    pretrained = cfg["teacher" if stage == "teacher" else "model"]["pretrained"]
+    section = "teacher" if stage == "teacher" else "model"  # the config section of the network that trains
+    arch, pretrained = cfg[section]["name"], cfg[section]["pretrained"]
     num_classes = datamanager.num_train_pids
-    section = "teacher" if stage == "teacher" else "model"
     model = build_model(arch, num_classes, pretrained, device, f"{section}.name")
     if cfg[section]["init_checkpoint"]:
         load_init_checkpoint(model, cfg[section]["init_checkpoint"], f"{section}.init_checkpoint")

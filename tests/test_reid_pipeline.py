@@ -286,3 +286,31 @@ def test_missing_checkpoint_is_one_clear_error(full_run, config, workdir, args, 
     code, out, err = run_on(config, full_run["root"], workdir / "x", *args)
     assert code == 2 and "Traceback" not in err
     assert err.count("error:") == 1 and option in err and "nowhere" in err and "no such file" in err
+
+
+def test_init_checkpoint_in_the_config_starts_the_trained_network(cfg_and_data, tmp_path):
+    """model.init_checkpoint / teacher.init_checkpoint reach the network each stage trains (the
+    engine's own model); here the file has the same 6 identities, so its classifier loads too."""
+    from ldrld_reid.runner import make_engine
+
+    cfg, datamanager = cfg_and_data
+    source = _fresh("resnet18", seed=5)
+    path = tmp_path / "backbone.pth"
+    torch.save(source.state_dict(), path)
+    for section, stage in (("teacher", "teacher"), ("model", "student_none")):
+        run_cfg = apply_overrides(
+            cfg,
+            argparse.Namespace(
+                cfg_options={
+                    f"{section}.name": "resnet18",
+                    f"{section}.pretrained": False,
+                    f"{section}.init_checkpoint": str(path),
+                    "distill.loss": "none",
+                    "work_dir": str(tmp_path / section),
+                }
+            ),
+        )
+        engine = make_engine(run_cfg, stage, datamanager, CPU)
+        trained = engine.model.state_dict()
+        assert torch.equal(trained["layer4.1.conv2.weight"], source.state_dict()["layer4.1.conv2.weight"]), section
+        assert torch.equal(trained["classifier.weight"], source.state_dict()["classifier.weight"])  # same 6 ids here
