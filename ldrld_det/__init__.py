@@ -6,6 +6,6 @@ it registers the shared MMEngine layer (``ldrld_mm``) as well."""
 import ldrld_mm  # noqa: F401  (atomic checkpoint backend, weights-only MMEngine checkpoints, CPU --amp)
 
 from .distiller import RoIDistiller
-from .roi_head import DistillRoIHead
+from .roi_head import DistillCascadeRoIHead, DistillRoIHead, SampledRoIs
 
-__all__ = ["DistillRoIHead", "RoIDistiller"]
+__all__ = ["DistillCascadeRoIHead", "DistillRoIHead", "RoIDistiller", "SampledRoIs"]

@@ -1,8 +1,8 @@
 """RoI-logit distillation for MMDetection two-stage detectors (docs/detection.md).
 
 The model *is* the student (a :class:`TwoStageDetector` with the student's own
-backbone, neck, RPN and RoI head, so its checkpoints have the keys of a plain
-Faster R-CNN), with a frozen teacher beside it that is not a submodule: the
+backbone, neck, RPN and RoI head, so its checkpoints have the keys of the plain
+Faster, Mask or Cascade R-CNN it distils), with a frozen teacher beside it that is not a submodule: the
 teacher is not in ``parameters()``, the optimizer or ``state_dict()``.
 """
 
@@ -13,6 +13,7 @@ import warnings
 
 import torch
 from mmdet.models.detectors import TwoStageDetector
+from mmdet.models.roi_heads import CascadeRoIHead
 from mmdet.registry import MODELS
 from mmengine.config import Config
 from mmengine.logging import print_log
@@ -24,8 +25,16 @@ from ldrld_mm.teacher import HoldsTeacher, check_class_count, load_teacher_weigh
 
 from .diagnostics import distill_diagnostics
 from .renormalize import Renormalizer
+from .roi_head import SAMPLED
 
-DISTILL_ROI_HEADS = ("StandardRoIHead", "DistillRoIHead")
+# the RoI heads the distiller can teach, and the head that replaces each in the student
+DISTILL_ROI_HEADS = {
+    "StandardRoIHead": "DistillRoIHead",
+    "DistillRoIHead": "DistillRoIHead",
+    "CascadeRoIHead": "DistillCascadeRoIHead",
+    "DistillCascadeRoIHead": "DistillCascadeRoIHead",
+}
+PLAIN_ROI_HEADS = {"DistillRoIHead": "StandardRoIHead", "DistillCascadeRoIHead": "CascadeRoIHead"}
 # the names under which distillation terms join the detector's losses
 LOG_NAMES = {
     "loss_local": "loss_ldrld_local",
@@ -55,8 +64,23 @@ def _teacher_model_cfg(teacher_config):
     )
 
 
-def _num_classes(model):
-    return model.roi_head.bbox_head.num_classes
+def _box_heads(model):
+    """The box heads of ``model``'s RoI head: one, or one per cascade stage."""
+    heads = model.roi_head.bbox_head
+    return list(heads) if isinstance(heads, torch.nn.ModuleList) else [heads]
+
+
+def detector_type(model_cfg):
+    """The plain detector a distiller's student is: ``student_type`` where the config names it,
+    otherwise ``CascadeRCNN`` for a cascade RoI head, ``MaskRCNN`` for a head with a mask
+    head and ``FasterRCNN`` for the rest (MMDetection's three are the same TwoStageDetector,
+    so the checkpoint loads into any of them; the name is what a reader of the config sees)."""
+    if model_cfg.get("student_type"):
+        return model_cfg["student_type"]
+    roi_head = model_cfg.get("roi_head") or {}
+    if "Cascade" in str(roi_head.get("type", "")):
+        return "CascadeRCNN"
+    return "MaskRCNN" if roi_head.get("mask_head") else "FasterRCNN"
 
 
 def without_ce(cfg, where="distill_loss"):
@@ -92,9 +116,26 @@ class RoIDistiller(HoldsTeacher, TwoStageDetector):
             ``ce_weight`` is 0: the detector's classification loss is its own.
             It is called with ``progress`` = epochs done so far (a float).
         trust_teacher_checkpoint: allow a checkpoint that needs full unpickling.
+        stage_loss_weights: for a Cascade R-CNN student, the weight of each stage's
+            distillation terms; ``None`` takes the cascade's own ``stage_loss_weights``.
+        student_type: the plain detector the student's checkpoints are for
+            (``FasterRCNN``, ``MaskRCNN``, ``CascadeRCNN``); ``None`` tells it from the
+            RoI head (:func:`detector_type`).
+
+    The student's RoI head is a ``StandardRoIHead`` (Faster and Mask R-CNN: the box head's
+    class scores are distilled, a mask head trains as usual) or a ``CascadeRoIHead`` (every
+    stage distilled on its own sampled RoIs by the teacher's same stage); the teacher's RoI
+    head is of the same kind, with as many stages.
     """
 
-    TEACHER_KEYS = ("teacher_config", "teacher_checkpoint", "trust_teacher_checkpoint", "distill_loss")
+    TEACHER_KEYS = (
+        "teacher_config",
+        "teacher_checkpoint",
+        "trust_teacher_checkpoint",
+        "distill_loss",
+        "stage_loss_weights",
+        "student_type",
+    )
 
     def __init__(
         self,
@@ -103,18 +144,24 @@ class RoIDistiller(HoldsTeacher, TwoStageDetector):
         teacher_checkpoint=None,
         trust_teacher_checkpoint=False,
         roi_head=None,
+        stage_loss_weights=None,
+        student_type=None,
         **student,
     ):
         roi_head = copy.deepcopy(dict(roi_head or {}))
-        if roi_head.get("type", "StandardRoIHead") not in DISTILL_ROI_HEADS:
+        kind = roi_head.get("type", "StandardRoIHead")
+        if kind not in DISTILL_ROI_HEADS:
+            known = ", ".join(k for k in DISTILL_ROI_HEADS if k not in PLAIN_ROI_HEADS)
             raise ConfigError(
-                f"model.roi_head.type must be one of {DISTILL_ROI_HEADS} for RoIDistiller, got {roi_head.get('type')!r}"
+                f"model.roi_head.type {kind!r} is a RoI head RoIDistiller cannot teach; it knows {known} "
+                "(Faster, Mask and Cascade R-CNN)"
             )
-        roi_head["type"] = "DistillRoIHead"
+        roi_head["type"] = DISTILL_ROI_HEADS[kind]
         super().__init__(roi_head=roi_head, **student)
 
         teacher = MODELS.build(_teacher_model_cfg(teacher_config))
-        check_class_count(_num_classes(teacher), _num_classes(self), f"teacher_config {teacher_config}", "box head")
+        self._check_teacher_heads(teacher, f"teacher_config {teacher_config}")
+        self.stage_loss_weights = self._stage_weights(stage_loss_weights)
         self.teacher_checkpoint = teacher_checkpoint
         self._load_teacher(teacher, teacher_checkpoint, trust_teacher_checkpoint)
         # outside parameters(), state_dict() and the optimizer, moved with the student, always in eval
@@ -130,10 +177,44 @@ class RoIDistiller(HoldsTeacher, TwoStageDetector):
         """The plain two-stage detector of the student (``ldrld_mm.student_model_cfg``)."""
         for key in cls.TEACHER_KEYS:
             model_cfg.pop(key, None)
-        model_cfg["type"] = "FasterRCNN"
-        if model_cfg.get("roi_head", {}).get("type") == "DistillRoIHead":
-            model_cfg["roi_head"]["type"] = "StandardRoIHead"
+        model_cfg["type"] = detector_type(model_cfg)
+        model_cfg.pop("student_type", None)
+        head = model_cfg.get("roi_head") or {}
+        if head.get("type") in PLAIN_ROI_HEADS:
+            head["type"] = PLAIN_ROI_HEADS[head["type"]]
         return model_cfg
+
+    def _check_teacher_heads(self, teacher, what):
+        """One sentence unless the teacher's RoI head has the student's kind, stages and classes."""
+        mine, theirs = _box_heads(self), getattr(teacher, "roi_head", None) and _box_heads(teacher)
+        cascade = isinstance(self.roi_head, CascadeRoIHead)
+        if theirs is None or isinstance(teacher.roi_head, CascadeRoIHead) != cascade:
+            kind = type(getattr(teacher, "roi_head", None)).__name__
+            raise ConfigError(
+                f"{what}: the teacher's RoI head is a {kind} but the student's is a "
+                f"{'cascade' if cascade else 'single-stage'} head ({type(self.roi_head).__name__}); a teacher "
+                "teaches a student of its own kind"
+            )
+        if len(theirs) != len(mine):
+            raise ConfigError(
+                f"{what}: the teacher's cascade has {len(theirs)} stages but the student's has {len(mine)}; each "
+                "stage is taught by the teacher's same stage, so the two must have as many"
+            )
+        for k, (t, s) in enumerate(zip(theirs, mine)):
+            part = f"stage {k} box head" if cascade else "box head"
+            check_class_count(t.num_classes, s.num_classes, what, part)
+
+    def _stage_weights(self, weights):
+        if not isinstance(self.roi_head, CascadeRoIHead):
+            if weights is not None:
+                raise ConfigError("stage_loss_weights is for a Cascade R-CNN student; this student has one box head")
+            return None
+        weights = list(self.roi_head.stage_loss_weights if weights is None else weights)
+        if len(weights) != self.roi_head.num_stages:
+            raise ConfigError(
+                f"stage_loss_weights has {len(weights)} weights but the cascade has {self.roi_head.num_stages} stages"
+            )
+        return [float(w) for w in weights]
 
     @staticmethod
     def _load_teacher(teacher, checkpoint, trust):
@@ -150,22 +231,37 @@ class RoIDistiller(HoldsTeacher, TwoStageDetector):
 
     # -- training -------------------------------------------------------------
     def loss(self, batch_inputs, batch_data_samples) -> dict:
+        """The student's own losses, then, for each box head (each cascade stage), the
+        distillation terms on the RoIs it classified: its :class:`SampledRoIs`, returned
+        with its losses, against the teacher's same head on the same RoIs."""
         losses = super().loss(batch_inputs, batch_data_samples)
-        sampled, self.roi_head.last_sampled = self.roi_head.last_sampled, None
-        teacher_scores = self.teacher_roi_scores(batch_inputs, batch_data_samples, sampled["rois"])
-        terms = self.distill_loss(
-            sampled["cls_score"], teacher_scores, target=sampled["labels"], progress=training_progress()
-        )
-        terms = {LOG_NAMES.get(name, name): value for name, value in terms.items()}
-        losses.update(terms)
-        losses.update(distill_diagnostics(losses, terms, teacher_scores, sampled["labels"]))
+        sampled = [losses.pop(key) for key in [k for k in losses if k.endswith(SAMPLED)]]
+        teacher_feats = self.teacher_features(batch_inputs, batch_data_samples)
+        progress = training_progress()
+        taught = []
+        for s in sampled:
+            teacher_scores = self.teacher_roi_scores(teacher_feats, s.rois, s.stage)
+            terms = self.distill_loss(s.cls_score, teacher_scores, target=s.labels, progress=progress)
+            prefix, weight = ("", 1.0) if s.stage is None else (f"s{s.stage}.", self.stage_loss_weights[s.stage])
+            terms = {prefix + LOG_NAMES.get(name, name): value * weight for name, value in terms.items()}
+            losses.update(terms)
+            taught.append((prefix, list(terms), teacher_scores, s.labels))
+        for prefix, names, teacher_scores, labels in taught:
+            diagnostics = distill_diagnostics(losses, names, teacher_scores, labels)
+            losses.update({prefix + name: value for name, value in diagnostics.items()})
         return losses
 
     @torch.no_grad()
-    def teacher_roi_scores(self, batch_inputs, batch_data_samples, rois):
+    def teacher_features(self, batch_inputs, batch_data_samples):
+        """The teacher's own features of the batch (re-normalised for the teacher where the two
+        preprocessors differ)."""
+        return self.teacher.extract_feat(self.renormalize(batch_inputs, batch_data_samples))
+
+    @torch.no_grad()
+    def teacher_roi_scores(self, teacher_feats, rois, stage=None):
         """The teacher's class scores (background column last) on ``rois``, the student's
-        sampled RoIs in their order, from the teacher's own features of the same batch
-        (re-normalised for the teacher where the two preprocessors differ)."""
-        teacher_inputs = self.renormalize(batch_inputs, batch_data_samples)
-        feats = self.teacher.extract_feat(teacher_inputs)
-        return self.teacher.roi_head._bbox_forward(feats, rois)["cls_score"]
+        sampled RoIs in their order: its box head, or its cascade's stage ``stage``."""
+        head = self.teacher.roi_head
+        if stage is None:
+            return head._bbox_forward(teacher_feats, rois)["cls_score"]
+        return head._bbox_forward(stage, teacher_feats, rois)["cls_score"]

@@ -16,26 +16,27 @@ from mmengine.runner import Runner
 from mmengine.structures import InstanceData
 
 from ldrld_det.distiller import RoIDistiller
+from ldrld_det.roi_head import SAMPLED
 from toy.det import make_toy_coco
 
 from det_helpers import ONE_EPOCH, scalars, toy_config, train_det
 
 
 class PermutedColumns(RoIDistiller):
-    def teacher_roi_scores(self, batch_inputs, batch_data_samples, rois):
-        scores = super().teacher_roi_scores(batch_inputs, batch_data_samples, rois)
+    def teacher_roi_scores(self, teacher_feats, rois, stage=None):
+        scores = super().teacher_roi_scores(teacher_feats, rois, stage)
         return scores.roll(1, dims=1)  # the background column first, every class one off
 
 
 class OtherRoIs(RoIDistiller):
-    def teacher_roi_scores(self, batch_inputs, batch_data_samples, rois):
-        return super().teacher_roi_scores(batch_inputs, batch_data_samples, rois.flip(0))
+    def teacher_roi_scores(self, teacher_feats, rois, stage=None):
+        return super().teacher_roi_scores(teacher_feats, rois.flip(0), stage)
 
 
 class NotRenormalised(RoIDistiller):
     @torch.no_grad()
-    def teacher_roi_scores(self, batch_inputs, batch_data_samples, rois):
-        return self.teacher.roi_head._bbox_forward(self.teacher.extract_feat(batch_inputs), rois)["cls_score"]
+    def teacher_features(self, batch_inputs, batch_data_samples):
+        return self.teacher.extract_feat(batch_inputs)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,7 @@ def misalignment(model, batch):
 
     def keep_sampled(*args, **kwargs):
         out = bbox_loss(*args, **kwargs)
-        seen["rois"] = model.roi_head.last_sampled["rois"].detach().clone()
+        seen["rois"] = out["loss_bbox"][SAMPLED].rois.detach().clone()
         return out
 
     class KeepTeacher(torch.nn.Module):

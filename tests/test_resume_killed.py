@@ -5,6 +5,7 @@ save) with the same iteration count, learning-rate schedule and optimizer state.
 
 import os
 
+import pytest
 import torch
 
 from toy.det import make_toy_coco
@@ -72,10 +73,26 @@ def test_reid_resumes_bit_identically(tmp_path):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_detection_resumes_with_the_same_schedule_and_optimizer_state(tmp_path):
+def _random_teacher(config, path):
+    """A teacher checkpoint of ``config``'s network with random weights (resuming needs no trained one)."""
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+    from mmengine.config import Config
+
+    register_all_modules(init_default_scope=True)
+    torch.manual_seed(0)
+    torch.save(MODELS.build(Config.fromfile(config).model).state_dict(), path)
+    return str(path)
+
+
+@pytest.mark.parametrize("config", ["student", "cascade_ldrld"])
+def test_detection_resumes_with_the_same_schedule_and_optimizer_state(tmp_path, config):
+    """The toy Faster R-CNN student alone, and a Cascade R-CNN student distilled with LDRLD."""
     data = make_toy_coco(str(tmp_path / "data"), num_train=6, num_val=2, image_size=(128, 96))  # 3 iterations
     options = ["train_cfg.max_epochs=3", "train_cfg.val_interval=3", "default_hooks.logger.interval=1"]
-    args = [toy_config("student"), "--data-root", data, "--cfg-options", *options]
+    args = [toy_config(config), "--data-root", data, "--cfg-options", *options]
+    if config != "student":
+        args += ["--teacher-checkpoint", _random_teacher(toy_config("cascade_teacher"), tmp_path / "teacher.pth")]
     whole, parts, killed, _ = _whole_killed_resumed(
         "train_det.py", args, "--work-dir", tmp_path, "Epoch(train) [2][2/3]", _last
     )

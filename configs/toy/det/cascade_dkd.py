@@ -1,0 +1,4 @@
+# The toy Cascade R-CNN student distilled with DKD (./dkd.py's loss) on every stage.
+_base_ = './cascade_ldrld.py'
+
+model = dict(distill_loss=dict(_delete_=True, type='DKDLoss', alpha=1.0, beta=0.25, temperature=2.0, warmup=1.0))
