@@ -114,10 +114,9 @@ def check_weight(weight, num_rows: int) -> None:
 class ValueChecks:
     """When a loss checks the values of its inputs (see the module's docstring).
 
-    ``with checks.run(student, teacher, target): out = ...`` explains an error torch
-    raises on out-of-range labels; ``checks.after(out, student, teacher, target)``
-    checks the output on a CPU on every call, and the labels (everywhere) and the logits (off
-    the CPU) on the first and every ``every``-th call (``every=0``: never)."""
+    ``checks.after(out, student, teacher, target)`` checks the output on a CPU on every call,
+    and the labels (everywhere) and the logits (off the CPU) on the first and every ``every``-th
+    call (``every=0``: never)."""
 
     def __init__(self, every=100):
         if isinstance(every, bool) or not isinstance(every, int) or every < 0:

@@ -18,7 +18,7 @@ import time
 
 from ldrld_core.errors import InputError
 
-from .job import RunJob, with_resume
+from .job import RunJob
 
 POLL_S = 0.5
 LOCAL_TIMEOUT_MIN = 60 * 24 * 30  # submitit's local executor kills a job after 2 minutes unless told otherwise
@@ -48,16 +48,6 @@ def checkpoint_glob(run):
     if run.task == "reid":
         return os.path.join("*", "model", "model.pth.tar-*") if "--mode" in run.command else None
     return "last_checkpoint"
-
-
-def has_checkpoint(run) -> bool:
-    return bool(checkpoint_glob(run)) and with_resume([], run.work_dir, checkpoint_glob(run)) != []
-
-
-def launch_command(run) -> list:
-    """The run's command, with ``--resume`` when an earlier attempt left a checkpoint (a job
-    decides this again when it starts: see ``ldrld_runs.job.RunJob``)."""
-    return with_resume(run.command, run.work_dir, checkpoint_glob(run))
 
 
 def slurm_states():

@@ -71,8 +71,6 @@ def build_variant(variant, args):
     if cfg.model.type == "RoIDistiller":
         cfg.model.teacher_checkpoint = None
     model = MODELS.build(cfg.model).to(torch.device(args.device))
-    if cfg.model.type == "RoIDistiller":
-        model.teacher_loaded = True  # random teacher weights: timing only
     model.train()
     return model, build_optim_wrapper(model, cfg.optim_wrapper), _batch(cfg, args.data_root, args.batch, args.scale)
 
