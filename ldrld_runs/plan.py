@@ -55,9 +55,10 @@ class Run:
         return asdict(self)
 
 
-def task_of(config):
-    """``(task, has_teacher)`` of a config file: ``cls``, ``det`` or ``reid``, and whether it
-    distils (a teacher checkpoint goes to configs that do)."""
+def task_of(config, point=None):
+    """``(task, has_teacher)`` of a config file with the grid point ``point`` (``{key: value}``
+    overrides) applied: ``cls``, ``det`` or ``reid``, and whether it distils (a teacher checkpoint
+    goes to runs that do, and they wait for the teacher's run)."""
     if not os.path.isfile(config):
         raise ConfigError(f"config {config}: no such file; expected an MMEngine config (.py)")
     from mmengine.config import Config
@@ -66,6 +67,8 @@ def task_of(config):
         cfg = Config.fromfile(config)
     except Exception as err:  # noqa: BLE001
         raise ConfigError(f"config {config} could not be read: {type(err).__name__}: {err}") from None
+    if point:
+        cfg.merge_from_dict(dict(point))
     if cfg.get("task") == "reid":
         return "reid", cfg.get("distill", {}).get("loss", "ldrld") != "none"
     model = cfg.get("model", {})
@@ -126,10 +129,11 @@ def build_plan(configs, seeds, grid=(), out="sweeps", data_root=None, teacher_ch
     keys = [k for k, _ in grid]
     runs = []
     for config in configs:
-        task, has_teacher = task_of(config)
+        task, _ = task_of(config)
         check_keys(config, task, keys, extra)  # before anything runs: a missing key would fail every run
         for values in itertools.product(*[v for _, v in grid]) if grid else [()]:
             point = dict(zip(keys, values))
+            has_teacher = task_of(config, point)[1]  # a point may turn distillation off (distill.loss=none)
             for seed in seeds:
                 name = os.path.join(config_name(config), point_name(point), f"seed{seed}")
                 run = Run(

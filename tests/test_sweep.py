@@ -364,3 +364,15 @@ def test_slurm_job_array_script(tmp_path, monkeypatch):
     assert f"{sys.executable} -u -m submitit.core._submit" in script.replace("'", "")
     assert (tmp_path / "sbatch_args").read_text().strip().endswith(".sh")  # submitit's own script went to sbatch
     assert "#SBATCH --job-name=ldrld_sweep" in script
+
+
+def test_a_grid_point_that_turns_distillation_off_gets_no_teacher(tmp_path):
+    """A Re-ID sweep over distill.loss: the ``none`` run trains the student alone, so it is not
+    handed the teacher checkpoint (whose run it would otherwise wait for); the others are."""
+    from ldrld_runs.plan import build_plan
+
+    config = os.path.join(TOY, "reid", "market1501_toy.py")
+    runs = build_plan([config], [0], [("distill.loss", ["none", "kd"])], tmp_path, teacher_checkpoint="t.pth")
+    by_loss = {r.point["distill.loss"]: r for r in runs}
+    assert not by_loss["none"].has_teacher and "--teacher-checkpoint" not in by_loss["none"].command
+    assert by_loss["kd"].has_teacher and "--teacher-checkpoint" in by_loss["kd"].command
