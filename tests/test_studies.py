@@ -131,3 +131,21 @@ def test_reid_study_table_report_and_picture(reid_study):
         assert image.format == "PNG" and np.asarray(image.convert("L"), np.float32).std() > 10
     report = (folder / "runs" / "report.md").read_text()
     assert "market1501_typefaces" in report and "ldrld" in report and " ± " in report
+
+
+def test_reid_study_starts_both_backbones_from_the_glyph_pretraining(reid_study):
+    """The backbones train on the glyph set first (characters as identities), once per
+    architecture, and the teacher and every student start from those weights (their logs name
+    the file and the classifier left out)."""
+    folder, _ = reid_study
+    pretrained = sorted(p.name for p in (folder / "runs").glob("pretrain_*"))
+    assert pretrained, sorted(p.name for p in (folder / "runs").iterdir())
+    weights = [folder / "runs" / name / "teacher" / "model.pth" for name in pretrained]
+    assert all(w.is_file() for w in weights)
+    logs = {p: p.read_text(errors="replace") for p in (folder / "runs").rglob("*.log")}
+    teacher = [t for p, t in logs.items() if "teacher.init_checkpoint" in t]
+    students = [t for p, t in logs.items() if "model.init_checkpoint" in t]
+    assert len(teacher) == 1 and len(students) == 4 * len(SEEDS), sorted(str(p) for p in logs)
+    for text in teacher + students:
+        assert "skipped 2 (classifier.bias, classifier.weight)" in text
+        assert any(str(w) in text for w in weights)

@@ -11,6 +11,7 @@
     # the studies' (docs/typefaces.md): characters and identities of real typefaces, unseen typefaces in test
     python tools/make_toy_data.py cls-typefaces --out DIR   # 62 characters, CIFAR-100 format
     python tools/make_toy_data.py reid-typefaces --out DIR  # typefaces as identities, Market-1501 layout
+    python tools/make_toy_data.py reid-glyphs --out DIR     # its backbones' pretraining: characters as identities
 
 --size quick writes the tiny versions the test suite runs the demo on.
 """
@@ -21,7 +22,7 @@ import sys
 from ldrld_core.errors import InputError, cli_boundary
 
 CLS_KINDS = ("cifar100", "imagenet", "tiny-imagenet", "cub200")
-PAIRS = ("digits", "det-digits", "det-glyphs", "reid-pair", "cls-typefaces", "reid-typefaces")
+PAIRS = ("digits", "det-digits", "det-glyphs", "reid-pair", "cls-typefaces", "reid-typefaces", "reid-glyphs")
 # sizes other than the generators' defaults: the detection study's students see 240 scenes
 DEMO = {"det-glyphs": dict(student_train=240)}
 # the test suite's tiny versions of the demo's pairs (the generators' defaults are the demo's sizes)
@@ -34,6 +35,7 @@ QUICK = {
     ),
     "cls-typefaces": dict(teacher_per_font=1, student_per_font=1, test_per_font=1, fonts=(2, 2, 2)),
     "reid-typefaces": dict(teacher_images_per_id=4, student_images_per_id=2, gallery_images_per_id=2),
+    "reid-glyphs": dict(images_per_char=1, gallery_per_char=1),
 }
 
 
@@ -76,6 +78,10 @@ def main(argv=None):
         from toy.typeface_reid import make_typeface_market1501_pair
 
         path = " and ".join(make_typeface_market1501_pair(args.out, seed=args.seed, **sizes))
+    elif args.kind == "reid-glyphs":
+        from toy.glyph_reid import make_glyph_market1501
+
+        path = make_glyph_market1501(args.out, seed=args.seed, **sizes)
     elif args.kind == "reid-pair":
         from toy.reid import make_toy_market1501_pair
 

@@ -62,10 +62,12 @@ RECORD = "typefaces.json"
 CAP_HEIGHT = (26, 34)  # px of the 128x64 crop: 13-17 px at the study's 64x32 input, where strokes still show
 
 
-def _text_ink(rng, family, weight):
-    """Two lines of ``WORDS`` in ``family`` on their baselines (uint8, RENDER_SIZE) and the cap height."""
+def _text_ink(rng, family, weight, text=None):
+    """Two lines of ``WORDS`` (or the lines ``text``) in ``family`` on their baselines (uint8,
+    RENDER_SIZE) and the cap height."""
     weight += rng.choice((-100, 0, 100))
-    lines = [baseline_text(family, rng.choice(WORDS), weight) for _ in range(2)]
+    words = text if text is not None else [rng.choice(WORDS) for _ in range(2)]
+    lines = [baseline_text(family, word, weight) for word in words]
     cap = max(line[2] for line in lines)
     gap = round(cap * rng.uniform(1.45, 1.8))  # baseline to baseline
     tops = [k * gap - base for k, (_, base, _) in enumerate(lines)]
@@ -79,9 +81,9 @@ def _text_ink(rng, family, weight):
     return Image.fromarray(block), cap
 
 
-def _mask(rng, family, weight, cam):
+def _mask(rng, family, weight, cam, text=None, cap_height=CAP_HEIGHT):
     """The text's ink on the 128x64 canvas, sheared, turned, scaled and shifted (float32 in [0, 1])."""
-    img, cap = _text_ink(rng, family, weight)
+    img, cap = _text_ink(rng, family, weight, text)
     if cam == 6:
         slant, turn = rng.choice((-1, 1)) * rng.uniform(0.25, 0.5), rng.choice((-1, 1)) * rng.uniform(8, 18)
     else:
@@ -91,7 +93,7 @@ def _mask(rng, family, weight, cam):
     img = img.transform((w + pad, h), Image.AFFINE, (1, slant, -pad if slant > 0 else 0, 0, 1, 0), Image.BILINEAR)
     img = img.rotate(turn, Image.BILINEAR, expand=True)
     img = img.crop(img.point(lambda v: 255 if v > 32 else 0).getbbox())
-    scale = min(rng.uniform(*CAP_HEIGHT) / cap, (IMAGE_WIDTH - 6) / img.width, (IMAGE_HEIGHT - 8) / img.height)
+    scale = min(rng.uniform(*cap_height) / cap, (IMAGE_WIDTH - 6) / img.width, (IMAGE_HEIGHT - 8) / img.height)
     img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.LANCZOS)
     room_x, room_y = IMAGE_WIDTH - img.width, IMAGE_HEIGHT - img.height
     x0 = min(max(0, room_x // 2 + rng.randint(-6, 6)), room_x)
@@ -115,10 +117,12 @@ def _scribble(rng, canvas, strokes):
     canvas[:] = np.asarray(img, np.float32)
 
 
-def _render(rng, family, weight, cam):
-    """One 128x64 RGB crop of ``family`` near ``weight`` seen by camera ``cam`` (see the module docstring)."""
+def render(rng, family, weight, cam, text=None, cap_height=CAP_HEIGHT):
+    """One 128x64 RGB crop of ``family`` near ``weight`` seen by camera ``cam`` (see the module
+    docstring): two lines of ``WORDS``, or the lines ``text``, scaled to a cap height drawn
+    from ``cap_height`` (px; less where the text would not fit)."""
     size = (IMAGE_WIDTH, IMAGE_HEIGHT)
-    mask = _mask(rng, family, weight, cam)[..., None] * rng.uniform(0.85, 1.0)
+    mask = _mask(rng, family, weight, cam, text, cap_height)[..., None] * rng.uniform(0.85, 1.0)
     noise = rng.uniform(2, 6)
     light = cam in (1, 3) or (cam == 6 and rng.random() < 0.5)
     if light:
@@ -154,7 +158,7 @@ def _junk(rng):
     return Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))
 
 
-class _Writer:
+class MarketWriter:
     """Writes images with unique Market-1501 names (frame numbers never repeat)."""
 
     def __init__(self, data_dir, rng):
@@ -223,25 +227,25 @@ def make_typeface_market1501_pair(
         for split in SPLITS:
             shutil.rmtree(os.path.join(folder, split), ignore_errors=True)
             os.makedirs(os.path.join(folder, split))
-    writer = _Writer(data_dir, rng)
+    writer = MarketWriter(data_dir, rng)
     weight = {family: rng.choice(WEIGHTS) for family in (*train_fonts, *test_fonts, *distractor_fonts)}
     record, train_names = {}, []
     for pid, family in zip(train_ids, train_fonts):
         record[f"{pid:04d}"] = {"family": family, "weight": weight[family], "role": "training"}
         cams = [1 + (k + pid) % NUM_CAMERAS for k in range(teacher_images_per_id)]
-        names = [writer.write(TRAIN, pid, cam, _render(rng, family, weight[family], cam)) for cam in cams]
+        names = [writer.write(TRAIN, pid, cam, render(rng, family, weight[family], cam)) for cam in cams]
         train_names += names[:student_images_per_id]
     for pid, family in zip(test_ids, test_fonts):
         record[f"{pid:04d}"] = {"family": family, "weight": weight[family], "role": "test"}
         for j in range(queries_per_id):
             cam = 1 + (pid + j) % NUM_CAMERAS
-            writer.write(QUERY, pid, cam, _render(rng, family, weight[family], cam))
+            writer.write(QUERY, pid, cam, render(rng, family, weight[family], cam))
         for k in range(gallery_images_per_id):
             cam = 1 + (pid + queries_per_id + k) % NUM_CAMERAS
-            writer.write(GALLERY, pid, cam, _render(rng, family, weight[family], cam))
+            writer.write(GALLERY, pid, cam, render(rng, family, weight[family], cam))
     for i, family in enumerate(f for f in distractor_fonts for _ in range(distractors_per_font)):
         cam = 1 + i % NUM_CAMERAS
-        writer.write(GALLERY, 0, cam, _render(rng, family, weight[family], cam))
+        writer.write(GALLERY, 0, cam, render(rng, family, weight[family], cam))
     record["0000"] = {"families": list(distractor_fonts), "role": "distractor"}
     for _ in range(num_junk):
         writer.write(GALLERY, -1, rng.randint(1, NUM_CAMERAS), _junk(rng))
