@@ -4,6 +4,7 @@
 # make bench     the loss benchmark on this machine's CPU
 # make demo      teachers and students of all three tasks, three seeds each, on built-in data (10-11 min on 2 cores)
 # make study-det the detection study: 36 typeface characters, Student/KD/DKD/LDRLD over 3 seeds (docs/detection.md)
+# make study-det-cascade  the same scenes with Cascade R-CNN: Student/KD/DKD/LDRLD over 3 seeds, every stage distilled
 # make study-cls  the classification study: 62 typeface characters, unseen typefaces in test; Student/KD/DKD/LDRLD
 #                over 3 seeds, as the recipe has them and with one common loss warm-up (docs/typefaces.md)
 # make study-cls-ablations  then Tables 15 and 17's ablations over 2 seeds, in the same outputs/study_cls
@@ -14,7 +15,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.ldrld-installed
 
-.PHONY: install test lint bench demo study-det study-cls study-cls-ablations study-reid cluster cluster-status cluster-down
+.PHONY: install test lint bench demo study-det study-det-cascade study-cls study-cls-ablations study-reid cluster cluster-status cluster-down
 install: $(STAMP)
 
 $(STAMP): requirements/pins.txt setup.cfg tools/install_env.sh
@@ -45,6 +46,9 @@ cluster-down:
 
 study-det: $(STAMP)
 	$(PY) tools/demo.py --task det-glyphs --out outputs/study_det
+
+study-det-cascade: $(STAMP)
+	$(PY) tools/demo.py --task det-glyphs-cascade --out outputs/study_det
 
 study-cls: $(STAMP)
 	$(PY) tools/demo.py --task cls-typefaces --out outputs/study_cls

@@ -49,6 +49,21 @@ def val_loader(cfg, data_root=None):
 
 
 @torch.no_grad()
+def box_class_logits(model, feats, rois):
+    """``model``'s class logits on ``rois``: its box head's, or for a cascade the mean of its
+    stages' on the same boxes (the mean of the stages' scores is what Cascade R-CNN predicts
+    with; here every stage sees the given boxes, so the rows stay aligned across models)."""
+    from mmdet.models.roi_heads import CascadeRoIHead
+
+    head = model.roi_head
+    if isinstance(head, CascadeRoIHead):
+        return (
+            sum(head._bbox_forward(k, feats, rois)["cls_score"].float() for k in range(head.num_stages))
+            / head.num_stages
+        )
+    return head._bbox_forward(feats, rois)["cls_score"].float()
+
+
 def roi_class_logits(teacher, students, loader, proposals_per_image=64):
     """``(teacher_logits, [student_logits, ...])`` on the teacher's proposals of every image in ``loader``."""
     from mmdet.structures.bbox import bbox2roi
@@ -61,13 +76,13 @@ def roi_class_logits(teacher, students, loader, proposals_per_image=64):
         rois = bbox2roi([p.bboxes[:proposals_per_image] for p in proposals])
         if rois.shape[0] == 0:
             continue
-        t_rows.append(teacher.roi_head._bbox_forward(feats, rois)["cls_score"].float())
+        t_rows.append(box_class_logits(teacher, feats, rois))
         for rows, student in zip(s_rows, students):
             s_data = student.data_preprocessor(copy.deepcopy(batch), False)
             if s_data["inputs"].shape[-2:] != data["inputs"].shape[-2:]:
                 raise ValueError("teacher and student see images of different sizes; give them the same test pipeline")
             s_feats = student.extract_feat(s_data["inputs"])
-            rows.append(student.roi_head._bbox_forward(s_feats, rois)["cls_score"].float())
+            rows.append(box_class_logits(student, s_feats, rois))
     if not t_rows:
         raise ValueError("the teacher proposed no boxes on the validation images")
     return torch.cat(t_rows), [torch.cat(rows) for rows in s_rows]

@@ -78,6 +78,13 @@ STUDIES = {
         configs="det_glyphs",
         title="det: scenes of 36 typeface characters (0-9, A-Z; unseen typefaces in val), Faster R-CNN R-18 FPN (slim)",
     ),
+    "det-glyphs-cascade": dict(
+        TASKS["det"],
+        kind="det",
+        data="det-glyphs",
+        configs="det_glyphs_cascade",
+        title="det: scenes of 36 typeface characters (0-9, A-Z; unseen typefaces in val), Cascade R-CNN R-18 (slim)",
+    ),
     "cls-typefaces": dict(
         TASKS["cls"],
         kind="cls",
@@ -100,8 +107,12 @@ STUDIES = {
         kind="reid",
         data="reid-typefaces",
         reid_config=os.path.join(TOY, "reid_typefaces", "market1501_typefaces.py"),
+        # both backbones start from weights trained on single characters of the training typefaces
+        # (make_toy_data.py reid-glyphs: the stand-in for ImageNet), each architecture once
+        pretrain=dict(data="reid-glyphs", options=("train.max_epoch=8", "train.stepsize=[6]")),
+        teacher_options=("train.max_epoch=36", "train.stepsize=[27]"),  # the teacher trains three times as long
         title="reid: typefaces as identities (unseen typefaces in query and gallery), Market-1501 layout, "
-        "torchreid ResNet-50 -> ResNet-18",
+        "torchreid ResNet-18 -> ResNet-18, both from glyph-pretrained weights",
     ),
 }
 ABLATION_SEEDS = 2
@@ -170,12 +181,55 @@ def _named(task, runs):
     return runs
 
 
-def teacher_run(task, out, roots, quick, device):
+def pretrain_runs(task, out, root, quick, device):
+    """``{'teacher': run, 'model': run}``: a study's backbones trained on its pretraining set (the
+    stand-in for ImageNet weights; spec ``pretrain``), one run per architecture of its config
+    (``tools/train_reid.py --mode teacher`` with ``teacher.name`` set to it); ``{}`` without one."""
+    pre = spec(task).get("pretrain")
+    if not pre:
+        return {}
+    from mmengine.config import Config
+
+    cfg, by_arch = Config.fromfile(reid_config(task)), {}
+    for role in ("teacher", "model"):
+        arch = cfg[role]["name"]
+        if arch in by_arch:  # one run for an architecture both use
+            continue
+        options = ["--cfg-options", f"teacher.name={arch}", *([] if quick else pre["options"])]
+        extra = ["--mode", "teacher", *quick_extra(task, quick), *(["--device", device] if device else []), *options]
+        folder = os.path.join(out, task, "runs", f"pretrain_{arch}")
+        (run,) = build_plan([reid_config(task)], [0], (), folder, root, extra=extra)
+        run.name = f"{task}/pretrain_{arch}"
+        by_arch[arch] = run
+    return {role: by_arch[cfg[role]["name"]] for role in ("teacher", "model")}
+
+
+def _distinct(runs):
+    """``runs`` without repeats (one pretraining run may serve the teacher and the students)."""
+    return list({r.name: r for r in runs}.values())
+
+
+def _init_from(pretrained, role, quick):
+    """The options that start ``role`` (``teacher`` or ``model``) from its pretraining run, and that run's name."""
+    if role not in pretrained:
+        return [], []
+    checkpoint = final_checkpoint(pretrained[role], quick)
+    return ["--cfg-options", f"{role}.init_checkpoint={checkpoint}"], [pretrained[role].name]
+
+
+def teacher_run(task, out, roots, quick, device, pretrained=None):
     if kind(task) == "reid":  # the teacher sees 2x the images of each identity, for as many epochs as the students
-        extra = ["--mode", "teacher"] + quick_extra(task, quick) + (["--device", device] if device else [])
+        init, after = _init_from(pretrained or {}, "teacher", quick)
+        longer = (
+            [] if quick or not spec(task).get("teacher_options") else ["--cfg-options", *spec(task)["teacher_options"]]
+        )
+        extra = (
+            ["--mode", "teacher"] + quick_extra(task, quick) + (["--device", device] if device else []) + init + longer
+        )
         plan = build_plan(
             [reid_config(task)], [0], (), os.path.join(out, task, "runs", "teacher"), roots[0], extra=extra
         )
+        plan[0].after = after
     else:
         plan = build_plan(
             [os.path.join(config_dir(task), "teacher.py")],
@@ -199,13 +253,14 @@ def final_checkpoint(run, quick):
     return os.path.join(run.work_dir, f"epoch_{epochs}.pth")
 
 
-def student_runs(task, out, roots, teacher_run_, seeds, quick, device):
+def student_runs(task, out, roots, teacher_run_, seeds, quick, device, pretrained=None):
     """``{row: [runs]}`` of the four student rows, the distilled ones after the teacher's run."""
     teacher = final_checkpoint(teacher_run_, quick)
     extra = quick_extra(task, quick)
     folder = os.path.join(out, task, "runs")
     if kind(task) == "reid":
-        extra += ["--device", device] if device else []
+        init, after = _init_from(pretrained or {}, "model", quick)
+        extra += (["--device", device] if device else []) + init
         runs = _named(
             task,
             build_plan(
@@ -220,8 +275,8 @@ def student_runs(task, out, roots, teacher_run_, seeds, quick, device):
         )
         by_loss = {"none": "student", "kd": "kd", "dkd": "dkd", "ldrld": "ldrld"}
         rows = {row: [r for r in runs if by_loss[r.point["distill.loss"]] == row] for row in ROWS[1:]}
-        for run in runs:
-            run.after = [teacher_run_.name]
+        for run in runs:  # the student alone needs no teacher: it trains beside it
+            run.after = ([teacher_run_.name] if run.has_teacher else []) + after
         return rows
     runs = _named(
         task,
@@ -636,10 +691,29 @@ def main(argv=None):
             tool("make_toy_data.py", spec(task)["data"], "--out", data, "--size", "quick" if args.quick else "demo"),
         )
         roots[task] = (os.path.join(data, "teacher"), os.path.join(data, "students"))
+        if spec(task).get("pretrain"):
+            what = spec(task)["pretrain"]["data"]
+            run_tool(
+                clock,
+                f"{task}: pretraining data (tools/make_toy_data.py {what})",
+                tool(
+                    "make_toy_data.py",
+                    what,
+                    "--out",
+                    os.path.join(data, "pretrain"),
+                    "--size",
+                    "quick" if args.quick else "demo",
+                ),
+            )
 
-    teachers = {task: teacher_run(task, out, roots[task], args.quick, device) for task in tasks}
+    pretrained = {
+        task: pretrain_runs(task, out, os.path.join(out, task, "data", "pretrain"), args.quick, device)
+        for task in tasks
+    }
+    teachers = {task: teacher_run(task, out, roots[task], args.quick, device, pretrained[task]) for task in tasks}
     plans = {
-        task: student_runs(task, out, roots[task], teachers[task], args.seeds, args.quick, device) for task in tasks
+        task: student_runs(task, out, roots[task], teachers[task], args.seeds, args.quick, device, pretrained[task])
+        for task in tasks
     }
     pictures = {task: picture_runs(task, out, teachers[task], plans[task], roots[task], args.quick) for task in tasks}
     ablations = {
@@ -648,7 +722,8 @@ def main(argv=None):
     }
     for task in tasks:  # each task's runs as a sweep: `python tools/report.py OUT/<task>/runs` reads them
         write_plan(
-            [teachers[task]]
+            _distinct(pretrained[task].values())
+            + [teachers[task]]
             + [r for runs in plans[task].values() for r in runs]
             + [r for _, runs in ablations[task] for r in runs],
             os.path.join(out, task, "runs"),
@@ -660,9 +735,12 @@ def main(argv=None):
         key=lambda r: spec(r.name.split("/")[0])["work_order"],
     )
     extra = [r for t in tasks for _, runs in ablations[t] for r in runs]
-    every = list(teachers.values()) + students + extra + [r for t in tasks for r in pictures[t]]
+    pretraining = [r for t in tasks for r in _distinct(pretrained[t].values())]
+    every = pretraining + list(teachers.values()) + students + extra + [r for t in tasks for r in pictures[t]]
     clock.line(
-        f"{len(every)} runs: {len(teachers)} teacher(s), {len(students)} students "
+        f"{len(every)} runs: "
+        + (f"{len(pretraining)} pretraining, " if pretraining else "")
+        + f"{len(teachers)} teacher(s), {len(students)} students "
         f"({sum(len(plans[t]) for t in tasks)} rows x {len(args.seeds)} seed(s)), "
         + (f"{len(extra)} ablation runs, " if extra else "")
         + f"{sum(len(p) for p in pictures.values())} pictures"
@@ -682,7 +760,7 @@ def main(argv=None):
     failed_names = {r.name for r in failed}
     for run in failed:  # named here and in the table; the rows keep the seeds that finished
         print(f"FAILED {run.name}: {last_line(run.log)} (log: {run.log})", flush=True)
-    if any(r.name in failed_names for r in teachers.values()):
+    if any(r.name in failed_names for r in teachers.values()) or any(r.name in failed_names for r in pretraining):
         raise RuntimeError("the teacher's run failed, so no student could be distilled: " + ", ".join(failed_names))
     gaps = {task: correlation_gaps(pictures[task][0]) for task in tasks}
     summary = {}
