@@ -19,6 +19,7 @@ import os
 import sys
 import time
 import warnings
+from collections import Counter
 
 import torch
 
@@ -122,13 +123,19 @@ def cmc_length(datamanager) -> int:
     """How many ranks torchreid's CMC curve has on this query and gallery: ``evaluate_rank`` drops,
     for each query, the gallery images of the same person from the same camera, so a curve is the
     gallery less those (and at most 50 long, its ``max_rank``); queries without a match from another camera
-    are skipped, as torchreid skips them."""
+    are skipped, as torchreid skips them. One pass over each split (counts per person and per
+    person and camera), computed once per stage (``make_engine``, ``run_eval``)."""
     length = 50
     for split in datamanager.test_dataset.values():
-        gallery = [(pid, camid) for _, pid, camid, *_ in split["gallery"]]
+        by_camera = Counter((pid, camid) for _, pid, camid, *_ in split["gallery"])
+        by_person = Counter()
+        for (pid, _), count in by_camera.items():
+            by_person[pid] += count
+        size = sum(by_camera.values())
         for _, pid, camid, *_ in split["query"]:
-            if any(g_pid == pid and g_cam != camid for g_pid, g_cam in gallery):  # torchreid skips the others
-                length = min(length, len(gallery) - gallery.count((pid, camid)))
+            same_camera = by_camera[(pid, camid)]
+            if by_person[pid] > same_camera:  # a match from another camera: torchreid skips the others
+                length = min(length, size - same_camera)
     return length
 
 
@@ -148,10 +155,10 @@ def ranks_within(ranks, length) -> list:
     return kept
 
 
-def engine_run_kwargs(cfg, folder, datamanager) -> dict:
-    """``run_kwargs`` with the ranks the gallery has (``ranks_within``)."""
+def engine_run_kwargs(cfg, folder, engine) -> dict:
+    """``run_kwargs`` with the ranks the gallery has (``ranks_within`` the engine's ``max_rank``)."""
     kwargs = run_kwargs(cfg, folder)
-    kwargs["ranks"] = ranks_within(kwargs["ranks"], cmc_length(datamanager))
+    kwargs["ranks"] = ranks_within(kwargs["ranks"], engine.max_rank)
     return kwargs
 
 
@@ -250,7 +257,7 @@ def train_stage(
             print(f"=> resumed {stage} from {resume}: {start_epoch} epoch(s) done")
         if teacher is not None:
             print(f"=> distilling {cfg['teacher']['name']} -> {engine.meta['arch']} with {engine.distill_loss}")
-        kwargs = engine_run_kwargs(cfg, folder, datamanager)
+        kwargs = engine_run_kwargs(cfg, folder, engine)
         kwargs["print_freq"] = min(kwargs["print_freq"], len(datamanager.train_loader))  # a line every epoch at least
         engine.run(start_epoch=start_epoch, **kwargs)
     output = output or os.path.join(folder, "model.pth")
@@ -307,7 +314,7 @@ def run_eval(cfg, model, datamanager, device, name, extra):
             test_only=True,
             **{
                 k: v
-                for k, v in engine_run_kwargs(cfg, folder, datamanager).items()
+                for k, v in engine_run_kwargs(cfg, folder, engine).items()
                 if k in ("save_dir", "dist_metric", "normalize_feature", "ranks", "rerank")
             },
         )

@@ -114,3 +114,45 @@ def test_queries_with_different_same_camera_matches_evaluate(small_gallery, tmp_
     assert "CMC curve of 18 rank(s)" in str(dropped.message)  # 20 gallery images less the query's 2
     result = json.loads((tmp_path / "run" / "results_student_none.json").read_text())
     assert 0 <= result["rank1"] <= 1 and 0 < result["mAP"] <= 1
+
+
+def _pairwise_length(datamanager):
+    """The CMC length by the definition: for every query with a match from another camera, the
+    gallery less the query person's images from the query's camera (at most 50)."""
+    length = 50
+    for split in datamanager.test_dataset.values():
+        gallery = [(pid, camid) for _, pid, camid, *_ in split["gallery"]]
+        for _, pid, camid, *_ in split["query"]:
+            if any(p == pid and c != camid for p, c in gallery):
+                length = min(length, len(gallery) - gallery.count((pid, camid)))
+    return length
+
+
+class _Splits:
+    def __init__(self, query, gallery):
+        self.test_dataset = {"market1501": {"query": query, "gallery": gallery}}
+
+
+def test_the_cmc_length_equals_its_definition_and_is_counted_once_per_stage(small_gallery, tmp_path, monkeypatch):
+    import argparse
+    import contextlib
+    import io
+    import random
+
+    from ldrld_reid import runner
+    from ldrld_reid.config import apply_overrides, load_config
+
+    rng = random.Random(0)
+    for _ in range(200):  # small galleries, persons seen from one camera only, queries without a match
+        gallery = [("g.jpg", rng.randint(0, 5), rng.randint(0, 2)) for _ in range(rng.randint(1, 70))]
+        query = [("q.jpg", rng.randint(0, 6), rng.randint(0, 2)) for _ in range(rng.randint(1, 8))]
+        assert runner.cmc_length(_Splits(query, gallery)) == _pairwise_length(_Splits(query, gallery))
+    calls = []
+    real = runner.cmc_length
+    monkeypatch.setattr(runner, "cmc_length", lambda datamanager: calls.append(1) or real(datamanager))
+    args = argparse.Namespace(data_root=str(small_gallery / "data"), work_dir=str(tmp_path))
+    cfg = apply_overrides(load_config(write_tiny_config(small_gallery)), args)
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        runner.run(cfg, mode="teacher")
+    assert len(calls) == 1  # the stage's engine and its test share one count
