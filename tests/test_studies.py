@@ -140,11 +140,11 @@ def test_reid_study_starts_both_backbones_from_the_glyph_pretraining(reid_study)
     folder, _ = reid_study
     pretrained = sorted(p.name for p in (folder / "runs").glob("pretrain_*"))
     assert pretrained, sorted(p.name for p in (folder / "runs").iterdir())
-    weights = [folder / "runs" / name / "teacher" / "model.pth" for name in pretrained]
-    assert all(w.is_file() for w in weights)
+    weights = sorted((folder / "runs").glob("pretrain_*/**/teacher/model.pth"))  # each run's final weights
+    assert len(weights) == len(pretrained), (pretrained, weights)
     logs = {p: p.read_text(errors="replace") for p in (folder / "runs").rglob("*.log")}
-    teacher = [t for p, t in logs.items() if "teacher.init_checkpoint" in t]
-    students = [t for p, t in logs.items() if "model.init_checkpoint" in t]
+    teacher = [t for p, t in logs.items() if "=> teacher.init_checkpoint: " in t]  # the load's own line
+    students = [t for p, t in logs.items() if "=> model.init_checkpoint: " in t]
     assert len(teacher) == 1 and len(students) == 4 * len(SEEDS), sorted(str(p) for p in logs)
     for text in teacher + students:
         assert "skipped 2 (classifier.bias, classifier.weight)" in text
