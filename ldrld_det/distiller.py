@@ -245,9 +245,9 @@ class RoIDistiller(HoldsTeacher, TwoStageDetector):
             prefix, weight = ("", 1.0) if s.stage is None else (f"s{s.stage}.", self.stage_loss_weights[s.stage])
             terms = {prefix + LOG_NAMES.get(name, name): value * weight for name, value in terms.items()}
             losses.update(terms)
-            taught.append((prefix, list(terms), teacher_scores, s.labels))
-        for prefix, names, teacher_scores, labels in taught:
-            diagnostics = distill_diagnostics(losses, names, teacher_scores, labels)
+            taught.append((prefix, list(terms), teacher_scores, s))
+        for prefix, names, teacher_scores, s in taught:
+            diagnostics = distill_diagnostics(losses, names, teacher_scores, s.labels, s.positives)
             losses.update({prefix + name: value for name, value in diagnostics.items()})
         return losses
 

@@ -24,12 +24,19 @@ SAMPLED = "distill_sampled"  # holds no 'loss': a cascade passes it through with
 class SampledRoIs:
     """The RoIs one box head classified in a training step: ``rois`` ``(n, 5)`` (batch index
     first), the student's ``cls_score`` ``(n, C + 1)`` (background last), ``labels`` ``(n,)``
-    (background = C) and the cascade ``stage`` (None for a single-stage head)."""
+    (background = C), how many of them are ``positives`` (the first ones of each image; a
+    count the sampler's index lengths give on the host, so reading it never waits on a GPU) and
+    the cascade ``stage`` (None for a single-stage head)."""
 
     rois: torch.Tensor
     cls_score: torch.Tensor
     labels: torch.Tensor
+    positives: int
     stage: Optional[int] = None
+
+
+def _positives(sampling_results) -> int:
+    return sum(len(r.pos_gt_labels) for r in sampling_results)
 
 
 def _labels(sampling_results, background):
@@ -50,7 +57,7 @@ class DistillRoIHead(StandardRoIHead):
         results = super().bbox_loss(x, sampling_results)
         rois = bbox2roi([r.priors for r in sampling_results])  # what StandardRoIHead.bbox_loss classified
         labels = _labels(sampling_results, self.bbox_head.num_classes)
-        results["loss_bbox"][SAMPLED] = SampledRoIs(rois, results["cls_score"], labels)
+        results["loss_bbox"][SAMPLED] = SampledRoIs(rois, results["cls_score"], labels, _positives(sampling_results))
         return results
 
 
@@ -61,5 +68,7 @@ class DistillCascadeRoIHead(CascadeRoIHead):
     def bbox_loss(self, stage, x, sampling_results) -> dict:
         results = super().bbox_loss(stage, x, sampling_results)
         labels = _labels(sampling_results, self.bbox_head[stage].num_classes)
-        results["loss_bbox"][SAMPLED] = SampledRoIs(results["rois"], results["cls_score"], labels, stage)
+        results["loss_bbox"][SAMPLED] = SampledRoIs(
+            results["rois"], results["cls_score"], labels, _positives(sampling_results), stage
+        )
         return results

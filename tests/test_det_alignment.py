@@ -156,3 +156,28 @@ def test_the_loss_warmup_follows_the_runs_progress(setting):
         assert seen[19][name] > 0
         torch.testing.assert_close(seen[4][name] * 4, seen[19][name], rtol=1e-5, atol=0)
     torch.testing.assert_close(seen[4]["loss_cls"], seen[19]["loss_cls"])
+
+
+def test_the_diagnostics_read_no_value_back_from_the_device(monkeypatch):
+    """The diagnostics of an iteration are computed without one host sync (no ``bool(tensor)``,
+    ``.item()`` or ``.tolist()``: each waits for a GPU): whether there are positives comes from
+    the sampler's count, and ``teacher_acc_fg`` is the teacher's accuracy on them."""
+    from ldrld_det.diagnostics import distill_diagnostics
+
+    scores = torch.randn(12, 5, generator=torch.Generator().manual_seed(0))
+    labels = torch.tensor([0, 3, 1, 2] + [4] * 8)  # 4 positives first, then background (4)
+    scores[0, 0] = scores[0].max() + 1  # at least one hit among the positives
+    losses = {"loss_cls": torch.tensor(2.0), "loss_ldrld": torch.tensor(0.5), "acc": torch.tensor(50.0)}
+    expected = (scores[:4].argmax(1) == labels[:4]).float().mean() * 100
+
+    def read_back(*args, **kwargs):
+        raise AssertionError("the diagnostics read a value back from the device")
+
+    for name in ("__bool__", "item", "tolist"):
+        monkeypatch.setattr(torch.Tensor, name, read_back)
+    out = distill_diagnostics(losses, ["loss_ldrld"], scores, labels, positives=4)
+    none = distill_diagnostics(losses, ["loss_ldrld"], scores[4:], labels[4:], positives=0)
+    monkeypatch.undo()
+    torch.testing.assert_close(out["teacher_acc_fg"], expected)
+    torch.testing.assert_close(out["distill_share"], torch.tensor(0.2))
+    assert "teacher_acc_fg" not in none and set(none) == {"teacher_acc", "distill_share"}
