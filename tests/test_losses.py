@@ -1,4 +1,4 @@
-"""The loss modules: KD and DKD against the standard forms (tests/reference_forms.py), LDRLDLoss's
+"""The loss modules: KD and DKD against the standard forms (tools/reference_forms.py), LDRLDLoss's
 switches, per-row weights, sums of losses and the config builder."""
 
 import getpass

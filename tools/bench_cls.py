@@ -111,8 +111,12 @@ class OneLineKD(torch.nn.Module):
     def forward(self, s, t, target=None, weight=None, progress=None):
         import torch.nn.functional as F
 
-        kd = F.kl_div(F.log_softmax(s / self.T, dim=1), F.softmax(t / self.T, dim=1), reduction="batchmean")
-        return {"loss_ce": self.ce_weight * F.cross_entropy(s, target), "loss_kd": self.loss_weight * kd * self.T**2}
+        from reference_forms import standard_kd
+
+        return {
+            "loss_ce": self.ce_weight * F.cross_entropy(s, target),
+            "loss_kd": self.loss_weight * standard_kd(s, t, self.T),
+        }
 
 
 def build(method, teacher, student, device, compile_loss, folder, fast=False):

@@ -7,11 +7,11 @@ Rows are shapes (CIFAR-100, ImageNet-1K, COCO RoIs, Market-1501); columns are mi
 forward + backward of:
 
 - ``KD one-liner``: ``F.kl_div(F.log_softmax(s/T), F.softmax(t/T), 'batchmean') * T * T``, the KD
-  every repository writes (tests/reference_forms.py), and ``KDLoss``, ours;
-- ``DKD authors``: the DKD authors' ``dkd_loss`` (tests/reference_forms.py), and ``DKDLoss``;
+  every repository writes (tools/reference_forms.py), and ``KDLoss``, ours;
+- ``DKD authors``: the DKD authors' ``dkd_loss`` (tools/reference_forms.py), and ``DKDLoss``;
 - ``LDRLDLoss``: ours, as a trainer calls it (the one implementation, on every device: torch ops
   in an autograd Function with a closed-form backward), and ``LDRLD autograd``: the same
-  O(N * (C + d^2)) form left to autograd's backward (tests/reference_forms.py), which says what
+  O(N * (C + d^2)) form left to autograd's backward (tools/reference_forms.py), which says what
   the closed-form backward earns;
 - on CUDA also ``LDRLDLoss checked every call`` (``check_every=1``: the input values checked on
   every call, each check a host read), to show what taking the checks off the hot path saves;
@@ -27,7 +27,6 @@ On CUDA each method's peak memory above the inputs is reported too.
 """
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -38,7 +37,7 @@ import torch
 
 from ldrld_core import DKDLoss, KDLoss, LDRLDLoss
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import reference_forms  # tools/, beside this script
 
 SHAPES = [  # task, N, C, depth, temperature
     ("CIFAR-100", 64, 100, 7, 4.0),
@@ -53,14 +52,6 @@ RATIOS = [
     ("LDRLD autograd", "LDRLDLoss"),
     ("LDRLDLoss compiled", "KD one-liner"),
 ]  # those present
-
-
-def reference_forms():
-    """tests/reference_forms.py: the standard KD, the DKD authors' form and the literal LDRLD."""
-    spec = importlib.util.spec_from_file_location("reference_forms", os.path.join(ROOT, "tests", "reference_forms.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _sync(device):
@@ -133,7 +124,7 @@ def methods(device, depth, T, target, forms, use_compile, literal):
 
 
 def run(device, repeats, use_compile=False, literal=False):
-    forms = reference_forms()
+    forms = reference_forms
     results = []
     for task, n, c, depth, T in SHAPES:
         gen = torch.Generator().manual_seed(0)

@@ -1,4 +1,4 @@
-"""The forms the losses are checked and timed against (tests and tools/bench_loss.py):
+"""The forms the losses are checked and timed against (the tests and tools/bench_*.py):
 
 - ``literal_ldrld``: LDRLD written literally from its definition (docs/architecture.md, "The
   loss"), one masked softmax KL over all C classes per rank pair, plus the all-d term and RNTK;
