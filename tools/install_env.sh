@@ -38,16 +38,30 @@ cache=${LDRLD_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ldrld/wheels}/mmcv-$m
 mkdir -p "$cache"
 if ! "$py" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$mmcv_v'" >/dev/null 2>&1; then
     if ! ls "$cache"/mmcv-"$mmcv_v"-*.whl >/dev/null 2>&1; then
-        echo "[install] building mmcv $mmcv_v with compiled ops into $cache (about 10 minutes on 2 cores)"
+        echo "[install] building mmcv $mmcv_v with compiled ops into $cache (about 25 minutes on 2 cores;" \
+             "a line a minute shows how many of its files are compiled)"
         # mmcv's setup.py asks for -std=c++17 but torch's headers need C++20:
         # a compiler wrapper appends -std=c++20, and the last -std wins.
         wrap=$(mktemp -d)
         printf '#!/bin/sh\nexec %s "$@" -std=c++20\n' "$(command -v g++)" > "$wrap/g++"
         chmod +x "$wrap/g++"
         tmp=$(mktemp -d "$cache/.build.XXXX")
-        CXX=$wrap/g++ MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-2} FORCE_CUDA=0 \
+        # pip builds under TMPDIR=$tmp, so its object files can be counted while it works
+        TMPDIR=$tmp CXX=$wrap/g++ MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-2} FORCE_CUDA=0 \
             "$py" -m pip wheel --disable-pip-version-check -q --no-deps --no-build-isolation \
-            -c "$pins" "mmcv==$mmcv_v" -w "$tmp"
+            -c "$pins" "mmcv==$mmcv_v" -w "$tmp" &
+        build=$!
+        began=$SECONDS
+        last=$SECONDS
+        while kill -0 "$build" 2>/dev/null; do
+            sleep 5
+            [ $(( SECONDS - last )) -ge 60 ] || continue
+            last=$SECONDS
+            done_=$(find "$tmp" -name '*.o' 2>/dev/null | wc -l)
+            all_=$(find "$tmp" -path '*mmcv/ops/csrc/pytorch/*' -name '*.cpp' 2>/dev/null | wc -l)
+            echo "[install] mmcv build: $done_ of $all_ files compiled after $(( (SECONDS - began) / 60 )) min"
+        done
+        wait "$build"
         mv "$tmp"/mmcv-*.whl "$cache"/   # a finished wheel appears whole, or not at all
         rm -rf "$tmp" "$wrap"
     fi
