@@ -17,10 +17,12 @@ Flags (as in MMDetection's ``tools/train.py``, plus this toolkit's own):
 - ``--no-pretrained``: drop every ImageNet initialisation (``init_cfg`` of type
   ``Pretrained``) so that nothing is downloaded.
 
-Everything a run needs is checked before MMEngine writes anything (config,
-options, data layout, checkpoints, downloads, the work dir); a run that still
-fails before its first iteration leaves its work dir as it found it
-(:class:`~ldrld_mm.workdir.WorkDirGuard`). Errors are
+Reading a config checks what a run needs before MMEngine writes anything (config,
+options, data layout, local checkpoints, the work dir) and downloads nothing:
+ImageNet initialisations are fetched by :func:`build_runner`, where the model is
+built, and a teacher given as a URL by the model that loads it, each once. A run
+that fails before its first iteration (an offline download included) leaves its
+work dir as it found it (:class:`~ldrld_mm.workdir.WorkDirGuard`). Errors are
 :class:`~ldrld_core.errors.InputError`\\ s, printed as one line by
 :func:`ldrld_core.errors.cli_boundary`.
 """
@@ -35,7 +37,7 @@ from typing import Callable, Optional
 from ldrld_core.checkpoint import add_trust_flag
 from ldrld_core.errors import CheckpointError, ConfigError
 
-from .pretrained import drop_pretrained, fetch_pretrained, fetch_teacher
+from .pretrained import drop_pretrained, fetch_pretrained, is_remote
 
 # mmengine 0.10.7 imports pkg_resources, which warns on every start; it is noise to a user.
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
@@ -189,15 +191,13 @@ def _set_teacher(cfg, args, task: Task) -> None:
     if args.trust_checkpoint:
         holder[trust_key] = True
     spec = holder.get(key)
-    if not spec:
+    if not spec or is_remote(str(spec)):  # a URL is fetched once, by the model that loads it
         return
-    local = fetch_teacher(str(spec))
-    if not os.path.isfile(os.path.expanduser(local)):
+    if not os.path.isfile(os.path.expanduser(str(spec))):
         raise CheckpointError(
-            f"teacher checkpoint {local}: no such file; pass --teacher-checkpoint PATH "
+            f"teacher checkpoint {spec}: no such file; pass --teacher-checkpoint PATH "
             f"(a file, an http(s) URL or torchvision://NAME)"
         )
-    holder[key] = local
 
 
 def load_config(args, task: Task, training=True):
@@ -230,8 +230,6 @@ def load_config(args, task: Task, training=True):
         task.check_config(cfg)
     if args.no_pretrained or not training:  # evaluation: the checkpoint holds every weight
         drop_pretrained(cfg.get("model"))
-    else:
-        fetch_pretrained(cfg.get("model"))
     if training:
         _set_teacher(cfg, args, task)
         if args.amp:
@@ -260,9 +258,13 @@ def load_config(args, task: Task, training=True):
 
 # -------------------------------------------------------------------- run ----
 def build_runner(cfg):
-    """MMEngine's Runner of ``cfg`` (``runner_type`` honoured)."""
+    """MMEngine's Runner of ``cfg`` (``runner_type`` honoured), after fetching the model's ImageNet
+    initialisations into torch's hub cache (offline: one sentence that names each, instead of a
+    failure deep inside MMEngine's weight loading)."""
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+
+    fetch_pretrained(cfg.get("model"))
 
     return Runner.from_cfg(cfg) if "runner_type" not in cfg else RUNNERS.build(cfg)
 

@@ -496,3 +496,27 @@ def test_only_the_input_error_family_is_one_line(capsys):
         assert err.startswith("Traceback (most recent call last):") and f"in {crash.__name__}" in err
         assert err.strip().splitlines()[-1].startswith(f"tool.py: failed: {kind}: ")
         assert ": error: " not in err
+
+
+def test_reading_a_config_downloads_nothing(assets, tmp_path, monkeypatch):
+    """``ldrld_mm.cli.load_config`` checks a run's inputs without the network: offline, with an
+    empty hub cache, a config whose backbone starts from ``torchvision://resnet18`` and a teacher
+    given as a URL both read, the URL kept as given and nothing fetched. The downloads happen once,
+    where the model is built (the ``*-download-offline`` cases above give their sentence)."""
+    from ldrld_det.cli import DETECTION
+    from ldrld_mm import cli
+
+    hub = tmp_path / "torch_home"
+    monkeypatch.setenv("TORCH_HOME", str(hub))
+    for key, value in OFFLINE.items():
+        monkeypatch.setenv(key, value)
+    url = "https://download.openmmlab.com/mmdetection/v2.0/no_such_teacher-0000.pth"
+    for config, extra in (
+        (os.path.join(os.path.dirname(TOY), "frcnn_r18_fpn_1x_coco.py"), []),
+        (CONFIGS["det_ldrld"], ["--teacher-checkpoint", url]),
+    ):
+        argv = [config, "--data-root", assets["coco"], "--work-dir", str(tmp_path / "work"), *extra]
+        cfg = cli.load_config(cli.parser("train_det.py", "").parse_args(argv), DETECTION)
+        assert not hub.exists() or not any(hub.rglob("*.pth")), sorted(hub.rglob("*"))
+    assert cfg.model.teacher_checkpoint == url
+    assert not (tmp_path / "work").exists()
