@@ -10,8 +10,9 @@ two subclasses here override what they must and nothing else:
   (a crash while saving leaves the previous file intact), loads with
   ``weights_only=True``, and adds ``meta`` (stage, architecture, class count,
   loss) and the random-number states, so that ``--resume`` continues exactly
-  where the uninterrupted run would have been; and ``_evaluate``, only to give
-  torchreid's ``evaluate_rank`` the CMC length the gallery has (``max_rank``).
+  where the uninterrupted run would have been; and ``_evaluate``, torchreid's own
+  evaluation from its parts, to pass its ``evaluate_rank`` the CMC length the gallery
+  has (``max_rank``), which ``Engine._evaluate`` cannot pass on.
 - :class:`DistillSoftmaxEngine` overrides ``forward_backward`` as well: the
   label-smoothed cross-entropy of torchreid's ``ImageSoftmaxEngine`` plus an
   ``ldrld_core`` loss built with ``ce_weight=0`` (LDRLD, KD or DKD) on the
@@ -27,12 +28,12 @@ Each term is logged under its own name (``loss_ce``, ``loss_local``,
 rank-1 and mAP through :class:`ResultsWriter`.
 """
 
-import functools
 import os
 import random
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch.utils.tensorboard import SummaryWriter
 
 from ldrld_core import build_loss
@@ -86,20 +87,79 @@ class SoftmaxEngine(ImageSoftmaxEngine):
     meta = {}
     max_rank = 50  # torchreid's evaluate_rank default
 
-    def _evaluate(self, *args, **kwargs):
-        """torchreid's own evaluation, its ``evaluate_rank`` called with ``max_rank=self.max_rank``.
+    @torch.no_grad()
+    def _evaluate(
+        self,
+        dataset_name="",
+        query_loader=None,
+        gallery_loader=None,
+        dist_metric="euclidean",
+        normalize_feature=False,
+        visrank=False,
+        visrank_topk=10,
+        save_dir="",
+        use_metric_cuhk03=False,
+        ranks=(1, 5, 10, 20),
+        rerank=False,
+    ):
+        """torchreid's ``Engine._evaluate``, put together from torchreid's own parts (its
+        ``parse_data_for_eval`` and ``extract_features``, ``metrics.compute_distance_matrix``,
+        ``re_ranking``, ``metrics.evaluate_rank``, ``visualize_ranked_results``), printing what it
+        prints, with one difference: ``evaluate_rank`` is given ``max_rank=self.max_rank``.
         Each query's CMC curve is the gallery less that query's same-camera matches, cut at
         ``max_rank``: on a gallery shorter than 50 + those matches, queries with different numbers
         of same-camera matches give curves of different lengths, and torchreid's ``np.asarray`` of
         them fails. Cut at the shortest curve's length, every curve has the same length.
-        ``Engine._evaluate`` takes no ``max_rank``, so ``evaluate_rank`` gets it for this call only."""
-        metrics = compat.metrics()
-        evaluate_rank = metrics.evaluate_rank
-        metrics.evaluate_rank = functools.partial(evaluate_rank, max_rank=self.max_rank)
-        try:
-            return super()._evaluate(*args, **kwargs)
-        finally:
-            metrics.evaluate_rank = evaluate_rank
+        ``Engine._evaluate`` has no ``max_rank`` argument to pass it through."""
+        metrics, utils = compat.metrics(), compat.utils()
+        print("Extracting features from query set ...")
+        qf, q_pids, q_camids = self._features(query_loader)
+        print(f"Done, obtained {qf.size(0)}-by-{qf.size(1)} matrix")
+        print("Extracting features from gallery set ...")
+        gf, g_pids, g_camids = self._features(gallery_loader)
+        print(f"Done, obtained {gf.size(0)}-by-{gf.size(1)} matrix")
+        if normalize_feature:
+            print("Normalzing features with L2 norm ...")
+            qf, gf = F.normalize(qf, p=2, dim=1), F.normalize(gf, p=2, dim=1)
+        print(f"Computing distance matrix with metric={dist_metric} ...")
+        distmat = metrics.compute_distance_matrix(qf, gf, dist_metric).numpy()
+        if rerank:
+            print("Applying person re-ranking ...")
+            distmat = utils.re_ranking(
+                distmat,
+                metrics.compute_distance_matrix(qf, qf, dist_metric),
+                metrics.compute_distance_matrix(gf, gf, dist_metric),
+            )
+        print("Computing CMC and mAP ...")
+        cmc, mAP = metrics.evaluate_rank(
+            distmat, q_pids, g_pids, q_camids, g_camids, max_rank=self.max_rank, use_metric_cuhk03=use_metric_cuhk03
+        )
+        print("** Results **")
+        print(f"mAP: {mAP:.1%}")
+        print("CMC curve")
+        for r in ranks:
+            print(f"Rank-{r:<3}: {cmc[r - 1]:.1%}")
+        if visrank:
+            utils.visualize_ranked_results(
+                distmat,
+                self.datamanager.fetch_test_loaders(dataset_name),
+                self.datamanager.data_type,
+                width=self.datamanager.width,
+                height=self.datamanager.height,
+                save_dir=os.path.join(save_dir, "visrank_" + dataset_name),
+                topk=visrank_topk,
+            )
+        return cmc[0], mAP
+
+    def _features(self, loader):
+        """Features (on the CPU), person ids and camera ids of ``loader``'s images, as torchreid extracts them."""
+        feats, pids, camids = [], [], []
+        for data in loader:
+            imgs, pid, camid = self.parse_data_for_eval(data)
+            feats.append(self.extract_features(imgs.cuda() if self.use_gpu else imgs).cpu())
+            pids.extend(pid.tolist())
+            camids.extend(camid.tolist())
+        return torch.cat(feats, 0), np.asarray(pids), np.asarray(camids)
 
     def save_model(self, epoch, rank1, save_dir, is_best=False):
         state = {

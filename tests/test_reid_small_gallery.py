@@ -89,12 +89,25 @@ def test_ranks_within_keeps_the_ranks_the_gallery_has(small_gallery):
     assert len(_rank_warnings(caught)) == 2
 
 
-def test_queries_with_different_same_camera_matches_evaluate(small_gallery, tmp_path):
+def test_queries_with_different_same_camera_matches_evaluate(small_gallery, tmp_path, monkeypatch):
     """One query person with two gallery images from the query's own camera, the others with one: torchreid's
     per-query CMC curves then differ in length on a short gallery, and its evaluate_rank fails on them
-    (``np.asarray`` of an inhomogeneous list) unless they are cut at the shortest curve's length."""
+    (``np.asarray`` of an inhomogeneous list) unless they are cut at the shortest curve's length. The engine
+    passes that length to torchreid's own ``evaluate_rank`` as ``max_rank``, leaving torchreid's module as it
+    is (no function of it replaced while evaluating)."""
     import os
     import shutil
+
+    from ldrld_reid import compat
+
+    metrics, calls = compat.metrics(), []
+    evaluate_rank = metrics.evaluate_rank
+
+    def spy(*args, **kwargs):
+        calls.append((metrics.evaluate_rank is spy, kwargs.get("max_rank")))
+        return evaluate_rank(*args, **kwargs)
+
+    monkeypatch.setattr(metrics, "evaluate_rank", spy)
 
     root = tmp_path / "data"
     shutil.copytree(small_gallery / "data", root)
@@ -112,6 +125,7 @@ def test_queries_with_different_same_camera_matches_evaluate(small_gallery, tmp_
     assert "Rank-10 :" in out and "Rank-20" not in out
     (dropped,) = _rank_warnings(caught)
     assert "CMC curve of 18 rank(s)" in str(dropped.message)  # 20 gallery images less the query's 2
+    assert calls == [(True, 18)], calls  # torchreid's own function, given the length, the module untouched
     result = json.loads((tmp_path / "run" / "results_student_none.json").read_text())
     assert 0 <= result["rank1"] <= 1 and 0 < result["mAP"] <= 1
 
