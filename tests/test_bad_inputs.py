@@ -333,6 +333,13 @@ CASES = [
         ["--launcher mpi without CUDA", "--launcher pytorch"],
     ),
     (
+        "cls-retired-optimizer-constructor",
+        "train_cls.py",
+        "{cls_student} --data-root {digits} --work-dir {work} "
+        "--cfg-options optim_wrapper.constructor=StudentOptimWrapperConstructor",
+        ["optim_wrapper.constructor='StudentOptimWrapperConstructor' is retired", "delete the constructor key"],
+    ),
+    (
         "cls-teacher-download-offline",
         "train_cls.py",
         "{cls_ldrld} --data-root {digits} --work-dir {work} --teacher-checkpoint torchvision://resnet34",

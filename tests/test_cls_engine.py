@@ -45,10 +45,7 @@ def optim(model, lr=0.05):
 
     return build_optim_wrapper(
         model,
-        dict(
-            constructor="StudentOptimWrapperConstructor",
-            optimizer=dict(type="SGD", lr=lr, momentum=0.9, weight_decay=5e-4),
-        ),
+        dict(optimizer=dict(type="SGD", lr=lr, momentum=0.9, weight_decay=5e-4)),
     )
 
 

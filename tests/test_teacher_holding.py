@@ -33,7 +33,7 @@ def _classification(tmp_path):
             distill_loss=dict(type="KDLoss"),
         )
     )
-    optim = dict(constructor="StudentOptimWrapperConstructor", optimizer=dict(type="SGD", lr=0.1))
+    optim = dict(optimizer=dict(type="SGD", lr=0.1))  # MMEngine's default constructor
     return model, optim
 
 

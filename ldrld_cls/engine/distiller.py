@@ -19,8 +19,8 @@ Without a teacher (``teacher=None``, ``distill_loss=None``) the same model
 trains a network with cross-entropy alone: the teacher-training configs.
 The teacher is held as every task holds it (``ldrld_mm.teacher.HoldsTeacher``):
 outside ``parameters()``, ``state_dict()`` and the optimizer (checkpoints hold
-``student.*`` alone), moved with the model, always in eval mode. The optimizer is
-built over the student (``StudentOptimWrapperConstructor``).
+``student.*`` alone), moved with the model, always in eval mode: MMEngine's default
+optimizer constructor builds the optimizer over the student alone.
 """
 
 import os

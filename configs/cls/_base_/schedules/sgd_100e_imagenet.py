@@ -2,8 +2,7 @@
 # decay 1e-4), batch 256, lr 0.1 for 100 epochs, warmed up linearly over the
 # first 10 epochs and divided by 10 at epochs 30, 60 and 90.
 optim_wrapper = dict(
-    type='OptimWrapper',
-    constructor='StudentOptimWrapperConstructor',
+    type='OptimWrapper',  # over the student alone: the teacher is outside the model's parameters
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4),
 )
 param_scheduler = [

@@ -4,8 +4,7 @@
 # 10 at epochs 150, 180 and 210. Pair configs set the learning rate
 # (0.05, or 0.01 for MobileNetV2/ShuffleNet students on CIFAR-100).
 optim_wrapper = dict(
-    type='OptimWrapper',
-    constructor='StudentOptimWrapperConstructor',  # only the student is optimised
+    type='OptimWrapper',  # over the student alone: the teacher is outside the model's parameters
     optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4),
 )
 param_scheduler = [
