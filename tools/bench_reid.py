@@ -10,8 +10,9 @@ Rows, all at the same batch and input size (default 32 x 3 x 256 x 128,
   repository writes, ``F.kl_div(F.log_softmax(s/T), F.softmax(t/T), 'batchmean') * T * T``;
 - KD, DKD, LDRLD: the same with this toolkit's ``KDLoss``, ``DKDLoss`` and ``LDRLDLoss``.
 
-The step is the one ``ldrld_reid.engine.DistillSoftmaxEngine`` runs, on a fixed
-random batch (no data set needed; random init, nothing is downloaded).
+The step is the engine's own ``forward_backward`` (``ldrld_reid.engine.SoftmaxEngine`` for the
+student alone, ``DistillSoftmaxEngine`` for the rest, the one-liner handed to it as its loss), on
+a fixed random batch (no data set needed; random init, nothing is downloaded).
 Time: one process holds all rows and runs them in turn, iteration by
 iteration, so that the load of a shared machine falls on every row alike; the
 median is reported. Peak memory: each row once more in a fresh process of its
@@ -42,49 +43,56 @@ def _loss(row):
     if row == "DKD":
         return dict(type="DKDLoss", alpha=1.0, beta=8.0, temperature=4.0, warmup=0, ce_weight=0.0)
     if row == "KD one-liner":
-        return one_line_kd
+        return one_line_kd()
     return None
 
 
-def one_line_kd(s, t, pids, T=4.0):
+def one_line_kd(T=4.0):
+    """The KD every repository writes, as a module the engine takes in place of an ``ldrld_core`` loss."""
+    import torch
+
     from reference_forms import standard_kd  # tools/, beside this script
 
-    return {"loss_kd": standard_kd(s, t, T)}
+    class OneLineKD(torch.nn.Module):
+        def forward(self, s, t, pids, weight=None, progress=None):
+            return {"loss_kd": standard_kd(s, t, T)}
+
+    return OneLineKD()
 
 
 class Row:
-    """One row's models and its training step on a fixed random batch."""
+    """One row: the toolkit's engine (``SoftmaxEngine`` alone, ``DistillSoftmaxEngine`` with a
+    teacher) and its own ``forward_backward`` on a fixed random batch. The engine is built on a
+    stand-in for a data manager that holds no data (it reads only the loaders' places and the
+    number of identities when it is built); nothing else is replaced."""
 
     def __init__(self, row, device, imgs, pids, teacher=None):
+        from types import SimpleNamespace
+
         import torch
 
-        from ldrld_core import build_loss
         from ldrld_reid import compat
-        from ldrld_reid.engine import model_logits
+        from ldrld_reid.engine import DistillSoftmaxEngine, SoftmaxEngine
 
-        self.name, self.device, self.imgs, self.pids = row, device, imgs, pids
+        self.name, self.device = row, device
         compat.set_random_seed(0)
-        self.student = (
+        student = (
             compat.models().build_model("resnet18", NUM_CLASSES, loss="softmax", pretrained=False).to(device).train()
         )
-        self.optimizer = compat.optim().build_optimizer(self.student, optim="amsgrad", lr=3e-4)
-        self.criterion = compat.submodule("losses").CrossEntropyLoss(
-            NUM_CLASSES, use_gpu=device.type == "cuda", label_smooth=True
-        )
-        loss_cfg = _loss(row)
-        self.teacher = teacher if loss_cfg is not None else None
-        self.distill = (loss_cfg if callable(loss_cfg) else build_loss(loss_cfg).to(device)) if loss_cfg else None
-        self._model_logits, self._torch = model_logits, torch
+        optimizer = compat.optim().build_optimizer(student, optim="amsgrad", lr=3e-4)
+        data = SimpleNamespace(train_loader=None, test_loader={}, num_train_pids=NUM_CLASSES)
+        use_gpu = device.type == "cuda"
+        loss = _loss(row)
+        if loss is None:
+            self.engine = SoftmaxEngine(data, student, optimizer, use_gpu=use_gpu, label_smooth=True)
+        else:
+            self.engine = DistillSoftmaxEngine(data, student, optimizer, teacher, loss, use_gpu=use_gpu)
+        self.engine.epoch, self.engine.batch_idx, self.engine.num_batches = 0, 0, 1
+        self.batch = {"img": imgs, "pid": pids}
+        self._torch = torch
 
     def step(self):
-        logits = self.student(self.imgs)
-        loss = self.criterion(logits, self.pids)
-        if self.teacher is not None:
-            terms = self.distill(logits, self._model_logits(self.teacher, self.imgs), self.pids)
-            loss = loss + sum(terms.values())
-        self.optimizer.zero_grad()
-        loss.backward()
-        self.optimizer.step()
+        self.engine.forward_backward(self.batch)
 
     def timed_step(self):
         self._sync()
