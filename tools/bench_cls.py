@@ -1,4 +1,5 @@
-"""Training cost of one CIFAR-100 distillation pair: CE only, the one-line KD, KD, DKD and LDRLD.
+"""Training cost of one CIFAR-100 distillation pair: CE only, the one-line KD, KD, DKD and LDRLD
+(and, on request, DKD as its authors write it and LDRLD with autograd's backward).
 
     python tools/bench_cls.py                                  # resnet32x4 -> resnet8x4, batch 64, GPU if present
     python tools/bench_cls.py --device cpu --steps 10 --warmup 2
@@ -47,7 +48,9 @@ def parse_args(argv=None):
     parser.add_argument(
         "--methods",
         default="ce,kd-oneliner,kd,dkd,ldrld",
-        help="kd-oneliner: KD as F.kl_div(F.log_softmax(s/T), F.softmax(t/T), 'batchmean') * T * T",
+        help="also: kd-oneliner (KD as F.kl_div(F.log_softmax(s/T), F.softmax(t/T), 'batchmean') * T * T), "
+        "dkd-authors (DKD as its authors' code computes it), ldrld-autograd (LDRLD's form in plain torch ops, "
+        "autograd's backward): the forms of tools/reference_forms.py in the same step",
     )
     parser.add_argument("--full-epoch", action="store_true", help="time one whole epoch of data loading + steps")
     parser.add_argument("--data-root", help="a CIFAR-100 folder; default: synthetic images in the CIFAR format")
@@ -84,6 +87,9 @@ def synthetic_cifar(folder, images=CIFAR_TRAIN_IMAGES, seed=0):
     return folder
 
 
+REFERENCE = {"kd-oneliner": "kd", "dkd-authors": "dkd", "ldrld-autograd": "ldrld"}
+
+
 def method_loss(method, teacher, student):
     """The distillation loss of ``method`` with the recipe's values for the pair when it has one."""
     from ldrld_cls import recipes
@@ -94,29 +100,37 @@ def method_loss(method, teacher, student):
     )
     if method == "ce":
         return None
-    loss_type, args = recipes.method_loss(pair, "kd" if method == "kd-oneliner" else method)
-    if method == "kd-oneliner":
-        return OneLineKD(args.get("temperature", 4.0), args.get("loss_weight", 1.0), args.get("ce_weight", 1.0))
+    loss_type, args = recipes.method_loss(pair, REFERENCE.get(method, method))
+    if method in REFERENCE:
+        return ReferenceLoss(method, args)
     return dict(type=loss_type, **args)
 
 
-class OneLineKD(torch.nn.Module):
-    """The KD every repository writes, as a distiller's loss: cross-entropy plus
-    ``F.kl_div(F.log_softmax(s / T), F.softmax(t / T), 'batchmean') * T * T``."""
+class ReferenceLoss(torch.nn.Module):
+    """A distiller's loss written as a user would without this toolkit: cross-entropy plus a form of
+    ``tools/reference_forms.py`` (the one-line KD, the DKD authors' code, LDRLD in plain torch ops
+    with autograd's backward), with the recipe's weights; DKD's warm-up ramp as its authors write it."""
 
-    def __init__(self, temperature, loss_weight=1.0, ce_weight=1.0):
+    def __init__(self, method, args):
         super().__init__()
-        self.T, self.loss_weight, self.ce_weight = temperature, loss_weight, ce_weight
+        self.method, self.args = method, dict(args)
 
     def forward(self, s, t, target=None, weight=None, progress=None):
         import torch.nn.functional as F
 
-        from reference_forms import standard_kd
+        import reference_forms as forms
 
-        return {
-            "loss_ce": self.ce_weight * F.cross_entropy(s, target),
-            "loss_kd": self.loss_weight * standard_kd(s, t, self.T),
-        }
+        a, T = self.args, self.args.get("temperature", 4.0)
+        out = {"loss_ce": a.get("ce_weight", 1.0) * F.cross_entropy(s, target)}
+        if self.method == "kd-oneliner":
+            out["loss_kd"] = a.get("loss_weight", 1.0) * forms.standard_kd(s, t, T)
+        elif self.method == "dkd-authors":
+            ramp = min((progress or 0.0) / a.get("warmup", 20.0), 1.0) if a.get("warmup", 20.0) else 1.0
+            out["loss_dkd"] = ramp * forms.authors_dkd(s, t, target, a.get("alpha", 1.0), a.get("beta", 8.0), T)
+        else:
+            local, rntk = forms.autograd_ldrld(s, t, a.get("depth", 7), T, a.get("adw", True))
+            out["loss_local"], out["loss_rntk"] = a.get("alpha", 1.0) * local, a.get("beta", 1.0) * rntk
+        return out
 
 
 def build(method, teacher, student, device, compile_loss, folder, fast=False):
@@ -151,10 +165,7 @@ def build(method, teacher, student, device, compile_loss, folder, fast=False):
     model.train()
     wrapper = build_optim_wrapper(
         model,
-        dict(
-            constructor="StudentOptimWrapperConstructor",
-            optimizer=dict(type="SGD", lr=0.05, momentum=0.9, weight_decay=5e-4),
-        ),
+        dict(optimizer=dict(type="SGD", lr=0.05, momentum=0.9, weight_decay=5e-4)),
     )
     if fast and str(device).startswith("cuda"):
         from ldrld_core.compiled import compiled
@@ -195,9 +206,9 @@ def _take(loader, count):
 
 
 def run_benchmark(args, loader, teacher, student, folder):
-    """Every method is timed once per round, the methods interleaved, so that a
-    machine whose speed drifts (shared cores) treats them alike; the median
-    round is reported."""
+    """Every method is timed once per round, the methods interleaved (in reverse order every other
+    round, so that no method always follows the same one), so that a machine whose speed drifts
+    (shared cores) treats them alike; the median round is reported."""
     methods = args.methods.split(",")
     built = {m: build(m, teacher, student, args.device, args.compile_loss, folder, args.fast) for m in methods}
     batch = next(iter(loader))
@@ -206,8 +217,8 @@ def run_benchmark(args, loader, teacher, student, folder):
     with _autocast(args.device, args.amp):
         for m in methods:
             time_steps(*built[m], [batch] * args.warmup, args.device)
-        for _ in range(args.rounds):
-            for m in methods:
+        for k in range(args.rounds):
+            for m in methods if k % 2 == 0 else methods[::-1]:  # no method always first or last
                 seconds, _ = time_steps(*built[m], [batch] * args.steps, args.device)
                 step_s[m].append(seconds / args.steps)
                 limit = len(loader) if args.full_epoch else args.steps
