@@ -13,9 +13,11 @@ from .checkpoint import (
     load_checkpoint_into,
     read_checkpoint,
 )
+from .dkd import DKDLoss, dkd_terms
 from .errors import CheckpointError, ClassCountError, ConfigError, DatasetError, DownloadError, InputError, cli_boundary
-from .functional import adw_weights, dkd_terms, kd_loss, ldrld_terms
-from .losses import LOSSES, DistillLossSum, DKDLoss, KDLoss, LDRLDLoss, build_loss
+from .kd import KDLoss, kd_loss
+from .ldrld import LDRLDLoss, adw_weights, ldrld_terms
+from .losses import LOSSES, DistillLossSum, build_loss
 
 __all__ = [
     "CheckpointError",

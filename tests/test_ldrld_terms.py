@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ldrld_core import LDRLDLoss, ldrld_terms
-from ldrld_core import functional as LF
+from ldrld_core import ldrld as LF
 
 from reference_forms import autograd_ldrld, literal_ldrld
 

@@ -10,9 +10,8 @@ forward + backward of:
   every repository writes (tools/reference_forms.py), and ``KDLoss``, ours;
 - ``DKD authors``: the DKD authors' ``dkd_loss`` (tools/reference_forms.py), and ``DKDLoss``;
 - ``LDRLDLoss``: ours, as a trainer calls it (the one implementation, on every device: torch ops
-  in an autograd Function with a closed-form backward), and ``LDRLD autograd``: the same
-  O(N * (C + d^2)) form left to autograd's backward (tools/reference_forms.py), which says what
-  the closed-form backward earns;
+  that autograd differentiates), and ``LDRLD autograd``: the same O(N * (C + d^2)) form written
+  apart (tools/reference_forms.py), as a user would write it from the paper;
 - on CUDA also ``LDRLDLoss checked every call`` (``check_every=1``: the input values checked on
   every call, each check a host read), to show what taking the checks off the hot path saves;
 - with ``--compile``: ``LDRLDLoss(compile=True)`` and ``torch.compile`` of the KD one-liner;

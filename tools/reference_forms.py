@@ -3,9 +3,9 @@
 - ``literal_ldrld``: LDRLD written literally from its definition (docs/architecture.md, "The
   loss"), one masked softmax KL over all C classes per rank pair, plus the all-d term and RNTK;
   O(N * C * d^2). It ranks with a stable sort: of tied logits the earlier column ranks higher;
-- ``autograd_ldrld``: the O(N * (C + d^2)) form of ``ldrld_core`` (a pair's KL from the sigmoid
-  of its logit gap) in plain torch ops, with autograd's own backward: what the closed-form
-  backward of ``ldrld_core.ldrld_function.LDRLDRows`` is timed against;
+- ``autograd_ldrld``: the O(N * (C + d^2)) form (a pair's KL from the sigmoid of its logit gap)
+  in plain torch ops, with autograd's own backward, written apart from ``ldrld_core.ldrld`` (the
+  closed-form backward that ``ldrld_core`` once had was timed against it: docs/benchmarks.md);
 - ``standard_kd``: Hinton's KD as the KD literature's code and mdistiller write it,
   ``F.kl_div(F.log_softmax(s / T), F.softmax(t / T), 'batchmean') * T * T``;
 - ``authors_dkd``: DKD as the DKD authors' code (mdistiller's ``dkd_loss``) computes
@@ -54,8 +54,9 @@ def literal_ldrld(student, teacher, depth, T, rank_by="student", adw=True):
 def autograd_ldrld(student, teacher, depth, T, adw=True):
     """``(local, rntk)`` means, the student ranking, each pair's KL that of two Bernoulli
     distributions ``sigmoid(gap / T)``; autograd differentiates it. It ranks with
-    ``ldrld_core``'s own ``top_classes``, so only the backward differs from ``LDRLDLoss``."""
-    from ldrld_core.functional import top_classes
+    ``ldrld_core``'s own ``top_classes``; it differs from ``LDRLDLoss`` in its RNTK (a masked
+    softmax) and in running in the inputs' own precision."""
+    from ldrld_core.ldrld import top_classes
 
     n, c = student.shape
     top = top_classes(student, depth)
