@@ -44,9 +44,12 @@ def adw_weights(depth: int, adw: bool = True) -> torch.Tensor:
 
 @lru_cache(maxsize=64)
 def _pairs(depth: int, adw: bool, device: torch.device, dtype: torch.dtype):
-    """``(i, j, w)`` on ``device``: the rank pairs and their weights in ``dtype``."""
-    i, j = rank_pairs(depth).to(device)
-    return i, j, adw_weights(depth, adw).to(device=device, dtype=dtype)
+    """``(i, j, w)`` on ``device``: the rank pairs and their weights in ``dtype``. Made outside
+    inference mode even when the first call is inside it (an evaluation): cached inference tensors
+    could not be saved for a later training step's backward."""
+    with torch.inference_mode(False):
+        i, j = rank_pairs(depth).to(device)
+        return i, j, adw_weights(depth, adw).to(device=device, dtype=dtype)
 
 
 def top_classes(ranking: torch.Tensor, depth: int) -> torch.Tensor:

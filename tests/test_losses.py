@@ -262,3 +262,18 @@ def test_compiled_loss_matches_eager(monkeypatch):
     fallback = [str(w.message) for w in caught if "torch.compile" in str(w.message)]
     assert not fallback, fallback
     assert counters["stats"]["unique_graphs"] >= 1
+
+
+def test_a_first_call_in_inference_mode_does_not_break_training():
+    """The loss caches its rank pairs; made by a first call under ``torch.inference_mode`` (an
+    evaluation before training), they must still serve a training step's backward."""
+    from ldrld_core import ldrld
+
+    ldrld._pairs.cache_clear()  # cold, whatever ran before in this process
+    loss = LDRLDLoss(depth=5)
+    s, t = torch.randn(8, 21), torch.randn(8, 21)
+    with torch.inference_mode():
+        loss(s, t)
+    s = s.clone().requires_grad_(True)
+    sum(loss(s, t).values()).backward()
+    assert s.grad is not None and torch.isfinite(s.grad).all()
