@@ -7,7 +7,9 @@
 # make study-det-cascade  the same scenes with Cascade R-CNN: Student/KD/DKD/LDRLD over 3 seeds, every stage distilled
 # make study-cls  the classification study: 62 typeface characters, unseen typefaces in test; Student/KD/DKD/LDRLD
 #                over 3 seeds, as the recipe has them and with one common loss warm-up (docs/typefaces.md)
-# make study-cls-ablations  then Tables 15 and 17's ablations over 2 seeds, in the same outputs/study_cls
+# make study-cls-ablations  then Tables 15 and 17's ablations (with the common loss warm-up) over 2 seeds, in the
+#                same outputs/study_cls
+# (each study is a file of configs/studies/; tools/study.py runs any of them, or one of your own: docs/sweeps.md)
 # make study-reid the Re-ID study: typefaces as identities, unseen ones in query and gallery (docs/typefaces.md)
 # make cluster   a single-node Slurm cluster on this machine (root; installs Debian's slurm packages when missing);
 #                make cluster-status, make cluster-down (tools/slurm_local.sh)
@@ -45,16 +47,16 @@ cluster-down:
 	bash tools/slurm_local.sh down
 
 study-det: $(STAMP)
-	$(PY) tools/demo.py --task det-glyphs --out outputs/study_det
+	$(PY) tools/study.py configs/studies/det_glyphs.py --out outputs/study_det
 
 study-det-cascade: $(STAMP)
-	$(PY) tools/demo.py --task det-glyphs-cascade --out outputs/study_det
+	$(PY) tools/study.py configs/studies/det_glyphs_cascade.py --out outputs/study_det
 
 study-cls: $(STAMP)
-	$(PY) tools/demo.py --task cls-typefaces --out outputs/study_cls
+	$(PY) tools/study.py configs/studies/cls_typefaces.py --out outputs/study_cls
 
 study-cls-ablations: $(STAMP)
-	$(PY) tools/demo.py --task cls-typefaces --ablations --resume --out outputs/study_cls
+	$(PY) tools/study.py configs/studies/cls_typefaces.py --ablations --resume --out outputs/study_cls
 
 study-reid: $(STAMP)
-	$(PY) tools/demo.py --task reid-typefaces --out outputs/study_reid
+	$(PY) tools/study.py configs/studies/reid_typefaces.py --out outputs/study_reid

@@ -19,6 +19,37 @@ from .errors import CheckpointError
 STATE_DICT_KEYS = ("state_dict", "model", "model_state_dict", "net", "student")
 
 
+LAST_CHECKPOINT = "last_checkpoint"  # MMEngine's name for the file in a work dir that names its latest checkpoint
+
+
+def run_checkpoint(path, option="checkpoint"):
+    """``path`` itself, or for a run's work dir the checkpoint its ``last_checkpoint`` file names (what
+    MMEngine's CheckpointHook and ``tools/train_reid.py`` write): so a teacher or a student can be named
+    by the folder its run wrote, without predicting the checkpoint's file name."""
+    path = os.path.expanduser(os.fspath(path))
+    if not os.path.isdir(path):
+        return path
+    pointer = os.path.join(path, LAST_CHECKPOINT)
+    if not os.path.isfile(pointer):
+        raise CheckpointError(
+            f"{option} {path}: a folder without {LAST_CHECKPOINT}; expected a checkpoint file or the "
+            f"work dir of a run that saved one"
+        )
+    with open(pointer) as f:
+        named = f.read().strip()
+    named = named if os.path.isabs(named) else os.path.join(path, named)
+    if not os.path.isfile(named):
+        raise CheckpointError(f"{option} {path}: its {LAST_CHECKPOINT} names {named}, which does not exist")
+    return named
+
+
+def write_last_checkpoint(work_dir, checkpoint) -> str:
+    """``work_dir/last_checkpoint`` naming ``checkpoint`` (as MMEngine writes it), atomically."""
+    from .atomic_io import atomic_write_bytes
+
+    return atomic_write_bytes(os.path.abspath(checkpoint).encode(), os.path.join(work_dir, LAST_CHECKPOINT))
+
+
 def _numpy_safe_globals():
     try:
         import numpy as np

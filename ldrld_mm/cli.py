@@ -34,7 +34,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from ldrld_core.checkpoint import add_trust_flag
+from ldrld_core.checkpoint import add_trust_flag, run_checkpoint
 from ldrld_core.errors import CheckpointError, ConfigError
 
 from .pretrained import drop_pretrained, fetch_pretrained, is_remote
@@ -186,8 +186,8 @@ def _set_teacher(cfg, args, task: Task) -> None:
             )
         return
     holder, key, trust_key = slot
-    if given:
-        holder[key] = given
+    if given:  # a file, a URL, or the work dir of the teacher's run (the checkpoint it names last)
+        holder[key] = given if is_remote(str(given)) else run_checkpoint(given, "--teacher-checkpoint")
     if args.trust_checkpoint:
         holder[trust_key] = True
     spec = holder.get(key)

@@ -12,6 +12,7 @@ the file and the first such key.
 """
 
 from ldrld_core import CheckpointError, extract_state_dict, read_checkpoint
+from ldrld_core.checkpoint import run_checkpoint
 
 CLASSIFIER = "classifier."  # torchreid's identity classifier: trained anew on the training identities
 
@@ -24,7 +25,9 @@ def _listing(keys, limit=6):
 
 def load_init_checkpoint(model, path, role, trust=False, log=print):
     """Load ``path`` into ``model`` as its initial weights (``role``: the config key, for messages);
-    returns ``(loaded, skipped, missing)`` key lists."""
+    returns ``(loaded, skipped, missing)`` key lists. ``path``: a checkpoint file, or the work dir of
+    the run that trained it."""
+    path = run_checkpoint(path, role)
     try:
         state = extract_state_dict(read_checkpoint(path, trust=trust), path)
     except CheckpointError as err:

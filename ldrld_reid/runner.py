@@ -24,6 +24,7 @@ from collections import Counter
 import torch
 
 from ldrld_core import CheckpointError, read_checkpoint
+from ldrld_core.checkpoint import run_checkpoint, write_last_checkpoint
 from ldrld_core.downloads import fetch
 from ldrld_core.errors import ConfigError, DownloadError
 
@@ -337,7 +338,8 @@ def run(cfg, mode=None, teacher_checkpoint=None, student_checkpoint=None, resume
         raise ConfigError(f"--mode must be teacher, student or eval, got {mode!r}")
     device = resolve_device(cfg["device"])
     teacher_checkpoint, student_checkpoint = (
-        os.path.abspath(p) if p is not None else None for p in (teacher_checkpoint, student_checkpoint)
+        os.path.abspath(run_checkpoint(p, option)) if p is not None else None
+        for p, option in ((teacher_checkpoint, "--teacher-checkpoint"), (student_checkpoint, "--student-checkpoint"))
     )
     cfg["work_dir"] = os.path.abspath(os.path.expanduser(cfg["work_dir"]))
     loss = cfg["distill"]["loss"]
@@ -383,6 +385,7 @@ def run(cfg, mode=None, teacher_checkpoint=None, student_checkpoint=None, resume
             trust=trust,
         )
         results = report(cfg, "teacher", engine.writer, {"arch": cfg["teacher"]["name"], "checkpoint": teacher_path})
+        write_last_checkpoint(cfg["work_dir"], teacher_path)  # the work dir names its final weights, as MMEngine's
         if mode == "teacher":
             return results
         from .engine import freeze
@@ -401,6 +404,7 @@ def run(cfg, mode=None, teacher_checkpoint=None, student_checkpoint=None, resume
         output=student_checkpoint,
         trust=trust,
     )
+    write_last_checkpoint(cfg["work_dir"], path)
     return report(
         cfg,
         student_name,

@@ -42,6 +42,7 @@ class Run:
     work_dir: str = ""
     command: list = field(default_factory=list)
     after: list = field(default_factory=list)  # names of runs that must be done before it starts (Slurm: afterok)
+    row: str = ""  # the study row it belongs to (ldrld_runs.study), if any
 
     @property
     def done_file(self):

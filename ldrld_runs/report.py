@@ -8,17 +8,16 @@ Written to ``OUT/report.md``, ``report.csv``, ``report.json`` and
 ``OUT/sensitivity_<config>_<parameter>.png``.
 """
 
-import csv
 import json
-import math
 import os
-import statistics
 from collections import OrderedDict
 
 from ldrld_core.atomic_io import atomic_write_bytes
 
 from .plan import ROOT
 from .results import run_result
+from .tables import fmt, stats, write_csv
+from .tables import markdown as table_lines
 
 PAPER_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "paper_results.json")
 
@@ -33,25 +32,6 @@ def config_key(config):
     configs = os.path.join(ROOT, "configs") + os.sep
     path = os.path.abspath(config)
     return path[len(configs) :] if path.startswith(configs) else None
-
-
-def stats(values):
-    values = [v for v in values if v is not None and math.isfinite(v)]
-    if not values:
-        return None
-    return {
-        "mean": statistics.fmean(values),
-        "std": statistics.stdev(values) if len(values) > 1 else 0.0,
-        "n": len(values),
-        "min": min(values),
-        "max": max(values),
-    }
-
-
-def fmt(s, digits=2):
-    if s is None:
-        return "-"
-    return f"{s['mean']:.{digits}f} ± {s['std']:.{digits}f}"
 
 
 def _paper_value(paper, key, point):
@@ -148,8 +128,7 @@ def _span(s):
 
 
 def markdown(rows, which_epoch):
-    lines = ["| " + " | ".join(HEADER) + " |", "| " + " | ".join("---" for _ in HEADER) + " |"]
-    lines += ["| " + " | ".join(_cells(r)) + " |" for r in rows]
+    lines = table_lines(HEADER, [_cells(r) for r in rows])
     lines += [
         "",
         "last: the score at the run's last validation; best: its highest over the run's validations; "
@@ -233,46 +212,30 @@ def write_report(runs, out):
     atomic_write_bytes(
         json.dumps({"which_epoch_paper": which, "rows": rows}, indent=2).encode(), os.path.join(out, "report.json")
     )
-    with open(os.path.join(out, "report.csv"), "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(
-            [
-                "config",
-                "point",
-                "metric",
-                "n",
-                "seeds",
-                "last_mean",
-                "last_std",
-                "last_min",
-                "last_max",
-                "best_mean",
-                "best_std",
-                "best_min",
-                "best_max",
-                "paper",
-                "paper_table",
-            ]
-        )
-        for r in rows:
-            last, best = r["last"] or {}, r["best"] or {}
-            writer.writerow(
-                [
-                    r["config"],
-                    json.dumps(r["point"]),
-                    r["metric"],
-                    len(r["finished"]),
-                    len(r["seeds"]),
-                    last.get("mean"),
-                    last.get("std"),
-                    last.get("min"),
-                    last.get("max"),
-                    best.get("mean"),
-                    best.get("std"),
-                    best.get("min"),
-                    best.get("max"),
-                    r["paper"],
-                    r["paper_table"],
-                ]
-            )
+    write_csv(
+        os.path.join(out, "report.csv"),
+        [
+            "config",
+            "point",
+            "metric",
+            "n",
+            "seeds",
+            "last_mean",
+            "last_std",
+            "last_min",
+            "last_max",
+            "best_mean",
+            "best_std",
+            "best_min",
+            "best_max",
+            "paper",
+            "paper_table",
+        ],
+        [
+            [r["config"], json.dumps(r["point"]), r["metric"], len(r["finished"]), len(r["seeds"])]
+            + [(r[which] or {}).get(k) for which in ("last", "best") for k in ("mean", "std", "min", "max")]
+            + [r["paper"], r["paper_table"]]
+            for r in rows
+        ],
+    )
     return rows, text, sensitivity_plots(rows, out)

@@ -67,6 +67,21 @@ def reid_points(work_dir):
     return [(t.get("epoch"), t) for t in tests]
 
 
+# the scores a study names (``metrics = [(key, label)]``), as logged and scaled to the tables' units
+SCORES = {
+    "cls": {"top1": ("accuracy/top1", 1.0), "top5": ("accuracy/top5", 1.0)},
+    "det": {"AP": ("coco/bbox_mAP", 100.0), "AP50": ("coco/bbox_mAP_50", 100.0), "AP75": ("coco/bbox_mAP_75", 100.0)},
+    "reid": {"mAP": ("mAP", 100.0), "rank1": ("rank1", 100.0)},
+}
+
+
+def evaluations(task, work_dir):
+    """``[(epoch, {score: value})]`` of every evaluation the run logged, in order (scores: SCORES)."""
+    points = reid_points(work_dir) if task == "reid" else mmengine_points(work_dir)
+    named = SCORES[task].items()
+    return [(e, {k: scale * v[key] for k, (key, scale) in named if key in v}) for e, v in points]
+
+
 def run_result(task, work_dir):
     """The run's scores, or None when it logged none."""
     points = reid_points(work_dir) if task == "reid" else mmengine_points(work_dir)

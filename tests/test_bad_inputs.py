@@ -430,6 +430,8 @@ CASES = [
     ),
     ("demo-out-is-a-file", "demo.py", "--out {a_file}", ["--out", "exists and is not a folder"]),
     ("demo-one-seed", "demo.py", "--seeds 0 --out {work}/demo", ["needs at least two seeds"]),
+    ("demo-old-task-flag", "demo.py", "--task det-glyphs", ["--task: studies are files now", "tools/study.py"]),
+    ("study-missing-file", "study.py", "{work}/nope.py --out {work}/s", ["study", "nope.py: no such file"]),
 ]
 SUBPROCESS = {"det-missing-config", "reid-missing-data-folder", "cls-missing-data-folder", "reid-unknown-option"}
 
@@ -443,6 +445,7 @@ def test_the_catalogue_is_large_and_covers_every_tool():
         "train_reid.py",
         "plot_corr.py",
         "demo.py",
+        "study.py",
     }
 
 

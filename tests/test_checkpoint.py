@@ -164,3 +164,25 @@ def test_an_older_torch_gets_one_sentence_at_import():
     assert proc.stderr.count("ldrld needs torch") == 1
     with open(os.path.join(root, "setup.cfg"), encoding="utf-8") as handle:
         assert "torch>=2.5\n" in handle.read()
+
+
+def test_a_runs_work_dir_stands_for_the_checkpoint_it_wrote_last(tmp_path):
+    """--teacher-checkpoint, init_checkpoint and plot_corr take a run's work dir: the checkpoint its
+    last_checkpoint file names (MMEngine's, or train_reid.py's), never a predicted file name."""
+    from ldrld_core.checkpoint import run_checkpoint, write_last_checkpoint
+
+    run = tmp_path / "run"
+    (run / "epoch_3").mkdir(parents=True)
+    weights = run / "epoch_3" / "model.pth"
+    torch.save({"state_dict": Net().state_dict()}, weights)
+    assert run_checkpoint(weights) == str(weights)  # a file is itself
+    with pytest.raises(CheckpointError) as err:
+        run_checkpoint(run, "--teacher-checkpoint")
+    assert str(err.value).startswith(f"--teacher-checkpoint {run}: a folder without last_checkpoint")
+    write_last_checkpoint(run, weights)
+    assert run_checkpoint(run) == str(weights) and (run / "last_checkpoint").read_text() == str(weights)
+    (run / "last_checkpoint").write_text("epoch_3/model.pth\n")  # MMEngine may write it relative to the work dir
+    assert run_checkpoint(run) == str(weights)
+    weights.unlink()
+    with pytest.raises(CheckpointError, match="names .*model.pth, which does not exist"):
+        run_checkpoint(run, "teacher.init_checkpoint")

@@ -1,7 +1,8 @@
-"""tools/demo.py --task all --quick end to end (real training of every row on the demo's data:
-real MNIST digits, toy COCO and toy Market-1501, one epoch, two seeds), its tables (mean,
-std, n), its pictures, and the commands it leaves beside every run; tools/plot_corr.py and
-tools/plot_curves.py on its output."""
+"""tools/demo.py --quick end to end: the three studies configs/studies/demo_*.py in one queue (real
+training of every row on the demo's data: real MNIST digits, toy COCO and toy Market-1501, one
+epoch, two seeds), their tables (mean, std, n), their pictures, and the commands left beside every
+run; tools/plot_corr.py and tools/plot_curves.py on its output; the one table writer
+(ldrld_runs.tables) on rows with reordered seeds and failed runs."""
 
 import csv
 import json
@@ -18,6 +19,7 @@ from tool_helpers import ROOT, load_tool, run_tool
 ROWS = ["Teacher", "Student", "KD", "DKD", "LDRLD"]
 METRICS = {"cls": ["top1"], "det": ["AP", "AP50", "AP75"], "reid": ["mAP", "rank1"]}
 SEEDS = [0, 1]
+LABEL = {"teacher": "Teacher", "student": "Student", "kd": "KD", "dkd": "DKD", "ldrld": "LDRLD"}  # the rows' labels
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +46,7 @@ def test_last_line_holds_mean_std_and_n_of_every_row(demo):
         assert sorted(gaps) == ["KD", "LDRLD"] and all(g["n"] == len(SEEDS) for g in gaps.values())
         assert all(0.0 <= g["mean"] <= 2.0 for g in gaps.values())
     progress = [line for line in proc.stdout.splitlines() if line.startswith("[") and "] done" in line]
-    assert len(progress) == 3 + 3 * 4 * len(SEEDS) + 3 * 2  # teachers, students, pictures: one line each
+    assert len(progress) == 3 + 3 + 3 * 4 * len(SEEDS) + 3 * 2  # data, teachers, students, pictures: a line each
     assert progress[-1].startswith(f"[{len(progress)}/{len(progress)}] done") and "ETA" in progress[-1]
 
 
@@ -81,14 +83,6 @@ def test_table_files_agree_with_the_summary(demo):
         assert md.splitlines()[0].startswith(f"**{task}:") and "mean ± std over seeds 0, 1" in md
 
 
-def _row(run):
-    """The demo row a run belongs to: the config name (cls, det) or the Re-ID loss."""
-    if run.point:
-        return {"none": "Student", "kd": "KD", "dkd": "DKD", "ldrld": "LDRLD"}[run.point["distill.loss"]]
-    name = run.name.split("/")[1]
-    return {"teacher": "Teacher", "student": "Student", "kd": "KD", "dkd": "DKD", "ldrld": "LDRLD"}.get(name, "Teacher")
-
-
 def test_the_rows_are_the_runs_own_numbers(demo):
     """Every row's mean is the mean of what its runs logged (ldrld_runs.results)."""
     from ldrld_runs.plan import read_plan
@@ -99,7 +93,7 @@ def test_the_rows_are_the_runs_own_numbers(demo):
     for task, key in (("cls", "top1"), ("det", "AP"), ("reid", "mAP")):
         runs = read_plan(out / task / "runs")
         for row in ROWS:
-            values = [run_result(task, r.work_dir)["last"] for r in runs if _row(r) == row]
+            values = [run_result(task, r.work_dir)["last"] for r in runs if LABEL[r.row] == row]
             assert len(values) == (1 if row == "Teacher" else len(SEEDS)), (task, row)
             assert summary[task]["rows"][row][key]["mean"] == pytest.approx(sum(values) / len(values))
 
@@ -139,7 +133,7 @@ def test_plot_curves_reads_every_tasks_logs(demo, tmp_path):
     runs = {
         "cls": out / "cls" / "runs" / "ldrld" / "default" / "seed0",
         "det": out / "det" / "runs" / "ldrld" / "default" / "seed0",
-        "reid": out / "reid" / "runs" / "market1501_toy" / "loss=ldrld" / "seed0" / "student_ldrld",
+        "reid": out / "reid" / "runs" / "market1501_toy" / "loss=ldrld" / "seed0",
     }
     expected = {
         "cls": ("loss_local", "accuracy/top1"),
@@ -154,32 +148,37 @@ def test_plot_curves_reads_every_tasks_logs(demo, tmp_path):
         assert metric in metrics, (task, sorted(metrics))
 
 
-def test_plot_corr_prints_the_mean_difference(demo, tmp_path):
+def test_plot_corr_takes_the_runs_work_dirs_and_writes_its_means(demo, tmp_path):
+    """A run's work dir stands for the checkpoint it wrote last (train_reid.py writes MMEngine's
+    last_checkpoint too); the means go to the PNG's .json, which the study's table is read from."""
     out, _ = demo
     runs = out / "reid" / "runs" / "market1501_toy"
+    named = (runs / "default" / "seed0" / "last_checkpoint").read_text().strip()
+    assert named == str(runs / "default" / "seed0" / "teacher" / "model.pth")
     png = tmp_path / "corr.png"
-    teacher = out / "reid" / "runs" / "teacher" / "market1501_toy" / "default" / "seed0" / "teacher" / "model.pth"
     proc = run_tool(
         "plot_corr.py",
         "--task",
         "reid",
         "--teacher",
-        teacher,
+        runs / "default" / "seed0",
         "--student",
-        runs / "loss=ldrld" / "seed0" / "student_ldrld" / "model.pth",
+        runs / "loss=ldrld" / "seed0",
         "--labels",
         "LDRLD",
         "--config",
         f"{ROOT}/configs/toy/reid/market1501_toy.py",
         "--data-root",
-        out / "reid" / "data" / "students",
+        out / "reid" / "data" / "main" / "students",
         "--out",
         png,
     )
     line = [x for x in proc.stdout.splitlines() if x.startswith("LDRLD: mean absolute difference")]
-    picture_log = (out / "reid" / "pictures" / "corr" / "sweep.log").read_text()
-    seed0 = [x for x in picture_log.splitlines() if x.startswith("LDRLD seed 0: mean absolute difference")]
-    assert float(line[0].split()[-1]) == pytest.approx(float(seed0[0].split()[-1]), rel=1e-6)
+    ours = json.loads((tmp_path / "corr.json").read_text())["mean_abs_difference"]["LDRLD"]
+    study = json.loads((out / "reid" / "corr.json").read_text())["mean_abs_difference"]["LDRLD seed 0"]
+    assert float(line[0].split()[-1]) == pytest.approx(ours, abs=1e-6) and ours == pytest.approx(study, rel=1e-6)
+    table = json.loads((out / "reid" / "table.json").read_text())["corr_gap"]["LDRLD"]
+    assert table["values"][0] == pytest.approx(study)
     with Image.open(png) as image:
         assert image.size == (520, 460)
 
@@ -194,29 +193,28 @@ def test_plot_curves_bad_input_gives_one_error_line(tmp_path):
 
 
 def test_differences_are_paired_by_seed_not_by_position():
-    """A row whose seeds come in another order is paired with the same seeds of the other row: the
-    paired spread follows the seeds, and reordering one row's seeds changes what is reported."""
-    demo_tool = load_tool("demo.py")
-    scores = {
-        "student": {0: {"top1": 10.0}, 1: {"top1": 20.0}, 2: {"top1": 30.0}},
-        "kd": {0: {"top1": 11.0}, 1: {"top1": 21.0}, 2: {"top1": 31.0}},  # +1 in every seed
-        "dkd": {2: {"top1": 32.0}, 0: {"top1": 12.0}, 1: {"top1": 22.0}},  # +2 in every seed, listed out of order
-        "ldrld": {0: {"top1": 13.0}, 1: {"top1": 23.0}},  # seed 2 failed: paired over seeds 0 and 1
-    }
-    out = demo_tool.paired("top1", scores)
-    assert out["KD - Student"]["std"] == 0.0 and out["KD - Student"]["mean"] == 1.0
-    assert out["DKD - Student"]["std"] == 0.0 and out["DKD - Student"]["mean"] == 2.0
-    assert out["LDRLD - KD"]["n"] == 2 and out["LDRLD - KD"]["std"] == 0.0
-    swapped = dict(scores, kd={0: {"top1": 21.0}, 1: {"top1": 11.0}, 2: {"top1": 31.0}})  # seeds 0 and 1 swapped
-    moved = demo_tool.paired("top1", swapped)["KD - Student"]
-    assert moved["mean"] == 1.0 and moved["std"] > 5.0  # same means, other pairs: reported differently
+    """Rows are differenced seed by seed: a row whose seeds come in another order is paired with the
+    same seeds of the other row, and swapping two seeds' values in one row changes what is reported."""
+    from ldrld_runs.tables import paired
+
+    student = {0: 10.0, 1: 20.0, 2: 30.0}
+    kd = {0: 11.0, 1: 21.0, 2: 31.0}  # +1 in every seed
+    dkd = {2: 32.0, 0: 12.0, 1: 22.0}  # +2 in every seed, listed out of order
+    ldrld = {0: 13.0, 1: 23.0}  # seed 2 failed: paired over seeds 0 and 1
+    assert paired(kd, student)["std"] == 0.0 and paired(kd, student)["mean"] == 1.0
+    assert paired(dkd, student)["std"] == 0.0 and paired(dkd, student)["mean"] == 2.0
+    assert paired(ldrld, kd)["n"] == 2 and paired(ldrld, kd)["std"] == 0.0 and paired(ldrld, kd)["seeds"] == [0, 1]
+    moved = paired({0: 21.0, 1: 11.0, 2: 31.0}, student)  # seeds 0 and 1 swapped: same mean, other pairs
+    assert moved["mean"] == 1.0 and moved["std"] > 5.0
 
 
 def test_a_row_with_failed_runs_says_so_in_the_table():
-    demo_tool = load_tool("demo.py")
-    full = dict(demo_tool.summarise([70.0, 72.0, 74.0]), seeds=[0, 1, 2], planned=3)
-    short = dict(demo_tool.summarise([70.0, 74.0]), seeds=[0, 2], planned=3)
-    none = dict(demo_tool.summarise([]), seeds=[], planned=3)
-    assert demo_tool.fmt(full) == "72.00 ± 2.00" and full["values"] == [70.0, 72.0, 74.0]
-    assert demo_tool.fmt(short) == "72.00 ± 2.83 (n=2 of 3)"
-    assert demo_tool.fmt(none) == "failed" and none["n"] == 0
+    from ldrld_runs.tables import fmt, summarise
+
+    full = summarise([70.0, 72.0, 74.0], seeds=[0, 1, 2], planned=3)
+    short = summarise([70.0, 74.0], seeds=[0, 2], planned=3)
+    none = summarise([], seeds=[], planned=3)
+    assert fmt(full) == "72.00 ± 2.00" and full["values"] == [70.0, 72.0, 74.0]
+    assert fmt(short) == "72.00 ± 2.83 (n=2 of 3)"
+    assert fmt(none) == "failed" and none["n"] == 0
+    assert fmt(summarise([71.5])) == "71.50" and fmt(None) == "-"

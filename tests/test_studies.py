@@ -1,6 +1,7 @@
-"""The typeface studies end to end at their quick sizes (tools/demo.py --task cls-typefaces|reid-typefaces
---quick: real training of every row, one epoch, two seeds): the tables with their paired differences,
-classification's Tables 15 and 17 ablation rows, the pictures, tools/report.py's table of every run."""
+"""The typeface studies end to end at their quick sizes (tools/study.py configs/studies/cls_typefaces.py
+|reid_typefaces.py --quick: real training of every row, one epoch, two seeds): the tables with their
+paired differences, classification's Tables 15 and 17 ablation rows, the pictures, tools/report.py's
+table of every run."""
 
 import csv
 import json
@@ -9,12 +10,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tool_helpers import run_tool
+from tool_helpers import ROOT, run_tool
 
 SEEDS = [0, 1]
 ABLATIONS = [
     "Student alone (no distillation)",
-    "LDRLD (local + RNTK, ADW, d 7)",
+    "LDRLD (local + RNTK, ADW, d 7)",  # the against row: the full loss with the same loss warm-up
     "without RNTK (local term only)",
     "without the local term (RNTK only, d 7)",
     "without ADW (every pair weighted 1)",
@@ -24,13 +25,12 @@ ABLATIONS = [
 ]
 
 
-def _study(tmp_path_factory, task, *extra):
-    out = tmp_path_factory.mktemp(task)
-    proc = run_tool(
-        "demo.py", "--task", task, "--quick", "--seeds", *SEEDS, "--out", out, *extra, timeout=900, check=False
-    )
+def _study(tmp_path_factory, name, *extra):
+    out = tmp_path_factory.mktemp(name)
+    study = f"{ROOT}/configs/studies/{name.replace('-', '_')}.py"
+    proc = run_tool("study.py", study, "--quick", "--seeds", *SEEDS, "--out", out, *extra, timeout=900, check=False)
     assert proc.returncode == 0, f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}"
-    return out / task, json.loads(proc.stdout.strip().splitlines()[-1])[task]
+    return out / name, json.loads(proc.stdout.strip().splitlines()[-1])[name]
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +46,14 @@ def test_cls_study_table_holds_the_rows_and_the_ablations(cls_study):
     rows = table["ablations"]
     assert [r["row"] for r in rows] == ABLATIONS and all(r["stats"]["n"] == 2 for r in rows)
     full = rows[1]["stats"]
-    assert full["mean"] == pytest.approx(summary["rows"]["LDRLD"]["top1"]["mean"])  # the same seeds, 0 and 1
+    assert full["mean"] == pytest.approx(summary["with_warmup"]["LDRLD"]["top1"]["mean"])  # the same seeds, 0 and 1
+    assert rows[0]["minus"] is None and rows[1]["minus"] is None
     for r in rows[2:]:  # each seed's ablation minus the same seed's full loss
         diffs = [a - b for a, b in zip(r["stats"]["values"], full["values"])]
-        assert r["minus_ldrld"]["n"] == 2 and r["minus_ldrld"]["values"] == pytest.approx(diffs)
+        assert r["minus"]["n"] == 2 and r["minus"]["values"] == pytest.approx(diffs)
     md = (folder / "table.md").read_text()
-    assert "Ablations of LDRLD (Tables 15 and 17" in md and "| RNTK only, d 3 |" in md
+    assert "Ablations of LDRLD (Tables 15 and 17), every row with the 2-epoch loss warm-up" in md
+    assert "| RNTK only, d 3 |" in md
     with open(folder / "table.csv", newline="") as f:
         kinds = {row[1] for row in csv.reader(f)}
     assert {"ablation top1", "paired top1"} <= kinds
@@ -66,8 +68,8 @@ def test_cls_study_gives_the_table_again_with_one_loss_warmup_for_every_loss(cls
     folder, summary = cls_study
     table = json.loads((folder / "table.json").read_text())
     warm = table["with_warmup"]
-    assert warm["warmup"] > 0 and sorted(warm["rows"]) == ["DKD", "KD", "LDRLD"]
-    assert summary["with_warmup"] == warm["rows"]
+    assert sorted(warm["rows"]) == ["DKD", "KD", "LDRLD", "Student"] and "min(epochs done / 2, 1)" in warm["text"]
+    assert summary["with_warmup"] == warm["rows"] and warm["rows"]["Student"] == table["rows"]["Student"]
     for name, row in {**table["rows"], **warm["rows"]}.items():
         if name != "Teacher":
             assert row["top1"]["seeds"] == SEEDS and len(row["top1"]["values"]) == 2, name
@@ -75,9 +77,9 @@ def test_cls_study_gives_the_table_again_with_one_loss_warmup_for_every_loss(cls
     for config in ("kd", "dkd", "ldrld"):
         for seed in SEEDS:
             plain = folder / "runs" / config / "default" / f"seed{seed}" / f"{config}.py"
-            warmed = folder / "runs" / config / f"warmup={warm['warmup']}" / f"seed{seed}" / f"{config}.py"
+            warmed = folder / "runs" / config / "warmup=2.0" / f"seed{seed}" / f"{config}.py"
             assert Config.fromfile(str(plain)).model.distill_loss.get("warmup", 0) == 0, plain
-            assert Config.fromfile(str(warmed)).model.distill_loss.warmup == warm["warmup"], warmed
+            assert Config.fromfile(str(warmed)).model.distill_loss.warmup == 2.0, warmed
     md = (folder / "table.md").read_text()
     assert "one loss warm-up for every loss" in md
 
@@ -89,11 +91,11 @@ def test_cls_study_runs_the_ablations_with_their_settings(cls_study):
 
     folder, _ = cls_study
     expected = {
-        "local_only/default": dict(use_local=True, use_rntk=False, adw=True, depth=7),
-        "rntk_only/depth=7": dict(use_local=False, use_rntk=True, adw=True, depth=7),
-        "rntk_only/depth=3": dict(use_local=False, depth=3),
-        "rntk_only/depth=9": dict(use_local=False, depth=9),
-        "no_adw/default": dict(use_local=True, use_rntk=True, adw=False, depth=7),
+        "local_only/warmup=2.0": dict(use_local=True, use_rntk=False, adw=True, depth=7, warmup=2.0),
+        "rntk_only/warmup=2.0,depth=7": dict(use_local=False, use_rntk=True, adw=True, depth=7, warmup=2.0),
+        "rntk_only/warmup=2.0,depth=3": dict(use_local=False, depth=3, warmup=2.0),
+        "rntk_only/warmup=2.0,depth=9": dict(use_local=False, depth=9, warmup=2.0),
+        "no_adw/warmup=2.0": dict(use_local=True, use_rntk=True, adw=False, depth=7, warmup=2.0),
     }
     for name, settings in expected.items():
         for seed in SEEDS:
@@ -138,10 +140,9 @@ def test_reid_study_starts_both_backbones_from_the_glyph_pretraining(reid_study)
     architecture, and the teacher and every student start from those weights (their logs name
     the file and the classifier left out)."""
     folder, _ = reid_study
-    pretrained = sorted(p.name for p in (folder / "runs").glob("pretrain_*"))
-    assert pretrained, sorted(p.name for p in (folder / "runs").iterdir())
-    weights = sorted((folder / "runs").glob("pretrain_*/**/teacher/model.pth"))  # each run's final weights
-    assert len(weights) == len(pretrained), (pretrained, weights)
+    pretrained = folder / "runs" / "market1501_typefaces" / "name=resnet18" / "seed0"  # one architecture: one run
+    weights = sorted(pretrained.glob("teacher/model.pth"))  # its final weights
+    assert len(weights) == 1 and (pretrained / "last_checkpoint").read_text().strip() == str(weights[0])
     logs = {p: p.read_text(errors="replace") for p in (folder / "runs").rglob("*.log")}
     teacher = [t for p, t in logs.items() if "=> teacher.init_checkpoint: " in t]  # the load's own line
     students = [t for p, t in logs.items() if "=> model.init_checkpoint: " in t]

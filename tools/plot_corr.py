@@ -4,7 +4,9 @@ For the logits of a teacher and of one or more students over the same data,
 draws |corr(teacher) - corr(student)| (the C x C Pearson correlation between
 class logit columns, ldrld_core.correlation) as a heatmap, one panel per
 student, with the mean absolute difference in each panel's title; the means
-are printed too, one line per student.
+are printed too, one line per student, and written to the PNG's name with .json
+(``{"mean_abs_difference": {label: value}}``). A checkpoint may be given as the
+work dir of the run that saved it.
 
     # classification (logits of the network on the config's validation split)
     python tools/plot_corr.py --task cls --teacher-config configs/cls/cifar100/vanilla/resnet56.py \\
@@ -22,6 +24,7 @@ import argparse
 import os
 import sys
 
+from ldrld_core.atomic_io import atomic_write_json
 from ldrld_core.checkpoint import add_trust_flag
 from ldrld_core.errors import InputError, cli_boundary
 
@@ -34,8 +37,10 @@ def parse_args(argv=None):
         prog="plot_corr.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--task", choices=("cls", "det", "reid"), required=True)
-    p.add_argument("--teacher", required=True, help="teacher checkpoint")
-    p.add_argument("--student", nargs="+", required=True, help="student checkpoint(s): one panel each")
+    p.add_argument("--teacher", required=True, help="teacher checkpoint, or the work dir of its run")
+    p.add_argument(
+        "--student", nargs="+", required=True, help="student checkpoint(s) or their runs' work dirs: one panel each"
+    )
     p.add_argument("--labels", nargs="+", help="panel names, one per student (default: the file names)")
     p.add_argument("--teacher-config", help="cls/det: the config the teacher was trained with")
     p.add_argument(
@@ -62,6 +67,11 @@ def parse_args(argv=None):
 
 
 def _check_files(args):
+    from ldrld_core.checkpoint import run_checkpoint
+
+    # a checkpoint file, or the work dir of the run that wrote it (the checkpoint it names last)
+    args.teacher = run_checkpoint(args.teacher, "--teacher")
+    args.student = [run_checkpoint(s, "--student") for s in args.student]
     for path in [args.teacher, *args.student]:
         if not os.path.isfile(path):
             raise InputError(f"checkpoint {path}: no such file")
@@ -178,7 +188,8 @@ def plot_corr(args):
     )
     for name, value in means.items():
         print(f"{name}: mean absolute difference {value:.6f}")
-    print(f"wrote {args.out}")
+    written = atomic_write_json({"mean_abs_difference": means}, os.path.splitext(args.out)[0] + ".json")
+    print(f"wrote {args.out} and {written}")
     return means
 
 

@@ -10,7 +10,7 @@
 # alpha 9.5, beta 1.0, d 7, T 4; SGD lr 0.05, wd 5e-4), batch 32, 16 epochs (lr warm-up 1 epoch,
 # decays x0.1 at 11/13/15) for every row and the teacher. Pad-2 random crops, no flips (characters
 # are not symmetric). The study's second table sets model.distill_loss.warmup on this config,
-# kd.py and dkd.py alike (tools/demo.py: common_warmup).
+# kd.py and dkd.py alike (configs/studies/cls_typefaces.py: the rows *_warmup).
 _base_ = '../../cls/cifar100/resnet56_resnet20_ldrld.py'
 
 model = dict(
