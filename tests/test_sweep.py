@@ -376,3 +376,55 @@ def test_a_grid_point_that_turns_distillation_off_gets_no_teacher(tmp_path):
     by_loss = {r.point["distill.loss"]: r for r in runs}
     assert not by_loss["none"].has_teacher and "--teacher-checkpoint" not in by_loss["none"].command
     assert by_loss["kd"].has_teacher and "--teacher-checkpoint" in by_loss["kd"].command
+
+
+def test_one_graph_orders_local_runs_and_slurm_dependencies(tmp_path):
+    """The local order and Slurm's afterok both come from ldrld_runs.execute.Graph: locally a run goes
+    once its prerequisites are done, on Slurm once they are submitted (one array per set of the jobs
+    it waits for); a run whose prerequisite failed, or is not among the runs, never goes."""
+    from ldrld_runs.execute import Graph
+    from ldrld_runs.plan import Run
+
+    def run(name, after=()):
+        return Run(task="plot", config="", seed=0, name=name, work_dir=str(tmp_path / name), after=list(after))
+
+    teacher, student, other = run("teacher"), run("student", ["teacher"]), run("other", ["teacher"])
+    stray = run("stray", ["elsewhere"])  # its prerequisite is not part of this invocation and not done
+    graph = Graph([teacher, student, other, stray], [teacher, student, other, stray])
+    assert [r.name for r in graph.never()] == ["stray"] and "stray" in graph.failed
+    assert [r.name for r in graph.waiting if graph.may_go(r, ahead=False)] == ["teacher"]
+    graph.start(teacher, job=None, job_id="41_0")
+    assert [r.name for r in graph.waiting if graph.may_go(r, ahead=False)] == []  # local: wait for it to end
+    assert [r.name for r in graph.waiting if graph.may_go(r, ahead=True)] == ["student", "other"]  # Slurm: afterok
+    assert graph.groups([student, other]) == [(("41_0",), [student, other])]  # one array after the teacher's job
+    graph.end(teacher, ok=True)
+    assert graph.groups([student]) == [((), [student])]  # done: nothing left to wait for
+    failing = Graph([teacher, student], [student])
+    failing.failed.add("teacher")
+    assert [r.name for r in failing.never()] == ["student"] and not failing.waiting
+
+
+def test_slurm_is_asked_about_the_jobs_through_sbatch_itself(tmp_path, monkeypatch):
+    """sbatch --test-only with the jobs' own parameters (no private submitit call), before anything
+    is submitted; its refusal is one sentence naming the option."""
+    from ldrld_core.errors import InputError
+    from ldrld_runs.slurm import check_submission, slurm_parameters
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "sbatch").write_text(
+        f"#!/bin/sh\necho \"$@\" > {tmp_path / 'args'}\n"
+        'case "$*" in *--qos=nope*) echo "sbatch: error: Invalid qos specification" >&2; exit 1;; esac\n'
+    )
+    (bin_dir / "sbatch").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    slurm = dict(partition="gpu", time=720, account="lab", qos=None, setup=["module load cuda"], tasks_per_node=2)
+    check_submission(slurm_parameters(1, 4, slurm), slurm)
+    args = (tmp_path / "args").read_text().split()
+    assert args[0] == "--test-only" and args[-1] == "--wrap=true"
+    for flag in ("--partition=gpu", "--time=720", "--account=lab", "--gpus-per-node=1", "--cpus-per-task=4"):
+        assert flag in args, (flag, args)
+    assert "--ntasks-per-node=2" in args and "--nodes=1" in args and not any("qos" in a for a in args)
+    slurm["qos"] = "nope"
+    with pytest.raises(InputError, match=r"^--slurm-qos nope: Slurm refused the submission \(Invalid qos"):
+        check_submission(slurm_parameters(1, 4, slurm), slurm)

@@ -114,9 +114,10 @@ def _distributed(args, runs):
 
 @cli_boundary("sweep.py")
 def main(argv=None):
-    from ldrld_runs.execute import check_submission, execute, make_executor
+    from ldrld_runs.execute import execute, make_executor
     from ldrld_runs.plan import build_plan, parse_grid, write_plan
     from ldrld_runs.report import write_report
+    from ldrld_runs.slurm import check_submission, slurm_parameters
 
     args = parse_args(argv)
     out = os.path.abspath(args.out)
@@ -136,7 +137,8 @@ def main(argv=None):
     )
     folder = os.path.join(out, ".submitit")
     if args.executor == "slurm" and not args.dry_run:  # Slurm's word on the options before anything is written
-        check_submission(make_executor("slurm", folder, args.gpus_per_run, args.threads, slurm), slurm)
+        make_executor("slurm", folder, args.gpus_per_run, args.threads, slurm)  # refused without a Slurm client
+        check_submission(slurm_parameters(args.gpus_per_run, args.threads, slurm), slurm)
     write_plan(runs, out)
     print(f"sweep: {len(runs)} run(s) in {out} ({args.executor} executor)", flush=True)
     if args.dry_run:
