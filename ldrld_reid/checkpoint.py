@@ -3,7 +3,7 @@ them: ``ldrld_reid.engine.SoftmaxEngine.save_model``).
 
 A training checkpoint keeps torchreid's own keys (``state_dict``, ``epoch`` =
 epochs completed, ``rank1``, ``optimizer``, ``scheduler``), so torchreid's tools
-read it too, plus ``meta`` (stage, architecture, class count, loss) and ``rng``
+read it too, plus ``meta`` (architecture, class count, loss) and ``rng``
 (the random-number states at the end of that epoch).
 
 torchreid's own checkpoints (``{'state_dict', 'epoch', 'rank1', 'optimizer',
@@ -32,7 +32,7 @@ def write_json_atomic(obj, path) -> str:
 
 
 def save_weights(model, meta, path) -> str:
-    """The stage's final weights (what ``--teacher-checkpoint`` / ``--student-checkpoint`` take)."""
+    """A run's final weights (what ``--teacher-checkpoint`` and ``tools/test_reid.py`` take)."""
     return atomic_torch_save(
         {"state_dict": model.state_dict(), "epoch": int(meta.get("max_epoch", 0)), "meta": dict(meta)}, path
     )
@@ -68,7 +68,7 @@ def load_model_checkpoint(model, path, expected_classes=None, trust=False, role=
             raise CheckpointError(
                 f"{role} checkpoint {path} classifies {found} identities but the training data has "
                 f"{expected_classes}: the {role} must be trained on the same training identities "
-                f"(the same --root)"
+                f"(the same --data-root)"
             )
     load_checkpoint_into(model, path, trust=trust)
 
@@ -76,7 +76,7 @@ def load_model_checkpoint(model, path, expected_classes=None, trust=False, role=
 def resume_training(path, model, optimizer, scheduler, meta, trust=False) -> int:
     """Restore weights, optimizer, scheduler and random-number states from ``path``;
     returns the epoch to start from. ``meta`` describes the run being resumed: a
-    checkpoint of another stage, architecture or distillation loss is refused."""
+    checkpoint of another architecture or distillation loss is refused."""
     from .engine import set_random_states
 
     allow_torchreid_checkpoints()
@@ -92,7 +92,7 @@ def resume_training(path, model, optimizer, scheduler, meta, trust=False) -> int
             f"(expected a model/model.pth.tar-N that a training run writes)"
         )
     saved = checkpoint.get("meta") or {}
-    for key in ("stage", "arch", "loss"):
+    for key in ("arch", "loss"):
         if key in saved and key in meta and saved[key] != meta[key]:
             raise CheckpointError(f"--resume {path} has {key} {saved[key]!r}, but this run has {key} {meta[key]!r}")
     try:

@@ -4,11 +4,14 @@ Re-ID configs are MMEngine's ``Config`` files (Python, ``configs/reid/``), as th
 classification configs are: ``_base_`` inheritance, ``--cfg-options KEY=VALUE`` and dumping come
 from MMEngine. The keys inside are torchreid's own (``scripts/default_config.py`` of
 deep-person-reid: ``model.name``, ``data.root``, ``train.batch_size``, ``test.eval_freq`` ...) with
-their default values, so a torchreid recipe reads the same here; this toolkit adds ``teacher``
-(the frozen teacher's architecture and weights), ``distill`` (the loss added to the
-cross-entropy), ``device``, and MMEngine's ``work_dir`` and ``randomness.seed``. ``DEFAULTS`` is
-also the schema: a config file or ``--cfg-options`` may set these keys and no others (a misspelt
-key is an error, not silently ignored).
+their default values, so a torchreid recipe reads the same here; as in the detection and
+classification configs, a config that distils has ``teacher`` (the frozen teacher's architecture
+and checkpoint, ``--teacher-checkpoint``) and ``distill_loss`` (an ``ldrld_core`` loss by its
+registered type); this toolkit adds ``device`` and MMEngine's ``work_dir`` and ``randomness.seed``.
+One config trains one network: the teacher is trained by a config of its own (no ``teacher``,
+``distill_loss = None``), as in the other two tasks. ``DEFAULTS`` is also the schema: a config file
+or ``--cfg-options`` may set these keys and no others (a misspelt key is an error, not silently
+ignored); ``configs/reid/_base_/torchreid_defaults.py`` holds the same values for configs to inherit.
 """
 
 import copy
@@ -21,8 +24,9 @@ DEFAULTS = {
     "task": TASK,
     # init_checkpoint: initial weights of your own (a backbone state dict, loaded non-strictly:
     # ldrld_reid.init_weights) instead of, or after, torchreid's ImageNet ones (pretrained)
-    "model": {"name": "resnet50", "pretrained": True, "init_checkpoint": None},  # the network trained (the student)
-    "teacher": {"name": "resnet50", "pretrained": True, "init_checkpoint": None},  # the frozen teacher
+    "model": {"name": "resnet50", "pretrained": True, "init_checkpoint": None},  # the network that trains
+    "teacher": None,  # distilling: dict(name=ARCH, checkpoint=PATH), the frozen teacher (--teacher-checkpoint)
+    "distill_loss": None,  # distilling: dict(type='LDRLDLoss' | 'KDLoss' | 'DKDLoss', ...), ldrld_core's registry
     "data": {
         "root": "reid-data",
         "sources": ["market1501"],
@@ -58,35 +62,59 @@ DEFAULTS = {
         "start_eval": 0,
         "rerank": False,
     },
-    "distill": {
-        "loss": "ldrld",  # ldrld | kd | dkd | none (student alone)
-        # warmup: epochs over which the distillation terms ramp in (every ldrld_core loss)
-        "ldrld": {"alpha": 1.0, "beta": 1.0, "depth": 7, "temperature": 4.0, "warmup": 0.0},
-        "kd": {"loss_weight": 1.0, "temperature": 4.0, "warmup": 0.0},
-        "dkd": {"alpha": 1.0, "beta": 8.0, "temperature": 4.0, "warmup": 5},
-    },
     "randomness": {"seed": 1},  # torchreid's train.seed, under MMEngine's name
     "device": "auto",  # auto | cpu | cuda
-    "work_dir": None,  # checkpoints, logs and results; None: work_dirs/<config path under configs/>
+    "work_dir": None,  # checkpoints, logs and scalars; None: work_dirs/<config path under configs/>
 }
+TEACHER_KEYS = ("name", "checkpoint")
+FREE = {"teacher", "distill_loss"}  # set whole (a dict or None), not merged key by key
 EXAMPLE = "configs/reid/market1501_r50_r18_ldrld.py"
+RETIRED = {  # keys of the two-stage Re-ID configs, and what to write instead
+    "distill": "Re-ID configs take distill_loss=dict(type='LDRLDLoss', ...) from ldrld_core's registry now (as "
+    "detection and classification; None: the model trains alone) and teacher=dict(name=..., checkpoint=...); "
+    f"see {EXAMPLE}",
+    "teacher.pretrained": "the teacher trains as the model of a config of its own now (model.pretrained there, "
+    "e.g. configs/reid/market1501_r50.py); a distilling config's teacher has name and checkpoint only",
+    "teacher.init_checkpoint": "the teacher trains as the model of a config of its own now (model.init_checkpoint "
+    "there); a distilling config's teacher has name and checkpoint only",
+}
 
-LOSS_CHOICES = ("ldrld", "kd", "dkd", "none")
-LOSS_TYPES = {"ldrld": "LDRLDLoss", "kd": "KDLoss", "dkd": "DKDLoss"}
+
+def _retired(key, where):
+    if key in RETIRED:
+        raise ConfigError(f"{where}{key}: {RETIRED[key]}")
 
 
 def _merge(base, override, where):
     for key, value in override.items():
+        _retired(f"{where}{key}", "")
         if key not in base:
             raise ConfigError(
                 f"unknown key {where}{key!r} in the Re-ID config; known keys at this level: {', '.join(sorted(base))}"
             )
-        if isinstance(base[key], dict):
+        if not where and key in FREE:
+            base[key] = _free(key, value, base[key])
+        elif isinstance(base[key], dict):
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}{key} must be a mapping, got {value!r}")
             _merge(base[key], value, f"{where}{key}.")
         else:
             base[key] = value
+
+
+def _free(key, value, old):
+    """``teacher`` or ``distill_loss``: None or a mapping (an override of one entry keeps the others)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key} must be a dict or None, got {value!r}")
+    value = dict(old or {}, **value)
+    if key == "teacher":
+        for name in value:
+            _retired(f"teacher.{name}", "")
+            if name not in TEACHER_KEYS:
+                raise ConfigError(f"unknown key teacher.{name!r} in the Re-ID config; a teacher has {TEACHER_KEYS}")
+    return value
 
 
 def read_config_file(path) -> dict:
@@ -122,28 +150,27 @@ def load_config(path=None) -> dict:
 
 
 def distill_loss_config(cfg):
-    """``ldrld_core.build_loss`` config of the selected distillation loss, with
-    ``ce_weight=0``: torchreid's label-smoothed cross-entropy is the CE term."""
-    name = cfg["distill"]["loss"]
-    if name not in LOSS_CHOICES:
-        raise ConfigError(f"distill.loss must be one of {', '.join(LOSS_CHOICES)}, got {name!r}")
-    if name == "none":
+    """``ldrld_core.build_loss`` config of the distillation loss (``ce_weight=0`` unless set:
+    torchreid's label-smoothed cross-entropy is the CE term), or None for a model that trains
+    alone. A loss needs a teacher and a teacher a loss."""
+    loss, teacher = cfg["distill_loss"], cfg["teacher"]
+    if (loss is None) != (teacher is None):
+        given, missing = (
+            ("distill_loss", "teacher=dict(name=ARCH, checkpoint=PATH)")
+            if teacher is None
+            else (
+                "teacher",
+                "distill_loss=dict(type='LDRLDLoss', ...)",
+            )
+        )
+        raise ConfigError(
+            f"{given} is set but {missing} is not: a config distils with both, or trains alone with neither"
+        )
+    if loss is None:
         return None
-    return dict(type=LOSS_TYPES[name], ce_weight=0.0, **cfg["distill"][name])
-
-
-OPTIONS = {  # command-line option -> (section, key); None: a top-level key
-    "data_root": ("data", "root"),
-    "batch_size": ("train", "batch_size"),
-    "workers": ("data", "workers"),
-    "max_epoch": ("train", "max_epoch"),
-    "lr": ("train", "lr"),
-    "seed": ("randomness", "seed"),
-    "loss": ("distill", "loss"),
-    "work_dir": (None, "work_dir"),
-    "pretrained": ("model", "pretrained"),
-    "eval_freq": ("test", "eval_freq"),
-}
+    if "type" not in loss:
+        raise ConfigError(f"distill_loss {loss!r}: no type; expected e.g. dict(type='LDRLDLoss', alpha=9.5, beta=1.0)")
+    return dict({"ce_weight": 0.0}, **loss)
 
 
 def apply_cfg_options(cfg, options) -> dict:
@@ -158,40 +185,6 @@ def apply_cfg_options(cfg, options) -> dict:
             _merge(cfg, override, "")
         except ConfigError as err:
             raise ConfigError(f"--cfg-options {key}={value!r}: {err}") from None
-    return cfg
-
-
-def apply_overrides(cfg, args) -> dict:
-    """Command-line options over the config; each one names where it lands."""
-    cfg = apply_cfg_options(cfg, getattr(args, "cfg_options", None))
-    for option, (section, key) in OPTIONS.items():
-        value = getattr(args, option, None)
-        if value is not None:
-            (cfg if section is None else cfg[section])[key] = value
-    if getattr(args, "pretrained", None) is not None:
-        cfg["teacher"]["pretrained"] = args.pretrained
-    if getattr(args, "device", None) is not None:
-        cfg["device"] = args.device
-    loss = cfg["distill"]["loss"]
-    if loss not in LOSS_CHOICES:
-        raise ConfigError(f"distill.loss must be one of {', '.join(LOSS_CHOICES)}, got {loss!r}")
-    # --alpha/--beta/--temperature/--depth set the selected loss's own arguments.
-    targets = {
-        "ldrld": {"alpha": "alpha", "beta": "beta", "temperature": "temperature", "depth": "depth"},
-        "dkd": {"alpha": "alpha", "beta": "beta", "temperature": "temperature"},
-        "kd": {"alpha": "loss_weight", "temperature": "temperature"},
-        "none": {},
-    }[loss]
-    for option in ("alpha", "beta", "temperature", "depth"):
-        value = getattr(args, option, None)
-        if value is None:
-            continue
-        if option not in targets:
-            raise ConfigError(
-                f"--{option} does not apply to --loss {loss} (it sets: "
-                f"{', '.join('--' + o for o in targets) or 'nothing, no distillation'})"
-            )
-        cfg["distill"][loss][targets[option]] = value
     return cfg
 
 

@@ -8,7 +8,7 @@ two subclasses here override what they must and nothing else:
   (``<save_dir>/model/model.pth.tar-<epoch>``; ``state_dict``, ``epoch`` =
   epochs done, ``rank1``, ``optimizer``, ``scheduler``), is written atomically
   (a crash while saving leaves the previous file intact), loads with
-  ``weights_only=True``, and adds ``meta`` (stage, architecture, class count,
+  ``weights_only=True``, and adds ``meta`` (architecture, class count,
   loss) and the random-number states, so that ``--resume`` continues exactly
   where the uninterrupted run would have been; and ``_evaluate``, torchreid's own
   evaluation from its parts, to pass its ``evaluate_rank`` the CMC length the gallery
@@ -24,10 +24,11 @@ two subclasses here override what they must and nothing else:
 
 Each term is logged under its own name (``loss_ce``, ``loss_local``,
 ``loss_rntk`` / ``loss_kd`` / ``loss_tckd``, ``loss_nckd``) beside the total
-``loss`` and the batch accuracy; ``--mode eval`` and every evaluation record
-rank-1 and mAP through :class:`ResultsWriter`.
+``loss`` and the batch accuracy; :class:`ResultsWriter` writes them, and the rank-1
+and mAP of every test, where MMEngine writes its scalars.
 """
 
+import json
 import os
 import random
 
@@ -38,6 +39,7 @@ from torch.utils.tensorboard import SummaryWriter
 
 from ldrld_core import build_loss
 from ldrld_core.atomic_io import atomic_torch_save
+from ldrld_core.checkpoint import write_last_checkpoint
 from ldrld_core.errors import ConfigError
 from ldrld_mm.teacher import freeze  # the one teacher policy of the three tasks (re-exported for the runner)
 
@@ -172,6 +174,7 @@ class SoftmaxEngine(ImageSoftmaxEngine):
             "rng": random_states(),
         }
         path = atomic_torch_save(state, checkpoint_path(save_dir, epoch + 1))
+        write_last_checkpoint(save_dir, path)  # what a resumed run (and a sweep) continues from, as MMEngine's
         print(f"Checkpoint saved to \"{path}\"")
 
 
@@ -223,17 +226,51 @@ class DistillSoftmaxEngine(SoftmaxEngine):
 
 
 class ResultsWriter(SummaryWriter):
-    """torchreid's TensorBoard writer that also keeps the rank-1 and mAP of every test
-    (``Engine.test`` logs them as ``Test/<dataset>/rank1`` and ``.../mAP`` at its epoch)."""
+    """torchreid's TensorBoard writer that also writes what torchreid logs where an MMEngine run
+    writes its scalars (``scalars_dir/scalars.json``, one JSON object per line, read by
+    ``ldrld_core.run_logs``): the training terms of every logged iteration (``Train/<name>`` at
+    iteration ``step``, as ``loss``, ``loss_ce`` ...) and the rank-1 and mAP of every test
+    (``Test/<dataset>/rank1`` and ``.../mAP`` after epoch ``step - 1``, as ``reid/rank1``, ``reid/mAP``)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, scalars_dir=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.history = {}  # epoch (0-based, as torchreid logs it) -> {'rank1': ..., 'mAP': ...}
+        self.scalars = os.path.join(scalars_dir, "scalars.json") if scalars_dir else None
+        self._train = None  # (step, {name: value}) not written yet
+
+    def _write(self, record) -> None:
+        if self.scalars is None:
+            return
+        os.makedirs(os.path.dirname(self.scalars), exist_ok=True)
+        with open(self.scalars, "a") as f:  # appended line by line, as MMEngine's LocalVisBackend does
+            f.write(json.dumps(record) + "\n")
+
+    def _flush_train(self) -> None:
+        if self._train is not None:
+            step, values = self._train
+            self._write(dict(values, step=step))
+            self._train = None
 
     def add_scalar(self, tag, value, global_step=None, *args, **kwargs):
         if tag.startswith("Test/"):
-            self.history.setdefault(global_step, {})[tag.rsplit("/", 1)[-1]] = float(value)
+            test = self.history.setdefault(global_step, {})
+            test[tag.rsplit("/", 1)[-1]] = float(value)
+            if {"rank1", "mAP"} <= set(test):
+                self._flush_train()
+                epoch = (global_step or 0) + 1
+                self._write({"reid/rank1": test["rank1"], "reid/mAP": test["mAP"], "step": epoch})
+        elif tag.startswith("Train/"):
+            name = tag.split("/", 1)[1]
+            name = "lr" if name == "lr" else name if name.startswith(("loss", "acc")) else name.lower()
+            if self._train is not None and self._train[0] != global_step:
+                self._flush_train()
+            self._train = (global_step, self._train[1] if self._train else {})
+            self._train[1][name] = float(value)
         return super().add_scalar(tag, value, global_step, *args, **kwargs)
+
+    def close(self):
+        self._flush_train()
+        return super().close()
 
     @property
     def results(self) -> dict:

@@ -1,6 +1,5 @@
-"""Initial weights of your own for a network that trains: ``model.init_checkpoint`` (the student)
-and ``teacher.init_checkpoint`` (the teacher, in its own training stage), where torchreid's recipes
-start from ImageNet (``pretrained=True``).
+"""Initial weights of your own for the network a run trains (a student, or a teacher in its own
+run): ``model.init_checkpoint``, where torchreid's recipes start from ImageNet (``pretrained=True``).
 
 The file is a state dict (raw, ``{'state_dict': ...}``, ``{'model': ...}``; ``module.`` prefixes
 are dropped by ``ldrld_core.extract_state_dict``), read weights-only. It is loaded non-strictly,

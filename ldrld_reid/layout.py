@@ -12,7 +12,7 @@ import re
 
 from ldrld_core.errors import DatasetError
 
-DATASET_DIR = os.path.join("market1501", "Market-1501-v15.09.15")  # where torchreid looks under --root
+DATASET_DIR = os.path.join("market1501", "Market-1501-v15.09.15")  # where torchreid looks under data.root (--data-root)
 SPLITS = ("bounding_box_train", "bounding_box_test", "query")
 # PPPP_cCsS_FFFFFF_BB.jpg: person id (4 digits, or -1 for junk), camera 1-6,
 # sequence, frame, box. torchreid accepts person ids 0..1501 and cameras 1..6.
@@ -29,7 +29,7 @@ EXPECTED_LAYOUT = (
     "  {root}/market1501/Market-1501-v15.09.15/bounding_box_test/*.jpg\n"
     "  {root}/market1501/Market-1501-v15.09.15/query/*.jpg\n"
     "with file names " + NAME_HELP + ".\n"
-    "Nothing is downloaded: put the data there and pass --root (make a toy set with "
+    "Nothing is downloaded: put the data there and pass --data-root (make a toy set with "
     "`python tools/make_toy_data.py reid --out DIR`)."
 )
 
@@ -87,9 +87,9 @@ def check_market1501(root) -> dict:
     missing = [s for s in SPLITS if not os.path.isdir(os.path.join(data_dir, s))]
     if missing:
         if not os.path.isdir(root):
-            problem = f"Market-1501 not found: the --root folder {root} does not exist"
+            problem = f"Market-1501 not found: the --data-root folder {root} does not exist"
         elif not os.path.isdir(data_dir):
-            problem = f"Market-1501 not found: no market1501/ folder in --root {root}"
+            problem = f"Market-1501 not found: no market1501/ folder in --data-root {root}"
         else:
             problem = f"Market-1501 incomplete: {data_dir} has no {', '.join(s + '/' for s in missing)}"
         raise DatasetNotFoundError(problem + "; " + EXPECTED_LAYOUT.format(root=root))

@@ -13,7 +13,7 @@ def reid_logits(cfg, checkpoint, trust=False):
     from .runner import build_datamanager, load_for_eval, resolve_device
 
     device = resolve_device(cfg["device"])
-    model, _ = load_for_eval(cfg, checkpoint, device, trust)
+    model, _, _ = load_for_eval(cfg, checkpoint, device, trust)
     datamanager = build_datamanager(cfg, device, training=False)
     logits, pids = [], []
     for split in ("query", "gallery"):

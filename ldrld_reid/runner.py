@@ -1,14 +1,17 @@
-"""The Re-ID pipeline: teacher training, student distillation, evaluation, each one
-``Engine.run`` of torchreid.
+"""One Re-ID run: one network trained (alone, or distilled from a frozen teacher) or evaluated,
+each one ``Engine.run`` of torchreid. As in detection and classification, the teacher is trained by a
+run of its own config and handed to a student's run as ``--teacher-checkpoint``.
 
-Layout of a run (``work_dir``)::
+Layout of a run (``work_dir``), as an MMEngine run's::
 
-    teacher/model/model.pth.tar-<epoch>          torchreid's checkpoints (resumable; every eval_freq epochs
+    model/model.pth.tar-<epoch>                  torchreid's checkpoints (resumable; every eval_freq epochs
                                                  and at the end)
-    teacher/model.pth                            the trained teacher (the default --teacher-checkpoint)
-    teacher/train.log-<time>                     what the stage printed (torchreid's Logger)
-    student_<loss>/...                           the same for the student (<loss>: ldrld, kd, dkd, none)
-    results_<what>.json                          rank-1 and mAP of each evaluation
+    model.pth                                    the trained network's final weights (with their meta)
+    last_checkpoint                              the checkpoint written last (MMEngine's file): a sweep's
+                                                 resume, and what a run's work dir stands for
+    <timestamp>/vis_data/scalars.json            the losses of every logged iteration and the rank-1 and
+                                                 mAP of every test (``reid/rank1``, ``reid/mAP``)
+    train.log-<time>                             what the run printed (torchreid's Logger)
 
 Every file is written atomically (temporary file + ``os.replace``). The data
 folder, checkpoints and downloads are checked before torchreid reads anything,
@@ -23,7 +26,7 @@ from collections import Counter
 
 import torch
 
-from ldrld_core import CheckpointError, read_checkpoint
+from ldrld_core import CheckpointError, build_loss, read_checkpoint
 from ldrld_core.checkpoint import run_checkpoint, write_last_checkpoint
 from ldrld_core.downloads import fetch
 from ldrld_core.errors import ConfigError, DownloadError
@@ -36,31 +39,25 @@ from .checkpoint import (
     num_classes_of,
     resume_training,
     save_weights,
-    write_json_atomic,
 )
 from .config import datamanager_kwargs, distill_loss_config, optimizer_kwargs, run_kwargs, scheduler_kwargs
 from .init_weights import load_init_checkpoint
 from .layout import check_market1501
 
 NO_PRETRAINED = "pass --no-pretrained to start from random weights"
+TEACHER_EXAMPLE = "configs/reid/market1501_r50.py"
 
 
 def resolve_device(name) -> torch.device:
     if name in (None, "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name not in ("cpu", "cuda"):
-        raise ConfigError(f"--device must be cpu or cuda, got {name!r}")
+        raise ConfigError(f"device must be auto, cpu or cuda (--cfg-options device=cpu), got {name!r}")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda, but torch.cuda.is_available() is False on this machine; use --device cpu")
+        raise ConfigError(
+            "device 'cuda', but torch.cuda.is_available() is False on this machine; use --cfg-options device=cpu"
+        )
     return torch.device(name)
-
-
-def stage_dir(cfg, stage) -> str:
-    return os.path.join(cfg["work_dir"], stage)
-
-
-def student_stage(cfg) -> str:
-    return f"student_{cfg['distill']['loss']}"
 
 
 def check_data(cfg, training=True) -> dict:
@@ -75,7 +72,7 @@ def check_data(cfg, training=True) -> dict:
     info = check_market1501(data["root"])
     if training and cfg["train"]["batch_size"] > info["num_train"]:
         raise ConfigError(
-            f"train.batch_size {cfg['train']['batch_size']} (--batch-size) is larger than the "
+            f"train.batch_size {cfg['train']['batch_size']} is larger than the "
             f"{info['num_train']} training images in {info['data_dir']} (torchreid drops "
             f"incomplete batches, so nothing would train)"
         )
@@ -125,7 +122,7 @@ def cmc_length(datamanager) -> int:
     for each query, the gallery images of the same person from the same camera, so a curve is the
     gallery less those (and at most 50 long, its ``max_rank``); queries without a match from another camera
     are skipped, as torchreid skips them. One pass over each split (counts per person and per
-    person and camera), computed once per stage (``make_engine``, ``run_eval``)."""
+    person and camera), computed once per run (``make_engine``, ``evaluate``)."""
     length = 50
     for split in datamanager.test_dataset.values():
         by_camera = Counter((pid, camid) for _, pid, camid, *_ in split["gallery"])
@@ -163,23 +160,21 @@ def engine_run_kwargs(cfg, folder, engine) -> dict:
     return kwargs
 
 
-def _meta(cfg, stage, arch, num_classes, teacher_checkpoint=None):
-    meta = {
-        "stage": stage.split("_")[0],
+def _meta(cfg, arch, num_classes, loss_cfg):
+    return {
         "arch": arch,
         "num_classes": int(num_classes),
         "max_epoch": int(cfg["train"]["max_epoch"]),
         "dataset": "market1501",
+        "loss": loss_cfg["type"] if loss_cfg else None,
+        "teacher_checkpoint": (cfg["teacher"] or {}).get("checkpoint") if loss_cfg else None,
     }
-    if stage != "teacher":
-        meta.update(loss=cfg["distill"]["loss"], teacher_checkpoint=teacher_checkpoint)
-    return meta
 
 
 class _Tee:
-    """What a stage prints, also written to its log file (as torchreid's scripts keep
+    """What a run prints, also written to its log file (as torchreid's scripts keep
     ``train.log-<time>``; torchreid's own ``Logger`` closes the console when it is
-    collected, so it cannot be used for one stage of several)."""
+    collected, so it cannot be used inside a process that goes on)."""
 
     def __init__(self, path):
         self.path = path
@@ -208,17 +203,16 @@ def _log_path(folder, kind="train"):
     return os.path.join(folder, f"{kind}.log-" + time.strftime("%Y-%m-%d-%H-%M-%S"))
 
 
-def make_engine(cfg, stage, datamanager, device, teacher=None, teacher_checkpoint=None):
+def make_engine(cfg, datamanager, device, teacher=None, trust=False):
     from .engine import DistillSoftmaxEngine, ResultsWriter, SoftmaxEngine
 
     train = cfg["train"]
     compat.set_random_seed(cfg["randomness"]["seed"])
-    section = "teacher" if stage == "teacher" else "model"  # the config section of the network that trains
-    arch, pretrained = cfg[section]["name"], cfg[section]["pretrained"]
+    arch, pretrained = cfg["model"]["name"], cfg["model"]["pretrained"]
     num_classes = datamanager.num_train_pids
-    model = build_model(arch, num_classes, pretrained, device, f"{section}.name")
-    if cfg[section]["init_checkpoint"]:
-        load_init_checkpoint(model, cfg[section]["init_checkpoint"], f"{section}.init_checkpoint")
+    model = build_model(arch, num_classes, pretrained, device, "model.name")
+    if cfg["model"]["init_checkpoint"]:
+        load_init_checkpoint(model, cfg["model"]["init_checkpoint"], "model.init_checkpoint", trust=trust)
     optimizer, scheduler = build_optimizer(cfg, model)
     if train["fixbase_epoch"] > 0:
         unknown = [name for name in train["open_layers"] or [] if not hasattr(model, name)]
@@ -230,41 +224,63 @@ def make_engine(cfg, stage, datamanager, device, teacher=None, teacher_checkpoin
             )
     use_gpu = device.type == "cuda"
     smooth = cfg["loss"]["softmax"]["label_smooth"]
-    loss_cfg = None if stage == "teacher" else distill_loss_config(cfg)
+    loss_cfg = distill_loss_config(cfg)
     if loss_cfg is None:
         engine = SoftmaxEngine(datamanager, model, optimizer, scheduler=scheduler, use_gpu=use_gpu, label_smooth=smooth)
     else:
         engine = DistillSoftmaxEngine(
             datamanager, model, optimizer, teacher, loss_cfg, scheduler=scheduler, use_gpu=use_gpu, label_smooth=smooth
         )
-    engine.meta = _meta(cfg, stage, arch, num_classes, teacher_checkpoint)
+    engine.meta = _meta(cfg, arch, num_classes, loss_cfg)
     engine.max_rank = cmc_length(datamanager)
-    engine.writer = ResultsWriter(log_dir=stage_dir(cfg, stage))
+    engine.writer = ResultsWriter(log_dir=cfg["work_dir"], scalars_dir=_scalars_dir(cfg))
     return engine
 
 
-def train_stage(
-    cfg, stage, datamanager, device, teacher=None, teacher_checkpoint=None, resume=None, output=None, trust=False
-):
-    """Train the teacher (``stage='teacher'``) or a student with ``Engine.run``;
-    returns ``(engine, path of the final weights, rank-1 and mAP of the final test)``."""
-    folder = stage_dir(cfg, stage)
-    engine = make_engine(cfg, stage, datamanager, device, teacher, teacher_checkpoint)
+def _scalars_dir(cfg) -> str:
+    """Where MMEngine's LocalVisBackend would write this start's scalars."""
+    return os.path.join(cfg["work_dir"], time.strftime("%Y%m%d_%H%M%S"), "vis_data")
+
+
+def train(cfg, resume=None, trust=False):
+    """Train ``cfg['model']`` with ``Engine.run``, alone or distilled from ``cfg['teacher']``
+    (``distill_loss``); ``resume``: a checkpoint path, or ``'auto'`` for the run's latest. Writes the
+    final weights (``model.pth``, named by ``last_checkpoint``); returns the last test's
+    ``{'rank1', 'mAP'}``."""
+    device = resolve_device(cfg["device"])
+    cfg["work_dir"] = os.path.abspath(os.path.expanduser(cfg["work_dir"]))
+    loss_cfg = distill_loss_config(cfg)  # a bad loss or a teacher without one fails before any data is read
+    if loss_cfg is not None:
+        build_loss(loss_cfg)
+        teacher_path = (cfg["teacher"] or {}).get("checkpoint")
+        if not teacher_path:
+            raise CheckpointError(
+                f"teacher.checkpoint is not set; pass --teacher-checkpoint PATH (the weights of the teacher's "
+                f"run, or its work dir: train it with a config of its own, e.g. {TEACHER_EXAMPLE})"
+            )
+        teacher_path = os.path.abspath(run_checkpoint(teacher_path, "--teacher-checkpoint"))
+        _checked(teacher_path, "--teacher-checkpoint", "the teacher's weights or the work dir of its run")
+    resume = _resume_path(cfg["work_dir"], resume)
+    datamanager = build_datamanager(cfg, device)
+    teacher = None if loss_cfg is None else load_teacher(cfg, teacher_path, datamanager, device, trust)
+    folder = cfg["work_dir"]
+    engine = make_engine(cfg, datamanager, device, teacher, trust)
     start_epoch = 0
     if resume is not None:
         start_epoch = resume_training(resume, engine.model, engine.optimizer, engine.scheduler, engine.meta, trust)
     with _Tee(_log_path(folder)):
         if resume is not None:
-            print(f"=> resumed {stage} from {resume}: {start_epoch} epoch(s) done")
+            print(f"=> resumed from {resume}: {start_epoch} epoch(s) done")
         if teacher is not None:
             print(f"=> distilling {cfg['teacher']['name']} -> {engine.meta['arch']} with {engine.distill_loss}")
         kwargs = engine_run_kwargs(cfg, folder, engine)
         kwargs["print_freq"] = min(kwargs["print_freq"], len(datamanager.train_loader))  # a line every epoch at least
         engine.run(start_epoch=start_epoch, **kwargs)
-    output = output or os.path.join(folder, "model.pth")
-    save_weights(engine.model, engine.meta, output)
-    print(f"=> {stage} weights saved to {output}")
-    return engine, output
+    engine.writer.close()
+    output = save_weights(engine.model, engine.meta, os.path.join(folder, "model.pth"))
+    write_last_checkpoint(folder, output)  # the work dir names its final weights, as MMEngine's does
+    print(f"=> weights saved to {output}")
+    return report(engine.writer)
 
 
 def load_teacher(cfg, path, datamanager, device, trust=False):
@@ -278,49 +294,55 @@ def load_teacher(cfg, path, datamanager, device, trust=False):
 
 
 def load_for_eval(cfg, path, device, trust=False):
-    """A model to evaluate from ``path``: architecture from the checkpoint's meta (else the
-    config's model.name), class count from its classifier (any training identities)."""
+    """``(model, architecture, epochs it trained)`` to evaluate from ``path``: architecture from the
+    checkpoint's meta (else the config's model.name), class count from its classifier (any training
+    identities)."""
     allow_torchreid_checkpoints()
     checkpoint = read_checkpoint(path, trust=trust)
     meta = checkpoint.get("meta") if isinstance(checkpoint, dict) else None
     arch = (meta or {}).get("arch") or cfg["model"]["name"]
     model = build_model(arch, num_classes_of(checkpoint, path), False, device)
     load_model_checkpoint(model, path, trust=trust, role="evaluated")
-    return model, arch
+    return model, arch, int(checkpoint.get("epoch") or 0) if isinstance(checkpoint, dict) else 0
 
 
-def report(cfg, name, writer, extra):
-    """Write ``results_<name>.json``: rank-1 and mAP (fractions, as torchreid computes them) of the
-    last test, and every test of the run under ``tests``."""
+def report(writer):
+    """The last test's rank-1 and mAP (fractions, as torchreid computes them), printed."""
     results = writer.results
     if not {"rank1", "mAP"} <= set(results):
-        raise RuntimeError(f"torchreid's test logged no rank-1/mAP for {name} (got {sorted(results)})")
-    record = dict(rank1=results["rank1"], mAP=results["mAP"], tests=writer.tests(), **extra)
-    path = write_json_atomic(record, os.path.join(cfg["work_dir"], f"results_{name}.json"))
-    print(f"=> {name}: rank-1 {record['rank1']:.1%}, mAP {record['mAP']:.1%} (written to {path})")
-    return record
+        raise RuntimeError(f"torchreid's test logged no rank-1/mAP (got {sorted(results)})")
+    print(f"=> rank-1 {results['rank1']:.1%}, mAP {results['mAP']:.1%}")
+    return results
 
 
-def run_eval(cfg, model, datamanager, device, name, extra):
-    """``Engine.run(test_only=True)`` on ``model``, reported as ``results_<name>.json``."""
+def evaluate(cfg, checkpoint, trust=False):
+    """``Engine.run(test_only=True)`` on the weights at ``checkpoint`` (a file, or a run's work
+    dir); its rank-1 and mAP printed and logged under ``work_dir`` as the test after the epochs the
+    weights trained (in the training run's own work dir: the same record as its last test)."""
     from .engine import ResultsWriter, SoftmaxEngine
 
+    device = resolve_device(cfg["device"])
+    cfg["work_dir"] = os.path.abspath(os.path.expanduser(cfg["work_dir"]))
+    path = _checked(os.path.abspath(run_checkpoint(checkpoint, "checkpoint")), "checkpoint", "the weights to evaluate")
+    datamanager = build_datamanager(cfg, device, training=False)
+    model, _, epochs = load_for_eval(cfg, path, device, trust)
     optimizer, scheduler = build_optimizer(cfg, model)
     engine = SoftmaxEngine(datamanager, model, optimizer, scheduler=scheduler, use_gpu=device.type == "cuda")
+    engine.epoch = max(epochs - 1, 0)  # logged as the test after the epochs the weights trained, as in training
     engine.max_rank = cmc_length(datamanager)
-    folder = os.path.join(cfg["work_dir"], name)
-    engine.writer = ResultsWriter(log_dir=folder)
-    with _Tee(_log_path(folder, "test")):
+    engine.writer = ResultsWriter(log_dir=cfg["work_dir"], scalars_dir=_scalars_dir(cfg))
+    with _Tee(_log_path(cfg["work_dir"], "test")):
+        print(f"=> evaluating {path}")
         engine.run(
             test_only=True,
             **{
                 k: v
-                for k, v in engine_run_kwargs(cfg, folder, engine).items()
+                for k, v in engine_run_kwargs(cfg, cfg["work_dir"], engine).items()
                 if k in ("save_dir", "dist_metric", "normalize_feature", "ranks", "rerank")
             },
         )
     engine.writer.close()
-    return report(cfg, name, engine.writer, extra)
+    return report(engine.writer)
 
 
 def _checked(path, option, hint):
@@ -329,101 +351,12 @@ def _checked(path, option, hint):
     return path
 
 
-def run(cfg, mode=None, teacher_checkpoint=None, student_checkpoint=None, resume=None, trust=False):
-    """``mode`` None: teacher when its checkpoint is absent, then student. ``'teacher'`` /
-    ``'student'``: train that one. ``'eval'``: evaluate a checkpoint. Training ends with
-    torchreid's final test, reported in ``results_<stage>.json``. ``resume``: a checkpoint
-    path, or ``'auto'`` for the stage's latest."""
-    if mode not in (None, "teacher", "student", "eval"):
-        raise ConfigError(f"--mode must be teacher, student or eval, got {mode!r}")
-    device = resolve_device(cfg["device"])
-    teacher_checkpoint, student_checkpoint = (
-        os.path.abspath(run_checkpoint(p, option)) if p is not None else None
-        for p, option in ((teacher_checkpoint, "--teacher-checkpoint"), (student_checkpoint, "--student-checkpoint"))
-    )
-    cfg["work_dir"] = os.path.abspath(os.path.expanduser(cfg["work_dir"]))
-    loss = cfg["distill"]["loss"]
-    distill_loss_config(cfg)  # a bad loss name fails before any data is read
-    default_teacher = os.path.join(stage_dir(cfg, "teacher"), "model.pth")
-    student_name = student_stage(cfg)
-    if mode == "eval":
-        path = _checked(
-            student_checkpoint or os.path.join(stage_dir(cfg, student_name), "model.pth"),
-            "--student-checkpoint",
-            "the weights to evaluate",
-        )
-        datamanager = build_datamanager(cfg, device, training=False)
-        model, arch = load_for_eval(cfg, path, device, trust)
-        return run_eval(cfg, model, datamanager, device, "eval", {"arch": arch, "checkpoint": path})
-
-    trains_teacher = mode == "teacher" or (
-        mode is None and loss != "none" and teacher_checkpoint is None and not os.path.isfile(default_teacher)
-    )
-    if mode == "student" and loss != "none":
-        _checked(
-            teacher_checkpoint or default_teacher,
-            "--teacher-checkpoint",
-            "a trained teacher; train one with --mode teacher",
-        )
-    # --resume belongs to the stage asked for; the full pipeline (no --mode) resumes each stage it finds
-    teacher_resume = _resume_path(cfg, "teacher", resume if mode == "teacher" else "auto-quiet")
-    student_resume = (
-        _resume_path(cfg, student_name, resume if mode == "student" or resume else "auto-quiet")
-        if mode != "teacher"
-        else None
-    )
-    datamanager = build_datamanager(cfg, device)
-    teacher, teacher_path = None, teacher_checkpoint or default_teacher
-    if trains_teacher:
-        engine, teacher_path = train_stage(
-            cfg,
-            "teacher",
-            datamanager,
-            device,
-            resume=teacher_resume,
-            output=teacher_checkpoint if mode == "teacher" else None,
-            trust=trust,
-        )
-        results = report(cfg, "teacher", engine.writer, {"arch": cfg["teacher"]["name"], "checkpoint": teacher_path})
-        write_last_checkpoint(cfg["work_dir"], teacher_path)  # the work dir names its final weights, as MMEngine's
-        if mode == "teacher":
-            return results
-        from .engine import freeze
-
-        teacher = freeze(engine.model)
-    if loss != "none" and teacher is None:
-        teacher = load_teacher(cfg, teacher_path, datamanager, device, trust)
-    engine, path = train_stage(
-        cfg,
-        student_name,
-        datamanager,
-        device,
-        teacher=teacher,
-        teacher_checkpoint=teacher_path if loss != "none" else None,
-        resume=student_resume,
-        output=student_checkpoint,
-        trust=trust,
-    )
-    write_last_checkpoint(cfg["work_dir"], path)
-    return report(
-        cfg,
-        student_name,
-        engine.writer,
-        {
-            "arch": cfg["model"]["name"],
-            "checkpoint": path,
-            "loss": loss,
-            "teacher_checkpoint": teacher_path if loss != "none" else None,
-        },
-    )
-
-
-def _resume_path(cfg, stage, resume):
-    """``--resume PATH`` checked, ``--resume`` alone (``'auto'``) the stage's latest checkpoint."""
-    if resume in ("auto", "auto-quiet"):
-        found = latest_checkpoint(stage_dir(cfg, stage))
-        if found is None and resume == "auto":
-            print(f"=> --resume: no checkpoint in {stage_dir(cfg, stage)}/model/; starting from the beginning")
+def _resume_path(work_dir, resume):
+    """``--resume PATH`` checked, ``--resume`` alone (``'auto'``) the run's latest checkpoint."""
+    if resume == "auto":
+        found = latest_checkpoint(work_dir)
+        if found is None:
+            print(f"=> --resume: no checkpoint in {work_dir}/model/; starting from the beginning")
         return found
     return _checked(
         os.path.abspath(resume) if resume else None, "--resume", "a model/model.pth.tar-N written by a training run"

@@ -115,14 +115,6 @@ def run_job(command, work_dir, log, env=None, rank=0):
     return 0
 
 
-def checkpoint_glob(run):
-    """Where the run's tool leaves a checkpoint to resume from (relative to its work dir), or None
-    when the run resumes by itself (a full Re-ID pipeline)."""
-    if run.task == "reid":
-        return os.path.join("*", "model", "model.pth.tar-*") if "--mode" in run.command else None
-    return "last_checkpoint"
-
-
 def run_job_of(run, env=None):
     """The submitit job of one run: its command in its work dir, resumed from its checkpoint."""
-    return RunJob(run.command, run.work_dir, run.log, env, checkpoint_glob(run))
+    return RunJob(run.command, run.work_dir, run.log, env, "last_checkpoint")

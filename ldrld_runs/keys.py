@@ -20,15 +20,8 @@ def cfg_option_keys(extra) -> list:
     return keys
 
 
-def config_tree(config, task):
-    """The config as nested dicts and lists: MMEngine's merged config, or the Re-ID recipe over
-    its defaults (the schema its tool accepts)."""
-    if task == "reid":
-        try:
-            from ldrld_reid.config import load_config
-        except ImportError:  # no Re-ID integration here: its tool checks the keys itself
-            return None
-        return load_config(config)
+def config_tree(config, task=None):
+    """The config as nested dicts and lists: MMEngine's merged config (its ``_base_`` chain)."""
     from mmengine.config import Config
 
     return Config.fromfile(config).to_dict()

@@ -11,9 +11,10 @@ invocation of its task's own tool in a work dir named by its settings.
 part of each grid key). ``--teacher-checkpoint`` goes to the configs that distil
 (a config that trains a network alone gets none). Every tool takes the same flags (the config,
 ``--work-dir``, ``--data-root``, ``--teacher-checkpoint``, ``--cfg-options randomness.seed=K ...``).
-The task comes from the MMEngine config: ``task = 'reid'`` is Re-ID (``tools/train_reid.py``), a
-``ClsDistiller`` model classification (``tools/train_cls.py``), any other detection
-(``tools/train_det.py``).
+The task comes from the MMEngine config: its ``task`` key where it has one (the Re-ID configs'
+``task = 'reid'``: ``tools/train_reid.py``), else a ``ClsDistiller`` model is classification
+(``tools/train_cls.py``) and any other detection (``tools/train_det.py``). A config distils when it
+has a ``distill_loss`` (in its model, or at its top level).
 """
 
 import itertools
@@ -28,7 +29,8 @@ from ldrld_core.errors import ConfigError, InputError
 from .keys import check_keys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TOOLS = {"cls": "train_cls.py", "det": "train_det.py", "reid": "train_reid.py"}
+TOOLS = {"cls": "train_cls.py", "det": "train_det.py", "reid": "train_reid.py"}  # a config's task -> its tool
+DISTRIBUTED = {"cls", "det"}  # the tasks whose tool trains one run as several ranks (--launcher)
 
 
 @dataclass
@@ -70,12 +72,11 @@ def task_of(config, point=None):
         raise ConfigError(f"config {config} could not be read: {type(err).__name__}: {err}") from None
     if point:
         cfg.merge_from_dict(dict(point))
-    if cfg.get("task") == "reid":
-        return "reid", cfg.get("distill", {}).get("loss", "ldrld") != "none"
-    model = cfg.get("model", {})
-    if model.get("type") == "ClsDistiller":
-        return "cls", isinstance(model.get("teacher"), dict)
-    return "det", model.get("type") == "RoIDistiller"
+    model = cfg.get("model") or {}
+    task = cfg.get("task") or ("cls" if model.get("type") == "ClsDistiller" else "det")
+    if task not in TOOLS:
+        raise ConfigError(f"config {config}: task {task!r}; a sweep runs {', '.join(sorted(TOOLS))} configs")
+    return task, isinstance(model.get("distill_loss") or cfg.get("distill_loss"), dict)
 
 
 def parse_grid(specs) -> list:
@@ -134,7 +135,7 @@ def build_plan(configs, seeds, grid=(), out="sweeps", data_root=None, teacher_ch
         check_keys(config, task, keys, extra)  # before anything runs: a missing key would fail every run
         for values in itertools.product(*[v for _, v in grid]) if grid else [()]:
             point = dict(zip(keys, values))
-            has_teacher = task_of(config, point)[1]  # a point may turn distillation off (distill.loss=none)
+            has_teacher = task_of(config, point)[1]  # a point may turn distillation off (distill_loss=None)
             for seed in seeds:
                 name = os.path.join(config_name(config), point_name(point), f"seed{seed}")
                 run = Run(

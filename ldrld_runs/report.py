@@ -66,7 +66,7 @@ def collect(runs):
     rows = []
     for (config, point_text), members in groups.items():
         point = json.loads(point_text)
-        results = {run.seed: run_result(run.task, run.work_dir) for run in members}
+        results = {run.seed: run_result(run.work_dir) for run in members}
         scored = {s: r for s, r in results.items() if r is not None}
         first = next(iter(scored.values()), None)
         value, table = _paper_value(paper, config_key(config), point)
@@ -140,8 +140,8 @@ def markdown(rows, which_epoch):
 
 def _one_numeric_parameter(members):
     """The grid parameter a config's rows vary, when they vary exactly one and every row sets it to a
-    number (a sensitivity curve); None otherwise (a row at the config's default, such as a Re-ID
-    config's teacher beside its ``distill.loss`` rows, or a grid over names)."""
+    number (a sensitivity curve); None otherwise (a row at the config's default beside rows over a
+    name, such as ``distill_loss.type``)."""
     params = {k for r in members for k in r["point"]}
     if len(params) != 1 or len(members) < 2:
         return None

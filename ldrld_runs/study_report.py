@@ -1,5 +1,5 @@
 """A study's tables and pictures, read from what its runs wrote: each run's evaluations
-(``results.evaluations``: MMEngine's scalars, torchreid's results file) and plot_corr.py's
+(``results.evaluations``: the scalars MMEngine, and train_reid.py alike, write) and plot_corr.py's
 ``corr.json``; means ± std and n over seeds and differences paired by seed (``tables``).
 
 Written to ``OUT/<name>/``: ``table.md``, ``table.csv``, ``table.json``, ``summary.png`` (the main
@@ -26,7 +26,7 @@ def read_scores(plan, failed_names):
     for row, runs in plan.rows.items():
         found[row] = {}
         for run in runs:
-            points = [] if run.name in failed_names else evaluations(run.task, run.work_dir)
+            points = [] if run.name in failed_names else evaluations(run.work_dir)
             if points and points[-1][1]:
                 found[row][run.seed] = points
             else:

@@ -1,21 +1,23 @@
-"""Shared pieces of the Re-ID tests: the toy recipe (configs/toy/reid/) at one epoch, and
-tools/train_reid.py run in this process."""
+"""Shared pieces of the Re-ID tests: the toy configs (configs/toy/reid/: teacher.py, student.py, kd.py,
+dkd.py, ldrld.py) at one epoch, and tools/train_reid.py / tools/test_reid.py run in this process."""
 
 import os
 
 from tool_helpers import TOY, call_tool
 
-TOY_CONFIG = os.path.join(TOY, "reid", "market1501_toy.py")
+TOY_REID = os.path.join(TOY, "reid")
+TOY_CONFIG = os.path.join(TOY_REID, "ldrld.py")  # the toy student distilled with LDRLD
+TOY_STUDENT = os.path.join(TOY_REID, "student.py")  # the toy network trained alone (teacher.py: the same)
 
 
-def write_tiny_config(folder, **sections):
-    """An MMEngine config in ``folder``: the toy recipe, one epoch, seed 0, updated section by section
-    with ``sections`` (MMEngine merges each dict into the base's)."""
+def write_tiny_config(folder, base=TOY_CONFIG, name="tiny_reid.py", **sections):
+    """An MMEngine config in ``folder`` over ``base`` (a toy config): one epoch, seed 0, updated section
+    by section with ``sections`` (MMEngine merges each dict into the base's, ``distill_loss`` too)."""
     cfg = {"train": {"max_epoch": 1}, "randomness": {"seed": 0}}
-    for name, values in sections.items():
-        cfg.setdefault(name, {}).update(values)
-    lines = [f"_base_ = [{TOY_CONFIG!r}]"] + [f"{name} = {values!r}" for name, values in cfg.items()]
-    path = os.path.join(folder, "tiny_reid.py")
+    for key, values in sections.items():
+        cfg.setdefault(key, {}).update(values)
+    lines = [f"_base_ = [{os.fspath(base)!r}]"] + [f"{key} = {values!r}" for key, values in cfg.items()]
+    path = os.path.join(folder, name)
     with open(path, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
     return path
@@ -24,6 +26,11 @@ def write_tiny_config(folder, **sections):
 def run_tool(*argv):
     """Run tools/train_reid.py's ``main`` in this process: ``(exit code, stdout, stderr)``."""
     return call_tool("train_reid.py", *argv)
+
+
+def run_test_tool(*argv):
+    """Run tools/test_reid.py's ``main`` in this process: ``(exit code, stdout, stderr)``."""
+    return call_tool("test_reid.py", *argv)
 
 
 def run_on(config, root, work_dir, *argv):

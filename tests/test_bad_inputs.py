@@ -25,7 +25,8 @@ from tool_helpers import TOY, call_tool, run_tool
 
 OFFLINE = {"https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9", "no_proxy": ""}
 CONFIGS = {
-    "reid_config": os.path.join(TOY, "reid", "market1501_toy.py"),
+    "reid_config": os.path.join(TOY, "reid", "ldrld.py"),
+    "reid_student": os.path.join(TOY, "reid", "student.py"),
     "cls_ldrld": os.path.join(TOY, "cls", "ldrld.py"),
     "cls_student": os.path.join(TOY, "cls", "student.py"),
     **{f"det_{name}": toy_config(name) for name in ("student", "ldrld")},
@@ -80,7 +81,9 @@ def assets(tmp_path_factory):
     bad_reid = base / "bad_reid.py"
     bad_reid.write_text("task = 'reid'\ntrain = dict(lr=\n")
     typo_reid = base / "typo_reid.py"
-    typo_reid.write_text(f"_base_ = [{CONFIGS['reid_config']!r}]\ntrain = dict(max_epochs=3)\n")
+    typo_reid.write_text(f"_base_ = [{CONFIGS['reid_student']!r}]\ntrain = dict(max_epochs=3)\n")
+    old_reid = base / "old_reid.py"  # the two-stage Re-ID config's loss section
+    old_reid.write_text(f"_base_ = [{CONFIGS['reid_student']!r}]\ndistill = dict(loss='kd')\n")
     three_classes = base / "teacher_3_classes.py"
     three_classes.write_text(
         f"_base_ = [{toy_config('teacher')!r}]\nmodel = dict(roi_head=dict(bbox_head=dict(num_classes=3)))\n"
@@ -116,6 +119,7 @@ def assets(tmp_path_factory):
         syntax=syntax,
         bad_reid=bad_reid,
         typo_reid=typo_reid,
+        old_reid=old_reid,
         three_classes=three_classes,
         a_file=a_file,
         no_meta=no_meta,
@@ -353,13 +357,13 @@ CASES = [
     (
         "reid-missing-data-folder",
         "train_reid.py",
-        "{reid_config} --data-root {base}/no_market --work-dir {work}",
+        "{reid_student} --data-root {base}/no_market --work-dir {work}",
         ["Market-1501 not found", "no_market does not exist", "bounding_box_train"],
     ),
     (
         "reid-bad-file-name",
         "train_reid.py",
-        "{reid_config} --data-root {bad_name} --work-dir {work}",
+        "{reid_student} --data-root {bad_name} --work-dir {work}",
         ["bad-name.jpg", "do not match Market-1501's pattern", "PPPP_cCsS_FFFFFF_BB.jpg"],
     ),
     (
@@ -377,33 +381,69 @@ CASES = [
     (
         "reid-unknown-cfg-option",
         "train_reid.py",
-        "{reid_config} --data-root {market} --work-dir {work} --cfg-options distill.ldrld.gamma=1",
-        ["--cfg-options distill.ldrld.gamma=1", "unknown key distill.ldrld.'gamma'"],
+        "{reid_student} --data-root {market} --work-dir {work} --cfg-options data.heigth=64",
+        ["--cfg-options data.heigth=64", "unknown key data.'heigth'"],
+    ),
+    (
+        "reid-retired-distill-key",
+        "train_reid.py",
+        "{old_reid} --work-dir {work}",
+        ["distill: Re-ID configs take distill_loss=dict(type='LDRLDLoss', ...)", "teacher=dict(name=..., checkpoint"],
+    ),
+    (
+        "reid-retired-mode-flag",
+        "train_reid.py",
+        "{reid_config} --mode student --teacher-checkpoint {reid_teacher}",
+        ["--mode is retired", "the teacher with its own config", "tools/test_reid.py CONFIG CHECKPOINT"],
+    ),
+    (
+        "reid-retired-max-epoch-flag",
+        "train_reid.py",
+        "{reid_student} --max-epoch 3",
+        ["--max-epoch is retired: --cfg-options train.max_epoch=N"],
+    ),
+    (
+        "reid-amp-is-not-for-torchreid",
+        "train_reid.py",
+        "{reid_student} --data-root {market} --work-dir {work} --amp",
+        ["--amp: torchreid's engine trains Re-ID in float32"],
+    ),
+    (
+        "reid-teacher-checkpoint-without-a-teacher",
+        "train_reid.py",
+        "{reid_student} --data-root {market} --work-dir {work} --teacher-checkpoint {reid_teacher}",
+        ["--teacher-checkpoint: config", "trains without a teacher"],
+    ),
+    (
+        "reid-distilling-without-a-teacher-checkpoint",
+        "train_reid.py",
+        "{reid_config} --data-root {market} --work-dir {work}",
+        ["teacher.checkpoint is not set; pass --teacher-checkpoint PATH"],
     ),
     (
         "reid-teacher-of-other-identities",
         "train_reid.py",
-        "{reid_config} --data-root {market} --work-dir {work} --mode student --teacher-checkpoint {reid_teacher}",
+        "{reid_config} --data-root {market} --work-dir {work} --teacher-checkpoint {reid_teacher}",
         ["classifies 3 identities but the training data has 4"],
     ),
     (
         "reid-batch-larger-than-the-data",
         "train_reid.py",
-        "{reid_config} --data-root {market} --work-dir {work} --batch-size 64",
+        "{reid_student} --data-root {market} --work-dir {work} --cfg-options train.batch_size=64",
         ["train.batch_size 64", "larger than the 8 training images"],
     ),
     (
         "reid-missing-resume",
         "train_reid.py",
-        "{reid_config} --data-root {market} --work-dir {work} --mode teacher --resume {base}/gone.tar",
+        "{reid_student} --data-root {market} --work-dir {work} --resume {base}/gone.tar",
         ["--resume", "gone.tar: no such file"],
     ),
     (
         "reid-imagenet-download-offline",
         "train_reid.py",
-        "{reid_config} --data-root {market} --work-dir {work} --mode teacher --cfg-options teacher.pretrained=true",
+        "{reid_student} --data-root {market} --work-dir {work} --cfg-options model.pretrained=true",
         [
-            "ImageNet initialisation of teacher.name resnet18",
+            "ImageNet initialisation of model.name resnet18",
             "could not download",
             "hub/checkpoints/resnet18-5c106cde.pth",
             "--no-pretrained",
@@ -412,8 +452,14 @@ CASES = [
     (
         "reid-unknown-option",
         "train_reid.py",
-        "{reid_config} --epochs 3",
+        "{reid_student} --epochs 3",
         ["unrecognized arguments: --epochs 3"],
+    ),
+    (
+        "reid-test-missing-checkpoint",
+        "test_reid.py",
+        "{reid_student} {base}/nothing.pth --data-root {market} --work-dir {work}",
+        ["checkpoint", "nothing.pth: no such file; expected the weights to evaluate"],
     ),
     (
         "plot-corr-missing-checkpoint",
@@ -443,6 +489,7 @@ def test_the_catalogue_is_large_and_covers_every_tool():
         "test_det.py",
         "train_cls.py",
         "train_reid.py",
+        "test_reid.py",
         "plot_corr.py",
         "demo.py",
         "study.py",

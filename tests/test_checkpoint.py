@@ -185,4 +185,4 @@ def test_a_runs_work_dir_stands_for_the_checkpoint_it_wrote_last(tmp_path):
     assert run_checkpoint(run) == str(weights)
     weights.unlink()
     with pytest.raises(CheckpointError, match="names .*model.pth, which does not exist"):
-        run_checkpoint(run, "teacher.init_checkpoint")
+        run_checkpoint(run, "model.init_checkpoint")

@@ -93,7 +93,7 @@ def test_the_rows_are_the_runs_own_numbers(demo):
     for task, key in (("cls", "top1"), ("det", "AP"), ("reid", "mAP")):
         runs = read_plan(out / task / "runs")
         for row in ROWS:
-            values = [run_result(task, r.work_dir)["last"] for r in runs if LABEL[r.row] == row]
+            values = [run_result(r.work_dir)["last"] for r in runs if LABEL[r.row] == row]
             assert len(values) == (1 if row == "Teacher" else len(SEEDS)), (task, row)
             assert summary[task]["rows"][row][key]["mean"] == pytest.approx(sum(values) / len(values))
 
@@ -133,12 +133,12 @@ def test_plot_curves_reads_every_tasks_logs(demo, tmp_path):
     runs = {
         "cls": out / "cls" / "runs" / "ldrld" / "default" / "seed0",
         "det": out / "det" / "runs" / "ldrld" / "default" / "seed0",
-        "reid": out / "reid" / "runs" / "market1501_toy" / "loss=ldrld" / "seed0",
+        "reid": out / "reid" / "runs" / "ldrld" / "default" / "seed0",
     }
     expected = {
         "cls": ("loss_local", "accuracy/top1"),
         "det": ("loss_ldrld_local", "coco/bbox_mAP"),
-        "reid": ("loss_local", "rank1"),
+        "reid": ("loss_local", "reid/rank1"),
     }
     plot_curves = load_tool("plot_curves.py")
     for task, run in runs.items():
@@ -152,22 +152,22 @@ def test_plot_corr_takes_the_runs_work_dirs_and_writes_its_means(demo, tmp_path)
     """A run's work dir stands for the checkpoint it wrote last (train_reid.py writes MMEngine's
     last_checkpoint too); the means go to the PNG's .json, which the study's table is read from."""
     out, _ = demo
-    runs = out / "reid" / "runs" / "market1501_toy"
-    named = (runs / "default" / "seed0" / "last_checkpoint").read_text().strip()
-    assert named == str(runs / "default" / "seed0" / "teacher" / "model.pth")
+    runs = out / "reid" / "runs"
+    named = (runs / "teacher" / "default" / "seed0" / "last_checkpoint").read_text().strip()
+    assert named == str(runs / "teacher" / "default" / "seed0" / "model.pth")
     png = tmp_path / "corr.png"
     proc = run_tool(
         "plot_corr.py",
         "--task",
         "reid",
         "--teacher",
-        runs / "default" / "seed0",
+        runs / "teacher" / "default" / "seed0",
         "--student",
-        runs / "loss=ldrld" / "seed0",
+        runs / "ldrld" / "default" / "seed0",
         "--labels",
         "LDRLD",
         "--config",
-        f"{ROOT}/configs/toy/reid/market1501_toy.py",
+        f"{ROOT}/configs/toy/reid/ldrld.py",
         "--data-root",
         out / "reid" / "data" / "main" / "students",
         "--out",

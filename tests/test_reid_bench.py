@@ -1,8 +1,12 @@
 """tools/bench_reid.py times the engines' own training step (a smoke run; the benchmark is not a test)."""
 
+import os
+
 import torch
 
-from tool_helpers import load_tool
+from ldrld_reid.config import load_config
+
+from tool_helpers import ROOT, load_tool
 
 
 def test_bench_reid_times_the_engines_own_forward_backward(monkeypatch):
@@ -35,6 +39,10 @@ def test_bench_reid_times_the_engines_own_forward_backward(monkeypatch):
     assert [name for name, _ in ran] == ["SoftmaxEngine"] + ["DistillSoftmaxEngine"] * 4
     losses = [type(row.engine.distill_loss).__name__ for row in rows[1:]]
     assert losses == ["OneLineKD", "KDLoss", "DKDLoss", "LDRLDLoss"]
+    for row in rows[2:]:  # each the distill_loss of its packaged config, with ce_weight=0 (torchreid's CE is the CE)
+        packaged = load_config(os.path.join(ROOT, bench.CONFIGS[row.name]))["distill_loss"]
+        loss = row.engine.distill_loss
+        assert loss.ce_weight == 0 and all(getattr(loss, k) == v for k, v in packaged.items() if k != "type")
     assert [terms for _, terms in ran] == [
         [],  # torchreid's own summary: loss and acc
         ["loss_ce", "loss_kd"],

@@ -12,7 +12,7 @@ from ldrld_reid import compat
 from ldrld_reid.layout import DATASET_DIR, NAME_PATTERN, SPLITS, DatasetError, DatasetNotFoundError, check_market1501
 from toy.reid import make_toy_market1501
 
-from reid_helpers import run_tool
+from reid_helpers import TOY_STUDENT, run_tool
 from tool_helpers import ROOT, TOOLS
 
 TOOL = os.path.join(TOOLS, "train_reid.py")
@@ -92,7 +92,7 @@ def test_missing_dataset_folder_names_the_layout_and_downloads_nothing(tmp_path)
         check_market1501(root)
     assert "no market1501/ folder" in str(err.value)
     assert "market1501/Market-1501-v15.09.15/bounding_box_train" in str(err.value)
-    code, out, stderr = run_tool("--data-root", root, "--device", "cpu", "--work-dir", tmp_path / "run")
+    code, out, stderr = run_tool(TOY_STUDENT, "--data-root", root, "--work-dir", tmp_path / "run")
     assert code == 2 and "Market-1501 not found" in stderr and "Nothing is downloaded" in stderr
     assert os.listdir(root) == []  # torchreid would have created market1501/ and downloaded into it
 
@@ -114,13 +114,13 @@ def test_file_names_outside_the_pattern(tmp_path, bad_name):
     assert bad_name in text and "bounding_box_train" in text and "PPPP_cCsS_FFFFFF_BB.jpg" in text
 
 
-def test_tool_prints_one_error_without_traceback_and_old_flag_names_still_work(tmp_path):
-    """The flags other tools use are --data-root and --work-dir; Re-ID's old --root and --save-dir
-    still work, each with one deprecation line."""
+def test_tool_prints_one_error_without_traceback_and_old_flag_names_say_what_to_write(tmp_path):
+    """A bad file name is one error line from the tool in its own process; the flags of the two-stage
+    tool (--root, --save-dir, --device) are refused, each in one line naming what to write instead."""
     data_dir = make_toy_market1501(tmp_path, num_train_ids=2, num_test_ids=1)
     Image.new("RGB", (64, 128)).save(os.path.join(data_dir, "query", "bad-name.jpg"))
     done = subprocess.run(
-        [sys.executable, TOOL, "--root", str(tmp_path), "--device", "cpu", "--save-dir", str(tmp_path / "run")],
+        [sys.executable, TOOL, TOY_STUDENT, "--data-root", str(tmp_path), "--work-dir", str(tmp_path / "run")],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -129,6 +129,7 @@ def test_tool_prints_one_error_without_traceback_and_old_flag_names_still_work(t
     errors = [line for line in done.stderr.splitlines() if line.startswith("train_reid.py: error:")]
     assert len(errors) == 1 and "bad-name.jpg" in errors[0], done.stderr
     assert "Traceback" not in done.stderr
-    lines = done.stderr.splitlines()
-    assert lines.count("train_reid.py: --root is deprecated; use --data-root") == 1
-    assert lines.count("train_reid.py: --save-dir is deprecated; use --work-dir") == 1
+    for flag, instead in (("--root", "--data-root DIR"), ("--save-dir", "--work-dir DIR"), ("--device", "device=cpu")):
+        code, _, stderr = run_tool(TOY_STUDENT, flag, str(tmp_path))
+        lines = stderr.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and f"{flag} is retired:" in lines[0] and instead in lines[0], stderr

@@ -1,6 +1,7 @@
-"""model.init_checkpoint / teacher.init_checkpoint: a backbone of your own, loaded non-strictly into
-torchreid's real models (a classifier of other classes skipped, every skipped and missing key named
-in one line), another architecture refused in one sentence naming the file and the first bad key."""
+"""model.init_checkpoint: a backbone of your own for the network a Re-ID config trains (a teacher is trained
+by a config of its own, so this is its initialisation too), loaded non-strictly into torchreid's real models
+(a classifier of other classes skipped, every skipped and missing key named in one line), another
+architecture refused in one sentence naming the file and the first bad key."""
 
 import pytest
 import torch
@@ -39,9 +40,9 @@ def test_a_checkpoint_of_another_architecture_is_refused_naming_the_file_and_key
     target = _model("resnet18", 6, seed=1)
     before = {k: v.clone() for k, v in target.state_dict().items()}
     with pytest.raises(CheckpointError) as err:
-        load_init_checkpoint(target, str(path), "teacher.init_checkpoint")
+        load_init_checkpoint(target, str(path), "model.init_checkpoint")
     message = str(err.value)
-    assert message.startswith(f"teacher.init_checkpoint {path} does not fit ResNet: layer1.0.conv1.weight has shape")
+    assert message.startswith(f"model.init_checkpoint {path} does not fit ResNet: layer1.0.conv1.weight has shape")
     assert "\n" not in message
     assert all(torch.equal(v, before[k]) for k, v in target.state_dict().items())  # nothing half-loaded
 

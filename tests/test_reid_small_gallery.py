@@ -2,15 +2,20 @@
 evaluates: the ranks beyond the gallery are dropped with one warning (torchreid's ``Engine.test`` would index
 past the end of a CMC curve that is only as long as the gallery)."""
 
-import json
+import contextlib
+import io
 import warnings
 
 import pytest
+import torch
 
-from ldrld_reid.runner import ranks_within
+from ldrld_core.run_logs import read_scalars
+from ldrld_reid.config import load_config
+from ldrld_reid.runner import build_datamanager, ranks_within
+from ldrld_runs.results import evaluations
 from toy.reid import make_toy_market1501
 
-from reid_helpers import run_on, write_tiny_config
+from reid_helpers import TOY_STUDENT, run_on, run_test_tool, write_tiny_config
 
 # 3 test identities x (1 image from the query's camera + 4 from others) + 4 distractors = 19 gallery images;
 # evaluation drops each query's same-camera image, so torchreid's CMC curve has 18 ranks
@@ -37,49 +42,64 @@ def _rank_warnings(caught):
     return [w for w in caught if "test.ranks" in str(w.message)]
 
 
-def test_a_19_image_gallery_trains_and_evaluates_with_one_warning(small_gallery):
-    assert GALLERY == 19
-    config = write_tiny_config(small_gallery, distill={"ldrld": {"depth": 3}})
-    save_dir = small_gallery / "run"
+def _tiny_cfg(folder, **sections):
+    """The toy student alone at one epoch, on the small gallery's data."""
+    cfg = load_config(write_tiny_config(folder, base=TOY_STUDENT, name="tiny_student.py", **sections))
+    cfg["data"]["root"] = str(folder / "data")
+    return cfg
+
+
+def _scores(work_dir):
+    """The one test a run logged (``reid/rank1``, ``reid/mAP`` in scalars.json), as percentages."""
+    tests = [r for r in read_scalars(work_dir) if "reid/rank1" in r]
+    assert len(tests) == 1, tests
+    (epoch, scores), *_ = evaluations(work_dir)
+    assert scores == {"rank1": 100 * tests[0]["reid/rank1"], "mAP": 100 * tests[0]["reid/mAP"]}
+    assert 0 <= scores["rank1"] <= 100 and 0 <= scores["mAP"] <= 100
+    return epoch, scores
+
+
+def _run_with_warnings(run, *argv):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
-        code, out, err = run_on(config, small_gallery / "data", save_dir)  # teacher, then student, each tested
+        code, out, err = run(*argv)
     assert code == 0, err[-3000:]
-    assert out.count("** Results **") == 2
-    for rank in (1, 5, 10):
-        assert out.count(f"Rank-{rank:<3}:") == 2
-    assert "Rank-20" not in out
     dropped = _rank_warnings(caught)
     assert len(dropped) == 1, [str(w.message) for w in dropped]
     assert "[20] dropped: the gallery gives a CMC curve of 18 rank(s)" in str(dropped[0].message)
-    result = json.loads((save_dir / "results_student_ldrld.json").read_text())
-    assert 0 <= result["rank1"] <= 1 and 0 <= result["mAP"] <= 1
+    assert out.count("** Results **") == 1 and "Rank-20" not in out
+    for rank in (1, 5, 10):
+        assert out.count(f"Rank-{rank:<3}:") == 1
+    return out
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("default")
-        code, out, err = run_on(
-            config, small_gallery / "data", save_dir, "--mode", "eval", "--student-checkpoint",
-            save_dir / "student_ldrld" / "model.pth",
-        )  # fmt: skip
-    assert code == 0, err[-3000:]
-    assert "Rank-10 :" in out and "Rank-20" not in out and len(_rank_warnings(caught)) == 1
+
+def test_a_19_image_gallery_trains_and_evaluates_with_one_warning(small_gallery):
+    """The teacher's run, the LDRLD student's run distilled from it, and tools/test_reid.py on the student's
+    work dir: each one test, its ranks within the 18-rank curve, one warning, its scores in scalars.json."""
+    assert GALLERY == 19
+    data = small_gallery / "data"
+    teacher_cfg = write_tiny_config(small_gallery, base=TOY_STUDENT, name="tiny_teacher.py")
+    student_cfg = write_tiny_config(small_gallery, distill_loss={"depth": 3})  # the toy LDRLD config
+    teacher, student = small_gallery / "teacher", small_gallery / "student"
+    _run_with_warnings(run_on, teacher_cfg, data, teacher)
+    assert _scores(teacher)[0] == 1 and (teacher / "model.pth").is_file()
+    out = _run_with_warnings(run_on, student_cfg, data, student, "--teacher-checkpoint", teacher)  # its work dir
+    assert f"=> teacher resnet18 loaded from {teacher / 'model.pth'}" in out
+    assert "=> distilling resnet18 -> resnet18 with LDRLDLoss" in out
+    assert _scores(student)[0] == 1
+
+    evaluated = small_gallery / "eval"
+    out = _run_with_warnings(run_test_tool, student_cfg, student, "--data-root", data, "--work-dir", evaluated)
+    assert f"=> evaluating {student / 'model.pth'}" in out and "Rank-10 :" in out
+    assert list(evaluated.glob("test.log-*")) and not (evaluated / "model.pth").exists()
+    _scores(evaluated)
 
 
 def test_ranks_within_keeps_the_ranks_the_gallery_has(small_gallery):
-    import argparse
-    import contextlib
-    import io
+    from ldrld_reid.runner import cmc_length
 
-    import torch
-
-    from ldrld_reid.config import apply_overrides, load_config
-    from ldrld_reid.runner import build_datamanager, cmc_length
-
-    cfg = apply_overrides(
-        load_config(write_tiny_config(small_gallery)), argparse.Namespace(data_root=str(small_gallery / "data"))
-    )
     with contextlib.redirect_stdout(io.StringIO()):
-        datamanager = build_datamanager(cfg, torch.device("cpu"))
+        datamanager = build_datamanager(_tiny_cfg(small_gallery), torch.device("cpu"))
     assert cmc_length(datamanager) == GALLERY - 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -117,17 +137,17 @@ def test_queries_with_different_same_camera_matches_evaluate(small_gallery, tmp_
     shutil.copy(
         data_dir / "bounding_box_test" / same, data_dir / "bounding_box_test" / (same[:-13] + "999999" + same[-7:])
     )
-    config = write_tiny_config(tmp_path)
+    config = write_tiny_config(tmp_path, base=TOY_STUDENT)  # the student alone
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
-        code, out, err = run_on(config, root, tmp_path / "run", "--loss", "none")
+        code, out, err = run_on(config, root, tmp_path / "run")
     assert code == 0, err[-3000:]
     assert "Rank-10 :" in out and "Rank-20" not in out
     (dropped,) = _rank_warnings(caught)
     assert "CMC curve of 18 rank(s)" in str(dropped.message)  # 20 gallery images less the query's 2
     assert calls == [(True, 18)], calls  # torchreid's own function, given the length, the module untouched
-    result = json.loads((tmp_path / "run" / "results_student_none.json").read_text())
-    assert 0 <= result["rank1"] <= 1 and 0 < result["mAP"] <= 1
+    _, scores = _scores(tmp_path / "run")
+    assert scores["mAP"] > 0
 
 
 def _pairwise_length(datamanager):
@@ -147,14 +167,10 @@ class _Splits:
         self.test_dataset = {"market1501": {"query": query, "gallery": gallery}}
 
 
-def test_the_cmc_length_equals_its_definition_and_is_counted_once_per_stage(small_gallery, tmp_path, monkeypatch):
-    import argparse
-    import contextlib
-    import io
+def test_the_cmc_length_equals_its_definition_and_is_counted_once_per_run(small_gallery, tmp_path, monkeypatch):
     import random
 
     from ldrld_reid import runner
-    from ldrld_reid.config import apply_overrides, load_config
 
     rng = random.Random(0)
     for _ in range(200):  # small galleries, persons seen from one camera only, queries without a match
@@ -164,9 +180,10 @@ def test_the_cmc_length_equals_its_definition_and_is_counted_once_per_stage(smal
     calls = []
     real = runner.cmc_length
     monkeypatch.setattr(runner, "cmc_length", lambda datamanager: calls.append(1) or real(datamanager))
-    args = argparse.Namespace(data_root=str(small_gallery / "data"), work_dir=str(tmp_path))
-    cfg = apply_overrides(load_config(write_tiny_config(small_gallery)), args)
+    cfg = _tiny_cfg(small_gallery)
+    cfg["work_dir"] = str(tmp_path)
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        runner.run(cfg, mode="teacher")
-    assert len(calls) == 1  # the stage's engine and its test share one count
+        result = runner.train(cfg)
+    assert len(calls) == 1  # the run's engine and its test share one count
+    assert set(result) == {"rank1", "mAP"} and (tmp_path / "model.pth").is_file()

@@ -8,6 +8,7 @@ import os
 import pytest
 import torch
 
+from ldrld_runs.results import evaluations
 from toy.det import make_toy_coco
 from toy.digits import make_digits
 from toy.reid import make_toy_market1501
@@ -56,21 +57,27 @@ def test_classification_resumes_bit_identically(tmp_path):
 
 
 def test_reid_resumes_bit_identically(tmp_path):
+    """The toy Re-ID network trained alone (configs/toy/reid/teacher.py), a checkpoint and a test every
+    epoch: killed in epoch 3, resumed from its latest checkpoint (``--resume`` alone), it ends with the
+    weights and the tests of the run that was never stopped."""
     make_toy_market1501(
         tmp_path / "data", seed=0, num_train_ids=6, num_test_ids=6, train_images_per_id=4, gallery_images_per_id=4
     )  # 24 training images: 3 batches of 8 an epoch
-    config = os.path.join(TOY, "reid", "market1501_toy.py")
-    args = [config, "--data-root", tmp_path / "data", "--mode", "teacher"]
-    args += ["--max-epoch", "3", "--eval-freq", "1"]
-    args += ["--seed", "0", "--cfg-options", "train.print_freq=1"]
-    stage = lambda out: os.listdir(out / "teacher" / "model")  # noqa: E731 - what the killed run had saved
-    whole, parts, killed, out = _whole_killed_resumed(
-        "train_reid.py", args, "--work-dir", tmp_path, "epoch: [3/3][1/3]", stage
+    config = os.path.join(TOY, "reid", "teacher.py")
+    options = ["train.max_epoch=3", "test.eval_freq=1", "train.print_freq=1", "randomness.seed=0"]
+    args = [config, "--data-root", tmp_path / "data", "--cfg-options", *options]
+    saved = lambda out: (sorted(os.listdir(out / "model")), _last(out))  # noqa: E731 - what the killed run had saved
+    whole, parts, (killed, last), out = _whole_killed_resumed(
+        "train_reid.py", args, "--work-dir", tmp_path, "epoch: [3/3][1/3]", saved
     )
-    assert sorted(killed) == ["model.pth.tar-1", "model.pth.tar-2"]
+    assert killed == ["model.pth.tar-1", "model.pth.tar-2"] and last == str(parts / "model" / "model.pth.tar-2")
     assert "2 epoch(s) done" in out
-    a, b = _weights(whole / "teacher" / "model.pth"), _weights(parts / "teacher" / "model.pth")
-    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert _last(whole) == str(whole / "model.pth") and _last(parts) == str(parts / "model.pth")
+    a, b = _weights(_last(whole)), _weights(_last(parts))
+    assert a.keys() == b.keys() and len(a) > 20
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    tests = evaluations(whole)  # the rank-1 and mAP of every epoch's test, from scalars.json
+    assert [epoch for epoch, _ in tests] == [1, 2, 3] and evaluations(parts) == tests
 
 
 def _random_teacher(config, path):

@@ -132,21 +132,18 @@ def test_reid_study_table_report_and_picture(reid_study):
     with Image.open(folder / "summary.png") as image:
         assert image.format == "PNG" and np.asarray(image.convert("L"), np.float32).std() > 10
     report = (folder / "runs" / "report.md").read_text()
-    assert "market1501_typefaces" in report and "ldrld" in report and " ± " in report
+    assert "toy/reid_typefaces/ldrld.py" in report and " ± " in report
 
 
 def test_reid_study_starts_both_backbones_from_the_glyph_pretraining(reid_study):
-    """The backbones train on the glyph set first (characters as identities), once per
-    architecture, and the teacher and every student start from those weights (their logs name
-    the file and the classifier left out)."""
+    """The backbone trains on the glyph set first (characters as identities), once; the teacher and
+    every student start from those weights (their logs name the file and the classifier left out)."""
     folder, _ = reid_study
-    pretrained = folder / "runs" / "market1501_typefaces" / "name=resnet18" / "seed0"  # one architecture: one run
-    weights = sorted(pretrained.glob("teacher/model.pth"))  # its final weights
-    assert len(weights) == 1 and (pretrained / "last_checkpoint").read_text().strip() == str(weights[0])
+    pretrained = folder / "runs" / "pretrain" / "default" / "seed0"  # one architecture: one run
+    weights = pretrained / "model.pth"  # its final weights, named by its last_checkpoint
+    assert (pretrained / "last_checkpoint").read_text().strip() == str(weights)
     logs = {p: p.read_text(errors="replace") for p in (folder / "runs").rglob("*.log")}
-    teacher = [t for p, t in logs.items() if "=> teacher.init_checkpoint: " in t]  # the load's own line
-    students = [t for p, t in logs.items() if "=> model.init_checkpoint: " in t]
-    assert len(teacher) == 1 and len(students) == 4 * len(SEEDS), sorted(str(p) for p in logs)
-    for text in teacher + students:
-        assert "skipped 2 (classifier.bias, classifier.weight)" in text
-        assert any(str(w) in text for w in weights)
+    loaded = [t for p, t in logs.items() if "=> model.init_checkpoint: " in t]  # the load's own line
+    assert len(loaded) == 1 + 4 * len(SEEDS), sorted(str(p) for p in logs)  # the teacher and every student
+    for text in loaded:
+        assert "skipped 2 (classifier.bias, classifier.weight)" in text and str(weights) in text

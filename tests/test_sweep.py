@@ -110,17 +110,16 @@ def test_paper_numbers_stand_beside_the_packaged_recipes():
 
 
 def test_a_sensitivity_plot_is_drawn_for_one_numeric_parameter_only(tmp_path):
-    """A Re-ID demo's runs share one config: the teacher at the default beside students over
-    ``distill.loss`` names. That is no sensitivity curve (it once raised KeyError: 'distill.loss');
-    a grid over one number is."""
+    """A config's default beside rows over a name (``distill_loss.type``) is no sensitivity curve (such
+    a grid once raised KeyError); a grid over one number is."""
     from ldrld_runs.report import sensitivity_plots
 
     def row(config, point, mean):
         last = {"mean": mean, "std": 0.5, "n": 2, "min": mean, "max": mean}
         return {"config": config, "point": point, "metric": "top-1 (%)", "last": last, "best": last}
 
-    reid = "toy/reid/market1501_toy.py"
-    rows = [row(reid, {}, 50.0)] + [row(reid, {"distill.loss": n}, 40.0) for n in ("none", "kd", "ldrld")]
+    reid = "toy/reid/ldrld.py"
+    rows = [row(reid, {}, 50.0)] + [row(reid, {"distill_loss.type": n}, 40.0) for n in ("KDLoss", "DKDLoss")]
     rows += [row("x.py", {"model.distill_loss.alpha": a}, 70.0 + float(a)) for a in ("6.0", "7.0")]
     written = sensitivity_plots(rows, str(tmp_path))
     assert [os.path.basename(p) for p in written] == ["sensitivity_x_alpha.png"]
@@ -205,17 +204,20 @@ def test_a_key_the_config_lacks_is_refused_before_anything_runs(tmp_path, args, 
 
 
 def test_a_reid_key_the_recipe_lacks_is_refused_with_the_nearest_keys(tmp_path):
-    config = os.path.join(TOY, "reid", "market1501_toy.py")
-    code, _, err = call_tool("sweep.py", config, "--seeds", "0", "--grid", "distill.ldrld.gamma=1", "--out", tmp_path)
+    """A Re-ID config is read as every MMEngine config is (its _base_ chain holds torchreid's defaults)."""
+    config = os.path.join(TOY, "reid", "ldrld.py")
+    code, _, err = call_tool("sweep.py", config, "--seeds", "0", "--grid", "distill_loss.gamma=1", "--out", tmp_path)
     assert code == 2
     assert err.strip() == (
-        f"sweep.py: error: --grid distill.ldrld.gamma: config {config} has no such key (distill.ldrld has no "
-        "'gamma'); nearest keys: distill.ldrld.alpha, distill.ldrld.warmup, distill.ldrld.beta"
+        f"sweep.py: error: --grid distill_loss.gamma: config {config} has no such key (distill_loss has no "
+        "'gamma'); nearest keys: distill_loss.alpha, distill_loss.beta, distill_loss.type"
     )
+    code, _, err = call_tool("sweep.py", config, "--seeds", "0", "--grid", "train.max_epochs=1", "--out", tmp_path)
+    assert code == 2 and "nearest keys: train.max_epoch" in err  # a default of torchreid's, set in no file here
 
 
 def test_ranks_per_run_are_for_slurm_and_not_for_reid(tmp_path):
-    reid = os.path.join(TOY, "reid", "market1501_toy.py")
+    reid = os.path.join(TOY, "reid", "student.py")
     code, _, err = call_tool("sweep.py", CONFIG, "--seeds", "0", "--tasks-per-run", "2", "--out", tmp_path / "a")
     assert (
         code == 2
@@ -224,7 +226,7 @@ def test_ranks_per_run_are_for_slurm_and_not_for_reid(tmp_path):
     code, _, err = call_tool(
         "sweep.py", reid, "--seeds", "0", "--executor", "slurm", "--tasks-per-run", "2", "--out", tmp_path / "b"
     )
-    assert code == 2 and "is a Re-ID recipe, and Re-ID trains single-process (torchreid has no distributed" in err
+    assert code == 2 and "is a reid config, whose tool trains single-process (several ranks: cls, det)" in err
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
@@ -367,15 +369,20 @@ def test_slurm_job_array_script(tmp_path, monkeypatch):
 
 
 def test_a_grid_point_that_turns_distillation_off_gets_no_teacher(tmp_path):
-    """A Re-ID sweep over distill.loss: the ``none`` run trains the student alone, so it is not
-    handed the teacher checkpoint (whose run it would otherwise wait for); the others are."""
-    from ldrld_runs.plan import build_plan
+    """A sweep over the loss itself: the point without a distillation loss trains the student alone, so
+    it is not handed the teacher checkpoint (whose run it would otherwise wait for); the others are. The
+    same rule for every task: a config distils when it has a distill_loss (Re-ID's at its top level)."""
+    from ldrld_runs.plan import build_plan, task_of
 
-    config = os.path.join(TOY, "reid", "market1501_toy.py")
-    runs = build_plan([config], [0], [("distill.loss", ["none", "kd"])], tmp_path, teacher_checkpoint="t.pth")
-    by_loss = {r.point["distill.loss"]: r for r in runs}
-    assert not by_loss["none"].has_teacher and "--teacher-checkpoint" not in by_loss["none"].command
-    assert by_loss["kd"].has_teacher and "--teacher-checkpoint" in by_loss["kd"].command
+    config = os.path.join(TOY, "cls", "kd.py")
+    (off,) = build_plan([config], [0], [("model.distill_loss", ["None"])], tmp_path, teacher_checkpoint="t.pth")
+    (on,) = build_plan([config], [0], [("model.distill_loss.temperature", ["2.0"])], tmp_path, "d", "t.pth")
+    assert not off.has_teacher and "--teacher-checkpoint" not in off.command
+    assert on.has_teacher and "--teacher-checkpoint" in on.command
+    reid = os.path.join(TOY, "reid")
+    assert task_of(os.path.join(reid, "ldrld.py")) == ("reid", True)
+    assert task_of(os.path.join(reid, "student.py")) == ("reid", False)
+    assert task_of(os.path.join(reid, "ldrld.py"), {"distill_loss": None}) == ("reid", False)
 
 
 def test_one_graph_orders_local_runs_and_slurm_dependencies(tmp_path):

@@ -8,7 +8,8 @@ Rows, all at the same batch and input size (default 32 x 3 x 256 x 128,
 - student alone: ResNet-18 forward, torchreid's label-smoothed CE, backward, AMSGrad step;
 - KD one-liner: the same plus the frozen ResNet-50 teacher's eval-mode forward and the KD every
   repository writes, ``F.kl_div(F.log_softmax(s/T), F.softmax(t/T), 'batchmean') * T * T``;
-- KD, DKD, LDRLD: the same with this toolkit's ``KDLoss``, ``DKDLoss`` and ``LDRLDLoss``.
+- KD, DKD, LDRLD: the same with this toolkit's ``KDLoss``, ``DKDLoss`` and ``LDRLDLoss``, each as the
+  ``distill_loss`` of the packaged ``configs/reid/market1501_r50_r18_{kd,dkd,ldrld}.py`` gives it.
 
 The step is the engine's own ``forward_backward`` (``ldrld_reid.engine.SoftmaxEngine`` for the
 student alone, ``DistillSoftmaxEngine`` for the rest, the one-liner handed to it as its loss), on
@@ -33,18 +34,31 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 ROWS = ("student alone", "KD one-liner", "KD", "DKD", "LDRLD")
 NUM_CLASSES = 751
+# the packaged Market-1501 configs whose distill_loss each distilled row runs (the student alone: none)
+CONFIGS = {
+    "KD": "configs/reid/market1501_r50_r18_kd.py",
+    "DKD": "configs/reid/market1501_r50_r18_dkd.py",
+    "LDRLD": "configs/reid/market1501_r50_r18_ldrld.py",
+}
+STUDENT, TEACHER = "resnet18", "resnet50"  # their model.name and teacher.name
 
 
 def _loss(row):
-    if row == "LDRLD":
-        return dict(type="LDRLDLoss", alpha=1.0, beta=1.0, depth=7, temperature=4.0, ce_weight=0.0)
-    if row == "KD":
-        return dict(type="KDLoss", loss_weight=1.0, temperature=4.0, ce_weight=0.0)
-    if row == "DKD":
-        return dict(type="DKDLoss", alpha=1.0, beta=8.0, temperature=4.0, warmup=0, ce_weight=0.0)
+    """The row's distillation loss: the one-liner, or the ``ldrld_core`` loss config the packaged
+    config's ``distill_loss`` gives (``ldrld_reid.config.distill_loss_config``: ``ce_weight=0``)."""
     if row == "KD one-liner":
         return one_line_kd()
-    return None
+    if row not in CONFIGS:
+        return None
+    from ldrld_reid.config import distill_loss_config, load_config
+
+    cfg = load_config(os.path.join(ROOT, CONFIGS[row]))
+    if (cfg["model"]["name"], cfg["teacher"]["name"]) != (STUDENT, TEACHER):
+        raise RuntimeError(
+            f"{CONFIGS[row]} distils {cfg['teacher']['name']} -> {cfg['model']['name']}, not the "
+            f"benchmark's {TEACHER} -> {STUDENT}"
+        )
+    return distill_loss_config(cfg)
 
 
 def one_line_kd(T=4.0):
@@ -76,9 +90,7 @@ class Row:
 
         self.name, self.device = row, device
         compat.set_random_seed(0)
-        student = (
-            compat.models().build_model("resnet18", NUM_CLASSES, loss="softmax", pretrained=False).to(device).train()
-        )
+        student = compat.models().build_model(STUDENT, NUM_CLASSES, loss="softmax", pretrained=False).to(device).train()
         optimizer = compat.optim().build_optimizer(student, optim="amsgrad", lr=3e-4)
         data = SimpleNamespace(train_loader=None, test_loader={}, num_train_pids=NUM_CLASSES)
         use_gpu = device.type == "cuda"
@@ -117,10 +129,8 @@ def _setup(rows, device_name, batch, height, width):
     imgs = torch.randn(batch, 3, height, width, device=device)
     pids = torch.randint(0, NUM_CLASSES, (batch,), device=device)
     teacher = None
-    if any(_loss(r) is not None for r in rows):
-        teacher = freeze(
-            compat.models().build_model("resnet50", NUM_CLASSES, loss="softmax", pretrained=False).to(device)
-        )
+    if set(rows) - {"student alone"}:  # a distilled row
+        teacher = freeze(compat.models().build_model(TEACHER, NUM_CLASSES, loss="softmax", pretrained=False).to(device))
     return [Row(r, device, imgs, pids, teacher) for r in rows]
 
 

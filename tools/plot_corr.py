@@ -16,8 +16,8 @@ work dir of the run that saved it.
     python tools/plot_corr.py --task det --teacher-config TEACHER_CFG --teacher T.pth --config STUDENT_CFG \\
         --student S.pth --data-root data/coco --out corr.png
     # Re-ID (the classifier applied to eval features of the query and gallery images)
-    python tools/plot_corr.py --task reid --teacher teacher/model.pth --student student_ldrld/model.pth \\
-        --data-root data/toy_reid --out corr.png
+    python tools/plot_corr.py --task reid --teacher work_dirs/reid/market1501_r50 \\
+        --student work_dirs/reid/market1501_r50_r18_ldrld --data-root data/toy_reid --out corr.png
 """
 
 import argparse

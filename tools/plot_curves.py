@@ -5,19 +5,17 @@ the validation metric per epoch (right).
     python tools/plot_curves.py work_dirs/frcnn_r101_r18_ldrld --out curves.png
     python tools/plot_curves.py reid_run.log --out curves.png
 
-Reads, under the folder given:
-- MMEngine runs (tools/train_cls.py, tools/train_det.py): every
-  ``<timestamp>/vis_data/scalars.json`` (JSON lines; a resumed run's folders are
-  joined in step order); losses are the ``loss*`` keys, the metric the
-  validation keys (``accuracy/top1``, ``coco/bbox_mAP``, ...);
-- tools/train_reid.py runs: a stage folder's ``train.log-<time>`` files (one per
-  start, joined in time order; also any ``*.log``), or the file given, holding
-  what the run printed: torchreid's ``epoch: [e/E][i/N] ... loss x (avg)
-  loss_ce ...`` lines and its evaluations (``mAP``, ``Rank-1``).
+Reads, under a run's folder, every ``<timestamp>/vis_data/scalars.json`` (JSON
+lines, as MMEngine writes them for tools/train_cls.py and tools/train_det.py and
+tools/train_reid.py writes them too; a resumed run's folders are joined in step
+order): losses are the ``loss*`` keys, the metric the validation keys
+(``accuracy/top1``, ``coco/bbox_mAP``, ``reid/rank1``, ...). Given a file, it
+reads what tools/train_reid.py printed (``python tools/train_reid.py ... | tee
+run.log``): torchreid's ``epoch: [e/E][i/N] ... loss x (avg) loss_ce ...`` lines
+and its evaluations (``mAP``, ``Rank-1``).
 """
 
 import argparse
-import glob
 import math
 import os
 import re
@@ -28,6 +26,7 @@ from ldrld_core.run_logs import read_scalars
 
 WIDTH, HEIGHT, DPI = 11.0, 4.2, 100  # a 1100 x 420 PNG
 PREFERRED_METRICS = ("accuracy/top1", "accuracy/top5", "coco/bbox_mAP", "coco/bbox_mAP_50", "coco/bbox_mAP_75")
+PREFERRED_METRICS += ("reid/rank1", "reid/mAP")
 REID_LINE = re.compile(r"epoch: \[(\d+)/(\d+)\]\[(\d+)/(\d+)\](.*)")
 REID_VALUE = re.compile(r"([A-Za-z_]\w*) (-?\d+(?:\.\d+)?(?:e[-+]?\d+)?) \(")
 REID_RESULT = re.compile(r"^(mAP|Rank-(\d+))\s*:\s*(-?[\d.]+)%")
@@ -108,13 +107,9 @@ def read_run(path):
     found = read_mmengine(path)
     if found is not None:
         return found
-    logs = sorted(glob.glob(os.path.join(path, "train.log-*"))) or sorted(glob.glob(os.path.join(path, "*.log")))
-    found = read_reid_log(*logs) if logs else None
-    if found is not None:
-        return found
     raise InputError(
-        f"{path}: no run logs found (expected <timestamp>/vis_data/scalars.json of an MMEngine run, "
-        f"or a *.log holding what tools/train_reid.py printed)"
+        f"{path}: no run logs found (expected <timestamp>/vis_data/scalars.json, as tools/train_cls.py, "
+        f"train_det.py and train_reid.py write them)"
     )
 
 

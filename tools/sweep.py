@@ -38,7 +38,9 @@ def parse_args(argv=None):
         help="a config key and its values; several --grid make a product",
     )
     p.add_argument("--data-root", help="passed to every run (--data-root)")
-    p.add_argument("--teacher-checkpoint", help="passed to every run (Re-ID: runs the student stage)")
+    p.add_argument(
+        "--teacher-checkpoint", help="passed to every run that distils (a file, or the work dir of the teacher's run)"
+    )
     p.add_argument("--executor", choices=("local", "slurm"), default="local")
     p.add_argument(
         "--max-parallel",
@@ -103,11 +105,13 @@ def _distributed(args, runs):
             f"--tasks-per-run {args.tasks_per_run}: only with --executor slurm (on one machine, run the tool under "
             "torchrun --nproc_per_node N ... --launcher pytorch)"
         )
+    from ldrld_runs.plan import DISTRIBUTED
+
     for run in runs:
-        if run.task == "reid":
+        if run.task not in DISTRIBUTED:
             raise InputError(
-                f"--tasks-per-run {args.tasks_per_run}: {run.config} is a Re-ID recipe, and Re-ID trains "
-                "single-process (torchreid has no distributed training)"
+                f"--tasks-per-run {args.tasks_per_run}: {run.config} is a {run.task} config, whose tool trains "
+                f"single-process (several ranks: {', '.join(sorted(DISTRIBUTED))})"
             )
         run.command += ["--launcher", "slurm"]
 

@@ -1,8 +1,8 @@
 """The Re-ID study's stand-in for ImageNet: single characters of the training typefaces as
-identities, in Market-1501's layout, so that ``tools/train_reid.py --mode teacher`` trains a
-torchreid backbone to classify them (torchreid's softmax recipe is identity classification) and
-its ``model.pth`` can start a Re-ID network through ``model.init_checkpoint`` /
-``teacher.init_checkpoint``.
+identities, in Market-1501's layout, so that ``tools/train_reid.py
+configs/toy/reid_typefaces/pretrain.py`` trains a torchreid backbone to classify them (torchreid's
+softmax recipe is identity classification) and its run can start a Re-ID network (a teacher's or
+a student's) through ``model.init_checkpoint``.
 
 ``make_glyph_market1501(out)`` writes one ``--root`` folder::
 
