@@ -9,7 +9,7 @@ import os
 from ldrld_core.checkpoint import run_checkpoint
 from ldrld_core.errors import CheckpointError, ConfigError, InputError
 
-from .config import EXAMPLE, apply_cfg_options, load_config
+from .config import apply_cfg_options, load_config
 
 RETIRED_FLAGS = {  # the two-stage tool's flags, and what to write instead
     "--mode": "one config trains one network now: the teacher with its own config (e.g. configs/reid/"
@@ -63,8 +63,6 @@ def load_run_config(args, training=True) -> dict:
             f"--launcher {args.launcher}: Re-ID trains in one process (torchreid's engine); distributed runs are "
             "classification's and detection's"
         )
-    if not os.path.isfile(args.config):
-        raise ConfigError(f"config {args.config}: no such file; expected an MMEngine config such as {EXAMPLE}")
     cfg = apply_cfg_options(load_config(args.config), args.cfg_options)
     if args.data_root:
         cfg["data"]["root"] = args.data_root

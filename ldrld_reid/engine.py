@@ -261,7 +261,7 @@ class ResultsWriter(SummaryWriter):
                 self._write({"reid/rank1": test["rank1"], "reid/mAP": test["mAP"], "step": epoch})
         elif tag.startswith("Train/"):
             name = tag.split("/", 1)[1]
-            name = "lr" if name == "lr" else name if name.startswith(("loss", "acc")) else name.lower()
+            name = name if name.startswith(("loss", "acc")) else name.lower()
             if self._train is not None and self._train[0] != global_step:
                 self._flush_train()
             self._train = (global_step, self._train[1] if self._train else {})

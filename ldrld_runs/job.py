@@ -56,23 +56,12 @@ def mmengine_resume(work_dir) -> list:
     return ["--resume", max(left, key=_step)] if left else []
 
 
-def with_resume(command, work_dir, checkpoint_glob) -> list:
-    """``command`` plus the tool's resume arguments when ``work_dir`` holds a checkpoint: MMEngine's
-    (``checkpoint_glob`` ``last_checkpoint``), else ``--resume`` when ``checkpoint_glob`` matches under it."""
-    if checkpoint_glob == "last_checkpoint":
-        return list(command) + mmengine_resume(work_dir)
-    if checkpoint_glob and glob.glob(os.path.join(work_dir, checkpoint_glob)):
-        return list(command) + ["--resume"]
-    return list(command)
-
-
 class RunJob:
     """One run of a sweep as a submitit job (picklable; submitit calls it, and on Slurm's USR2
     calls ``checkpoint`` and requeues the job)."""
 
-    def __init__(self, command, work_dir, log, env=None, checkpoint_glob=None):
-        self.command, self.work_dir, self.log = list(command), work_dir, log
-        self.env, self.checkpoint_glob = dict(env or {}), checkpoint_glob
+    def __init__(self, command, work_dir, log, env=None):
+        self.command, self.work_dir, self.log, self.env = list(command), work_dir, log, dict(env or {})
 
     def checkpoint(self, *args, **kwargs):
         """submitit's hook before a requeue: the same job again; it resumes from the tool's last
@@ -83,7 +72,7 @@ class RunJob:
 
     def __call__(self):
         rank = int(os.environ.get("SLURM_PROCID", "0")) if int(os.environ.get("SLURM_NTASKS", "1")) > 1 else 0
-        command = with_resume(self.command, self.work_dir, self.checkpoint_glob)
+        command = self.command + mmengine_resume(self.work_dir)  # every tool names its latest in last_checkpoint
         return run_job(command, self.work_dir, self.log, self.env, rank=rank)
 
 
@@ -117,4 +106,4 @@ def run_job(command, work_dir, log, env=None, rank=0):
 
 def run_job_of(run, env=None):
     """The submitit job of one run: its command in its work dir, resumed from its checkpoint."""
-    return RunJob(run.command, run.work_dir, run.log, env, "last_checkpoint")
+    return RunJob(run.command, run.work_dir, run.log, env)

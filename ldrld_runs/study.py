@@ -107,7 +107,9 @@ def check_study(study) -> None:
     named = [(t.get("key", "main"), r) for t in study["tables"] for r in t["rows"]]
     named += [(f"pictures.{k}", r) for k, v in (study.get("pictures") or {}).items() for r in _picture_rows(v)]
     abl = study.get("ablations") or {}
-    named += [("ablations", r) for r in abl.get("rows", ())] + [("ablations.against", abl.get("against"))] * bool(abl)
+    named += [("ablations", r) for r in abl.get("rows", ())]
+    if abl:
+        named.append(("ablations.against", abl.get("against")))
     named += [
         (f"{t.get('key', 'main')}.paired", r) for t in study["tables"] for pair in t.get("paired", ()) for r in pair
     ]
@@ -272,10 +274,12 @@ def queue(plans):
         for other in ([row["teacher"]] if row.get("teacher") else []) + list((row.get("init") or {}).values())
     }
 
+    order = {p.study["name"]: _ordered(p.study["rows"]) for p in plans}
+
     def key(item):
         k, (p, run) = item
         if (p.study["name"], run.row) in needed:  # what others need, in the order they need it
-            return (0, _ordered(p.study["rows"]).index(run.row), k)
+            return (0, order[p.study["name"]].index(run.row), k)
         return (1 + bool(p.study["rows"][run.row].get("ablation")), p.study.get("priority", 0), k)
 
     runs = [(p, r) for p in plans for r in p.runs]
