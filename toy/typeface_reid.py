@@ -200,7 +200,7 @@ def _check(teacher_images_per_id, student_images_per_id, gallery_images_per_id, 
 def make_typeface_market1501_pair(
     out_dir,
     seed=0,
-    teacher_images_per_id=50,
+    teacher_images_per_id=100,
     student_images_per_id=25,
     gallery_images_per_id=8,
     queries_per_id=2,
@@ -209,8 +209,8 @@ def make_typeface_market1501_pair(
     fonts=(29, 16, 12),
 ):
     """Write ``out_dir/teacher`` and ``out_dir/students`` (see the module docstring); returns the
-    two ``--root`` folders. The defaults are the study's: 29 training typefaces with 50 images
-    each (the students 25), 16 test typefaces with 2 queries and 8 gallery images each, 72
+    two ``--root`` folders. The defaults are the study's: 29 training typefaces with 100 images
+    each for the teacher (the students: the first 25), 16 test typefaces with 2 queries and 8 gallery images each, 72
     distractor and 8 junk gallery images. Query ``j`` of an identity is on its camera ``j``,
     its gallery images on the cameras after the queries', so each query has a match from
     another camera."""

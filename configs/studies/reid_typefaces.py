@@ -2,8 +2,8 @@
 # torchreid ResNet-18 -> ResNet-18. The backbone first trains on single characters of the training
 # typefaces (pretrain.py on tools/make_toy_data.py reid-glyphs: the stand-in for ImageNet weights),
 # once; the teacher and every student start from those weights (model.init_checkpoint set to that
-# run's work dir: the checkpoint it wrote last). The teacher sees twice the images of each identity
-# and trains three times as long.
+# run's work dir: the checkpoint it wrote last). The teacher sees four times the images of each identity,
+# with random erasing (teacher.py).
 _base_ = ['./demo_reid.py']
 _cfg = '{{fileDirname}}/../toy/reid_typefaces/'
 _init = {'model.init_checkpoint': 'pretrain'}
