@@ -52,7 +52,7 @@ def test_cls_study_table_holds_the_rows_and_the_ablations(cls_study):
         diffs = [a - b for a, b in zip(r["stats"]["values"], full["values"])]
         assert r["minus"]["n"] == 2 and r["minus"]["values"] == pytest.approx(diffs)
     md = (folder / "table.md").read_text()
-    assert "Ablations of LDRLD (Tables 15 and 17), every row with the 2-epoch loss warm-up" in md
+    assert "Ablations of LDRLD (Tables 15 and 17), every row with the 5-epoch loss warm-up" in md
     assert "| RNTK only, d 3 |" in md
     with open(folder / "table.csv", newline="") as f:
         kinds = {row[1] for row in csv.reader(f)}
@@ -68,7 +68,7 @@ def test_cls_study_gives_the_table_again_with_one_loss_warmup_for_every_loss(cls
     folder, summary = cls_study
     table = json.loads((folder / "table.json").read_text())
     warm = table["with_warmup"]
-    assert sorted(warm["rows"]) == ["DKD", "KD", "LDRLD", "Student"] and "min(epochs done / 2, 1)" in warm["text"]
+    assert sorted(warm["rows"]) == ["DKD", "KD", "LDRLD", "Student"] and "min(epochs done / 5, 1)" in warm["text"]
     assert summary["with_warmup"] == warm["rows"] and warm["rows"]["Student"] == table["rows"]["Student"]
     for name, row in {**table["rows"], **warm["rows"]}.items():
         if name != "Teacher":
@@ -77,9 +77,9 @@ def test_cls_study_gives_the_table_again_with_one_loss_warmup_for_every_loss(cls
     for config in ("kd", "dkd", "ldrld"):
         for seed in SEEDS:
             plain = folder / "runs" / config / "default" / f"seed{seed}" / f"{config}.py"
-            warmed = folder / "runs" / config / "warmup=2.0" / f"seed{seed}" / f"{config}.py"
+            warmed = folder / "runs" / config / "warmup=5.0" / f"seed{seed}" / f"{config}.py"
             assert Config.fromfile(str(plain)).model.distill_loss.get("warmup", 0) == 0, plain
-            assert Config.fromfile(str(warmed)).model.distill_loss.warmup == 2.0, warmed
+            assert Config.fromfile(str(warmed)).model.distill_loss.warmup == 5.0, warmed
     md = (folder / "table.md").read_text()
     assert "one loss warm-up for every loss" in md
 
@@ -91,11 +91,11 @@ def test_cls_study_runs_the_ablations_with_their_settings(cls_study):
 
     folder, _ = cls_study
     expected = {
-        "local_only/warmup=2.0": dict(use_local=True, use_rntk=False, adw=True, depth=7, warmup=2.0),
-        "rntk_only/warmup=2.0,depth=7": dict(use_local=False, use_rntk=True, adw=True, depth=7, warmup=2.0),
-        "rntk_only/warmup=2.0,depth=3": dict(use_local=False, depth=3, warmup=2.0),
-        "rntk_only/warmup=2.0,depth=9": dict(use_local=False, depth=9, warmup=2.0),
-        "no_adw/warmup=2.0": dict(use_local=True, use_rntk=True, adw=False, depth=7, warmup=2.0),
+        "local_only/warmup=5.0": dict(use_local=True, use_rntk=False, adw=True, depth=7, warmup=5.0),
+        "rntk_only/warmup=5.0,depth=7": dict(use_local=False, use_rntk=True, adw=True, depth=7, warmup=5.0),
+        "rntk_only/warmup=5.0,depth=3": dict(use_local=False, depth=3, warmup=5.0),
+        "rntk_only/warmup=5.0,depth=9": dict(use_local=False, depth=9, warmup=5.0),
+        "no_adw/warmup=5.0": dict(use_local=True, use_rntk=True, adw=False, depth=7, warmup=5.0),
     }
     for name, settings in expected.items():
         for seed in SEEDS:

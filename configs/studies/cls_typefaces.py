@@ -4,7 +4,10 @@
 # with --ablations, Tables 15 and 17's rows (two seeds) with that warm-up, paired against LDRLD with it.
 _base_ = ['./_base_/teacher_and_students.py']
 _cfg = '{{fileDirname}}/../toy/cls_typefaces/'
-_warm = {'model.distill_loss.warmup': 2.0}  # epochs; the same for every loss
+# epochs; the same for every loss. 5, not 2: at batch 16 the student alone leaves chance in its
+# epochs 2-4, and with a 2-epoch ramp LDRLD stayed at chance until epoch 9-10 in two seeds of three
+# (docs/typefaces.md); 5 outlasts that plateau.
+_warm = {'model.distill_loss.warmup': 5.0}
 _distil = dict(data_root='main/students', teacher='teacher')
 
 name = 'cls-typefaces'
@@ -63,7 +66,7 @@ tables = [
     dict(
         key='with_warmup',
         text='The distilled rows again, with one loss warm-up for every loss: the distillation terms ramp in by '
-        'min(epochs done / 2, 1), the cross-entropy does not; the learning-rate schedule as above:',
+        'min(epochs done / 5, 1), the cross-entropy does not; the learning-rate schedule as above:',
         rows=['student', 'kd_warmup', 'dkd_warmup', 'ldrld_warmup'],
         paired=[
             ('kd_warmup', 'student'),
@@ -75,7 +78,7 @@ tables = [
     ),
 ]
 ablations = dict(
-    text='Ablations of LDRLD (Tables 15 and 17), every row with the 2-epoch loss warm-up',
+    text='Ablations of LDRLD (Tables 15 and 17), every row with the 5-epoch loss warm-up',
     rows=['student', 'ldrld_warmup', 'local_only', 'rntk_d7', 'no_adw', 'rntk_d3', 'rntk_d5', 'rntk_d9'],
     labels=dict(student='Student alone (no distillation)', ldrld_warmup='LDRLD (local + RNTK, ADW, d 7)'),
     against='ldrld_warmup',

@@ -1,7 +1,8 @@
-# The study's student alone on twice its schedule (32 epochs, lr warm-up 2, decays at 22/26/30): the
-# check that 16 epochs compare the rows near convergence (docs/typefaces.md). Run once, beside the study:
+# The study's student alone on twice its schedule (32 epochs, lr warm-up 2, decays at 22/26/30;
+# batch 16): the check that 16 epochs compare the rows near convergence (docs/typefaces.md). Run
+# once, beside the study:
 #   python tools/sweep.py configs/toy/cls_typefaces/student_x2.py --seeds 0 1 2 \
-#       --data-root outputs/study_cls/cls-typefaces/data/students --out outputs/study_cls/student_x2
+#       --data-root outputs/study_cls/cls-typefaces/data/main/students --out outputs/study_cls/student_x2
 _base_ = './student.py'
 
 train_cfg = dict(max_epochs=32, val_interval=32)
