@@ -5,8 +5,8 @@
 _base_ = ['./_base_/teacher_and_students.py']
 _cfg = '{{fileDirname}}/../toy/cls_typefaces/'
 # epochs; the same for every loss. 5, not 2: at batch 16 the student alone leaves chance in its
-# epochs 2-4, and with a 2-epoch ramp LDRLD stayed at chance until epoch 9-10 in two seeds of three
-# (docs/typefaces.md); 5 outlasts that plateau.
+# epochs 2-4, and with a 2-epoch ramp LDRLD stayed at chance until epoch 9-10 in two seeds of three.
+# With 5, LDRLD still stayed at chance in one seed of three, KD and DKD in none (docs/typefaces.md).
 _warm = {'model.distill_loss.warmup': 5.0}
 _distil = dict(data_root='main/students', teacher='teacher')
 
