@@ -210,8 +210,8 @@ def make_typeface_market1501_pair(
 ):
     """Write ``out_dir/teacher`` and ``out_dir/students`` (see the module docstring); returns the
     two ``--root`` folders. The defaults are the study's: 29 training typefaces with 100 images
-    each for the teacher (the students: the first 25), 16 test typefaces with 2 queries and 8 gallery images each, 72
-    distractor and 8 junk gallery images. Query ``j`` of an identity is on its camera ``j``,
+    each for the teacher (the students: the first 25), 16 test typefaces with 2 queries and 8
+    gallery images each, 72 distractor and 8 junk gallery images. Query ``j`` of an identity is on its camera ``j``,
     its gallery images on the cameras after the queries', so each query has a match from
     another camera."""
     counts = {"distractors_per_font": distractors_per_font, "num_junk": num_junk}
