@@ -4,7 +4,7 @@
 # make bench     the loss benchmark on this machine's CPU
 # make demo      teachers and students of all three tasks, three seeds each, on built-in data (10-11 min on 2 cores)
 # make study-det the detection study: 36 typeface characters, Student/KD/DKD/LDRLD over 3 seeds (docs/detection.md)
-# make study-det-cascade  the same scenes with Cascade R-CNN: Student/KD/DKD/LDRLD over 3 seeds, every stage distilled
+# make study-det-cascade  the same scenes with Cascade R-CNN: Student/KD/LDRLD over 3 seeds, every stage distilled
 # make study-cls  the classification study: 62 typeface characters, unseen typefaces in test; Student/KD/DKD/LDRLD
 #                over 3 seeds, as the recipe has them and with one common loss warm-up (docs/typefaces.md)
 # make study-cls-ablations  then Tables 15 and 17's ablations (with the common loss warm-up) over 2 seeds, in the

@@ -29,7 +29,8 @@ def test_every_packaged_study_plans_a_queue_in_dependency_order(path, quick, tmp
         assert all(n in names[:k] for n in run.after), (run.name, run.after)
     for name, row in study["rows"].items():
         got = plan.rows[name]
-        assert len(got) == (len(row["seeds"]) if row.get("seeds") else 2 if row.get("ablation") else 3)
+        ablation_seeds = (study.get("ablations") or {}).get("seeds", 2)
+        assert len(got) == (len(row["seeds"]) if row.get("seeds") else ablation_seeds if row.get("ablation") else 3)
         if row.get("teacher"):
             (teacher,) = plan.rows[row["teacher"]]
             assert all(r.command[r.command.index("--teacher-checkpoint") + 1] == teacher.work_dir for r in got)
