@@ -1,11 +1,14 @@
 """The detection tests run the toy configs (configs/toy/det/) on toy COCO data, one epoch."""
 
+import importlib.util
 import os
 
 from ldrld_core.run_logs import read_scalars
 
 from tool_helpers import CONFIGS, ROOT, TOY, run_tool  # noqa: F401  (re-exported for the tests)
 
+# the tools/train.py and tools/test.py shipped inside the installed mmdet package
+MMDET_TOOLS = os.path.join(os.path.dirname(importlib.util.find_spec("mmdet").origin), ".mim", "tools")
 ONE_EPOCH = ("train_cfg.max_epochs=1", "train_cfg.val_interval=1", "default_hooks.logger.interval=1")
 
 

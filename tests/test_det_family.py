@@ -3,7 +3,10 @@ and Cascade R-CNN, on real MMDetection models and toy COCO (with polygon masks),
 one call path of RoIDistiller.loss."""
 
 import copy
+import json
 import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -15,7 +18,7 @@ from ldrld_det.distiller import RoIDistiller
 from ldrld_det.roi_head import SAMPLED
 from toy.det import make_toy_coco
 
-from det_helpers import toy_config, write_config
+from det_helpers import MMDET_TOOLS, run_tool, toy_config, write_config
 
 KINDS = {"faster": "", "mask": "mask_", "cascade": "cascade_"}
 DETECTORS = {"faster": "FasterRCNN", "mask": "MaskRCNN", "cascade": "CascadeRCNN"}
@@ -214,6 +217,38 @@ def test_a_distilled_students_weights_load_into_the_plain_detector(kind):
     plain.load_state_dict(model.state_dict(), strict=True)
     assert type(plain).__name__ == DETECTORS[kind] and not isinstance(plain, RoIDistiller)
     assert all(torch.equal(plain.state_dict()[k], v) for k, v in model.state_dict().items())
+
+
+@pytest.mark.parametrize("kind", ["mask", "cascade"])
+def test_a_distilled_students_checkpoint_is_evaluated_by_both_tools_as_the_plain_detector(kind, coco, tmp_path):
+    """A distilled Mask or Cascade R-CNN student's checkpoint, given with the plain student's config
+    to tools/test_det.py and to MMDetection's own tools/test.py: both load every weight (MMEngine's
+    mismatch warning absent) and evaluate it with CocoMetric."""
+    _register()
+    cfg = Config.fromfile(toy_config(f"{KINDS[kind]}ldrld"))
+    with pytest.warns(UserWarning):
+        model = _build(cfg.model)
+    checkpoint = tmp_path / "distilled.pth"
+    torch.save({"meta": {}, "state_dict": model.state_dict()}, checkpoint)
+    plain = toy_config(f"{KINDS[kind]}student")
+    ours = run_tool("test_det.py", plain, checkpoint, "--data-root", coco, "--work-dir", tmp_path / "ours")
+    ann = os.path.join(coco, "annotations", "instances_val2017.json")
+    data = [f"{split}_dataloader.dataset.data_root={coco}" for split in ("train", "val", "test")]
+    theirs = subprocess.run(
+        [sys.executable, os.path.join(MMDET_TOOLS, "test.py"), plain, str(checkpoint), "--work-dir", str(tmp_path)]
+        + ["--cfg-options", *data, f"val_evaluator.ann_file={ann}", f"test_evaluator.ann_file={ann}"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, OMP_NUM_THREADS="1"),
+        cwd=str(tmp_path),
+        timeout=600,
+    )
+    theirs_log = theirs.stdout + theirs.stderr
+    assert theirs.returncode == 0, theirs_log[-4000:]
+    assert "coco/bbox_mAP" in json.loads((tmp_path / "ours" / "metrics.json").read_text())
+    assert "coco/bbox_mAP" in theirs_log  # the toy configs evaluate boxes (the packaged COCO ones masks too)
+    for log in (ours.stdout + ours.stderr, theirs_log):
+        assert "do not match exactly" not in log and "unexpected key" not in log and "missing keys" not in log
 
 
 def test_the_packaged_mask_and_cascade_configs_name_zoo_teachers():

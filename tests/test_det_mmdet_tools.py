@@ -7,15 +7,11 @@ import os
 import subprocess
 import sys
 
-import mmdet
-
 import ldrld_mm  # noqa: F401  (MMEngine checkpoints load weights-only)
 from toy.det import make_toy_coco
 
-from det_helpers import toy_config, train_det
+from det_helpers import MMDET_TOOLS, toy_config, train_det
 from tool_helpers import load_run_checkpoint
-
-MMDET_TOOLS = os.path.join(os.path.dirname(mmdet.__file__), ".mim", "tools")
 
 
 def _data_options(root):

@@ -1,7 +1,8 @@
 """A run killed with SIGKILL in the middle of an epoch, resumed with the tool's --resume,
-against the same run uninterrupted: classification and Re-ID end with bit-identical
-weights; detection (whose augmentations draw from global random states MMEngine does not
-save) with the same iteration count, learning-rate schedule and optimizer state."""
+against the same run uninterrupted: every task ends with bit-identical weights (detection
+with ldrld_mm's EpochSeedHook, as its augmentations and RoI samplers draw from global random
+states MMEngine does not save), the same iteration count, learning-rate schedule and optimizer
+state; without the hook a detection run resumes on the same schedule but other draws."""
 
 import os
 
@@ -13,7 +14,7 @@ from toy.det import make_toy_coco
 from toy.digits import make_digits
 from toy.reid import make_toy_market1501
 
-from det_helpers import toy_config
+from det_helpers import toy_config, write_config
 from tool_helpers import TOY, kill_when, load_run_checkpoint, run_tool
 
 THREADS = {"OMP_NUM_THREADS": "1"}  # both runs of a pair on the same kernels
@@ -92,12 +93,21 @@ def _random_teacher(config, path):
     return str(path)
 
 
-@pytest.mark.parametrize("config", ["student", "cascade_ldrld"])
-def test_detection_resumes_with_the_same_schedule_and_optimizer_state(tmp_path, config):
-    """The toy Faster R-CNN student alone, and a Cascade R-CNN student distilled with LDRLD."""
+@pytest.mark.parametrize(
+    "config, epoch_seeds",
+    [("student", True), ("cascade_ldrld", True), ("student", False)],
+    ids=["student-epoch_seeds", "cascade_ldrld-epoch_seeds", "student-mmengine_seeding"],
+)
+def test_detection_resumes_with_the_same_schedule_and_optimizer_state(tmp_path, config, epoch_seeds):
+    """The toy Faster R-CNN student alone, and a Cascade R-CNN student distilled with LDRLD: with
+    EpochSeedHook the resumed run ends with the uninterrupted run's weights, bit for bit; with
+    MMEngine's seeding alone on the same schedule and optimizer state, its weights elsewhere."""
     data = make_toy_coco(str(tmp_path / "data"), num_train=6, num_val=2, image_size=(128, 96))  # 3 iterations
     options = ["train_cfg.max_epochs=3", "train_cfg.val_interval=3", "default_hooks.logger.interval=1"]
-    args = [toy_config(config), "--data-root", data, "--cfg-options", *options]
+    path = toy_config(config)
+    if epoch_seeds:  # as a user opts in
+        path = write_config(tmp_path, "epoch_seeds.py", path, "custom_hooks = [dict(type='EpochSeedHook')]")
+    args = [path, "--data-root", data, "--cfg-options", *options]
     if config != "student":
         args += ["--teacher-checkpoint", _random_teacher(toy_config("cascade_teacher"), tmp_path / "teacher.pth")]
     whole, parts, killed, _ = _whole_killed_resumed(
@@ -114,3 +124,10 @@ def test_detection_resumes_with_the_same_schedule_and_optimizer_state(tmp_path, 
     assert states[0].keys() == states[1].keys() and states[0]
     for key in states[0]:  # momentum buffers of every parameter, of the same shapes
         assert {n: v.shape for n, v in states[0][key].items()} == {n: v.shape for n, v in states[1][key].items()}
+    weights = [{k: v for k, v in c["state_dict"].items() if not k.startswith("teacher.")} for c in (a, b)]
+    assert weights[0].keys() == weights[1].keys() and len(weights[0]) > 20
+    same = [k for k in weights[0] if torch.equal(weights[0][k], weights[1][k])]
+    if epoch_seeds:
+        assert len(same) == len(weights[0]), sorted(set(weights[0]) - set(same))[:5]
+    else:  # the resumed run drew other flips and RoIs: the test above is not passing by chance
+        assert len(same) < len(weights[0])
