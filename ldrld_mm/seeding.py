@@ -17,12 +17,10 @@ persistent loader process keeps the state its first epoch left it in. A run with
 back on ``--resume``.
 """
 
-import random
-
 import numpy as np
-import torch
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
+from mmengine.runner.utils import set_random_seed
 
 
 @HOOKS.register_module()
@@ -34,6 +32,4 @@ class EpochSeedHook(Hook):
 
     def before_train_epoch(self, runner):
         seed = int(np.random.SeedSequence([int(runner.seed), int(runner.epoch)]).generate_state(1)[0])
-        random.seed(seed)
-        np.random.seed(seed)
-        torch.manual_seed(seed)
+        set_random_seed(seed)  # MMEngine's own: random, numpy.random, torch (CUDA too)
